@@ -1,0 +1,37 @@
+import { checkRange, type ByteSource } from './byte-source';
+
+// FileReaderSync exists only in workers; the DOM lib does not declare it.
+interface SyncReader {
+  readAsArrayBuffer(blob: Blob): ArrayBuffer;
+}
+declare const FileReaderSync: (new () => SyncReader) | undefined;
+
+/**
+ * A File or Blob read by ranges through Blob.slice, so a multi-gigabyte file is never in memory.
+ * In a dedicated Worker, FileReaderSync is used: measured ~30% faster than slice().arrayBuffer()
+ * in headless Chromium (PLATFORM.md).
+ */
+export class BlobSource implements ByteSource {
+  readonly size: number;
+  readonly name: string;
+  private readonly syncReader: SyncReader | null;
+
+  constructor(
+    private readonly blob: Blob,
+    name?: string,
+  ) {
+    this.size = blob.size;
+    this.name = name ?? ((blob as File).name || 'blob');
+    this.syncReader = typeof FileReaderSync === 'function' ? new FileReaderSync() : null;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    const part = this.blob.slice(offset, offset + length);
+    const buf = this.syncReader ? this.syncReader.readAsArrayBuffer(part) : await part.arrayBuffer();
+    if (buf.byteLength !== length) {
+      throw new Error(`${this.name}: short read, ${buf.byteLength} of ${length} bytes at offset ${offset} (was the file changed?)`);
+    }
+    return new Uint8Array(buf);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Random-access, read-only bytes: a user's file, a part of one, or memory. Readers never ask
+ * for the whole file; they ask for ranges and the source decides how to fetch them.
+ */
+export interface ByteSource {
+  /** What the user would call this file (used in error messages and shard matching). */
+  readonly name: string;
+  /** Total size in bytes. Files larger than 2^53 bytes do not exist in practice. */
+  readonly size: number;
+  /**
+   * Reads exactly `length` bytes at `offset`. Rejects with a RangeError when the range does
+   * not lie inside the source. The returned view may share memory with a cache: callers that
+   * keep it past their next read must copy it.
+   */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+export function checkRange(src: { name: string; size: number }, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > src.size) {
+    throw new RangeError(`${src.name}: read of ${length} bytes at offset ${offset} is outside the file (${src.size} bytes)`);
+  }
+}
+
+export class MemorySource implements ByteSource {
+  readonly size: number;
+  constructor(
+    readonly name: string,
+    private readonly bytes: Uint8Array,
+  ) {
+    this.size = bytes.length;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    return this.bytes.subarray(offset, offset + length);
+  }
+}
+
+/** A window [offset, offset + size) of another source, addressed from 0. */
+export class SliceSource implements ByteSource {
+  constructor(
+    readonly name: string,
+    private readonly inner: ByteSource,
+    private readonly offset: number,
+    readonly size: number,
+  ) {
+    checkRange(inner, offset, size);
+  }
+  read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    return this.inner.read(this.offset + offset, length);
+  }
+}

@@ -1,0 +1,35 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { checkRange, type ByteSource } from '../byte-source';
+
+/** A file on disk read by ranges (pread); Node only. */
+export class NodeFileSource implements ByteSource {
+  private constructor(
+    readonly name: string,
+    readonly path: string,
+    readonly size: number,
+    private readonly fh: FileHandle,
+  ) {}
+
+  static async open(path: string): Promise<NodeFileSource> {
+    const fh = await open(path, 'r');
+    const st = await fh.stat();
+    return new NodeFileSource(basename(path), path, st.size, fh);
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.fh.read(out, done, length - done, offset + done);
+      if (bytesRead === 0) throw new Error(`${this.name}: unexpected end of file at ${offset + done}`);
+      done += bytesRead;
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
