@@ -1,14 +1,20 @@
 import type { CpuCodec } from './codec';
+import { decodeQ1_0, decodeQ2_0, decodeQ4_0, decodeQ4_1, decodeQ5_0, decodeQ5_1, decodeQ8_0 } from './legacy-decode';
+import { encodeQ1_0, encodeQ2_0, encodeQ4_0, encodeQ4_1, encodeQ5_0, encodeQ5_1, encodeQ8_0 } from './legacy-encode';
 
-const NONE: CpuCodec = { decode: null, encode: null };
-
+/**
+ * The 32-element legacy types and the 1/2-bit Q1_0 / Q2_0.
+ *
+ * Q8_1 is the activation format ggml's matmuls quantize into: ggml gives it no to_float and
+ * ggml_quantize_chunk has no case for it, so Kiln neither decodes nor encodes it.
+ */
 export const LEGACY_CODECS = {
-  Q4_0: NONE,
-  Q4_1: NONE,
-  Q5_0: NONE,
-  Q5_1: NONE,
-  Q8_0: NONE,
-  Q8_1: NONE,
-  Q1_0: NONE,
-  Q2_0: NONE,
+  Q4_0: { decode: decodeQ4_0, encode: encodeQ4_0 },
+  Q4_1: { decode: decodeQ4_1, encode: encodeQ4_1 },
+  Q5_0: { decode: decodeQ5_0, encode: encodeQ5_0 },
+  Q5_1: { decode: decodeQ5_1, encode: encodeQ5_1 },
+  Q8_0: { decode: decodeQ8_0, encode: encodeQ8_0 },
+  Q8_1: { decode: null, encode: null },
+  Q1_0: { decode: decodeQ1_0, encode: encodeQ1_0 },
+  Q2_0: { decode: decodeQ2_0, encode: encodeQ2_0 },
 } as const satisfies Record<string, CpuCodec>;

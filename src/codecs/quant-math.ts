@@ -1,13 +1,22 @@
 /**
  * Scalar helpers shared by the quantizers, each matching one ggml idiom exactly in float32.
  */
+import { f16ToF32, f32ToF16 } from './half';
+
+const bitsF32 = new Float32Array(1);
+const bitsI32 = new Int32Array(bitsF32.buffer);
 
 /**
- * ggml's nearest_int: adds 1.5 * 2^23 in float32, so the float adder rounds half to even.
- * Valid for |x| <= 4194303, as in ggml (asserted there).
+ * ggml's nearest_int: adds 1.5 * 2^23 in float32, so the float adder rounds half to even,
+ * then reads the low mantissa bits. ggml asserts |x| <= 4194303, but release builds drop the
+ * assert, so beyond that (and for Inf / NaN) the bit extraction is replicated as well.
+ * `x` must already be a float32 value.
  */
 export function nearestInt(x: number): number {
-  return Math.fround(x + 12582912) - 12582912;
+  const v = Math.fround(x + 12582912);
+  if (v >= 8388608 && v < 16777216) return v - 12582912;
+  bitsF32[0] = v;
+  return (bitsI32[0]! & 0x007fffff) - 0x00400000;
 }
 
 /** C roundf: half away from zero. Exact for float32 inputs. */
@@ -16,3 +25,32 @@ export function roundf(x: number): number {
 }
 
 export const fr = Math.fround;
+
+/**
+ * A C cast from float to a 32-bit int as x86-64 does it (cvttss2si): truncation toward zero,
+ * and 0x80000000 for NaN or anything out of range. Narrower casts (int8_t, uint8_t) then keep
+ * the low byte, which callers do with `& 0xff` or `<< 24 >> 24`.
+ */
+export function truncI32(x: number): number {
+  return x > -2147483649 && x < 2147483648 ? Math.trunc(x) | 0 : -2147483648;
+}
+
+/** Every f16 bit pattern as float32 (ggml_compute_fp16_to_fp32), so a block scale is one load. */
+export const F16_TO_F32 = ((): Float32Array => {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) t[h] = f16ToF32(h);
+  return t;
+})();
+
+/** The little-endian f16 at byte `o`, as float32 (no alignment needed). */
+export function readHalf(src: Uint8Array, o: number): number {
+  return F16_TO_F32[src[o]! | (src[o + 1]! << 8)]!;
+}
+
+/** GGML_FP32_TO_FP16(x) stored little-endian at byte `o`; returns the value it now holds. */
+export function writeHalf(dst: Uint8Array, o: number, x: number): number {
+  const h = f32ToF16(x);
+  dst[o] = h & 0xff;
+  dst[o + 1] = h >>> 8;
+  return F16_TO_F32[h]!;
+}
