@@ -1,0 +1,125 @@
+/**
+ * IQ4_NL and IQ4_XS encoders: 4-bit indices into the non-linear kvalues_iq4nl levels, with a
+ * scale per 32 elements found by trying 15 candidate scales and keeping the best weighted fit.
+ *
+ * matches quantize_row_iq4_nl_impl as quantize_iq4_nl / quantize_iq4_xs call it from
+ * ggml_quantize_chunk (ntry = 7, no importance weights: weight = x^2).
+ */
+import { nearestInt } from './quant-math';
+import { bestIndexInt8, fr, writeF16 } from './iq-math';
+import { KVALUES_IQ4NL as V } from './iq-tables';
+
+/** GROUP_MAX_EPS = 1e-15f */
+const GROUP_MAX_EPS = fr(1e-15);
+const NTRY = 7;
+
+const L = new Uint8Array(256);
+const scales = new Float32Array(8);
+const weight = new Float32Array(32);
+
+/**
+ * The best scale for the 32 elements at `xo` (leaving their level indices in L at `lo`), or 0
+ * for a block of (near) zeros; the first loop of quantize_row_iq4_nl_impl.
+ */
+function blockScale(x: Float32Array, xo: number, lo: number): number {
+  let amax = 0;
+  let max = 0;
+  for (let j = 0; j < 32; j++) {
+    const v = x[xo + j]!;
+    weight[j] = fr(v * v);
+    const ax = Math.abs(v);
+    if (ax > amax) {
+      amax = ax;
+      max = v;
+    }
+  }
+  if (amax < GROUP_MAX_EPS) return 0;
+  let d = fr(-max / V[0]!);
+  let id = fr(1 / d);
+  let sumqx = 0;
+  let sumq2 = 0;
+  for (let j = 0; j < 32; j++) {
+    const xj = x[xo + j]!;
+    const l = bestIndexInt8(V, fr(id * xj));
+    L[lo + j] = l;
+    const q = V[l]!;
+    const wq = fr(weight[j]! * q);
+    sumqx = fr(sumqx + fr(wq * xj));
+    sumq2 = fr(sumq2 + fr(wq * q));
+  }
+  d = sumq2 > 0 ? fr(sumqx / sumq2) : 0;
+  let best = fr(d * sumqx);
+  for (let itry = -NTRY; itry <= NTRY; itry++) {
+    id = fr((itry + V[0]!) / max);
+    sumqx = 0;
+    sumq2 = 0;
+    for (let j = 0; j < 32; j++) {
+      const xj = x[xo + j]!;
+      const q = V[bestIndexInt8(V, fr(id * xj))]!;
+      const wq = fr(weight[j]! * q);
+      sumqx = fr(sumqx + fr(wq * xj));
+      sumq2 = fr(sumq2 + fr(wq * q));
+    }
+    if (sumq2 > 0 && fr(sumqx * sumqx) > fr(best * sumq2)) {
+      d = fr(sumqx / sumq2);
+      best = fr(d * sumqx);
+    }
+  }
+  return d;
+}
+
+/** Nibble packing shared by both types: byte j of a 32-group holds elements j and j + 16. */
+function packNibbles(dst: Uint8Array, o: number, n: number): void {
+  for (let i = 0; i < n / 32; i++) {
+    for (let j = 0; j < 16; j++) dst[o + 16 * i + j] = L[32 * i + j]! | (L[32 * i + 16 + j]! << 4);
+  }
+}
+
+/** matches quantize_iq4_nl: block = d (f16), qs[16]. */
+export function encodeIQ4_NL(src: Float32Array, dst: Uint8Array): void {
+  const nb = (src.length / 32) | 0;
+  for (let i = 0, xo = 0, o = 0; i < nb; i++, xo += 32, o += 18) {
+    const d = blockScale(src, xo, 0);
+    writeF16(dst, o, d);
+    const id = d ? fr(1 / d) : 0;
+    for (let j = 0; j < 32; j++) L[j] = bestIndexInt8(V, fr(id * src[xo + j]!));
+    packNibbles(dst, o + 2, 32);
+  }
+}
+
+/** matches quantize_iq4_xs: block = d (f16), scales_h (u16), scales_l[4], qs[128]. */
+export function encodeIQ4_XS(src: Float32Array, dst: Uint8Array): void {
+  const nb = (src.length / 256) | 0;
+  for (let i = 0, xo = 0, o = 0; i < nb; i++, xo += 256, o += 136) {
+    let maxScale = 0;
+    let amaxScale = 0;
+    for (let ib = 0; ib < 8; ib++) {
+      const s = blockScale(src, xo + 32 * ib, 32 * ib);
+      scales[ib] = s;
+      const a = Math.abs(s);
+      if (a > amaxScale) {
+        amaxScale = a;
+        maxScale = s;
+      }
+    }
+    const d = fr(-maxScale / 32);
+    writeF16(dst, o, d);
+    const id = d ? fr(1 / d) : 0;
+    let sh = 0;
+    for (let ib = 0; ib < 8; ib++) {
+      let l = nearestInt(fr(id * scales[ib]!));
+      l = Math.max(-32, Math.min(31, l));
+      const dl = fr(d * l);
+      const idl = dl ? fr(1 / dl) : 0;
+      const xb = xo + 32 * ib;
+      for (let j = 0; j < 32; j++) L[32 * ib + j] = bestIndexInt8(V, fr(idl * src[xb + j]!));
+      l += 32;
+      if (ib % 2 === 0) dst[o + 4 + (ib >> 1)] = l & 0xf;
+      else dst[o + 4 + (ib >> 1)] |= (l & 0xf) << 4;
+      sh |= (l >> 4) << (2 * ib);
+    }
+    dst[o + 2] = sh & 0xff;
+    dst[o + 3] = sh >> 8;
+    packNibbles(dst, o + 8, 256);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Scalar helpers of the IQ / low-bit twins that quant-math.ts does not hold: f16 fields at any
+ * byte offset, the float32 constants ggml writes as `1e-15f` and friends, and ggml's
+ * best_index_int8 nearest-level search.
+ */
+import { f16ToF32, f32ToF16 } from './half';
+
+export const fr = Math.fround;
+
+/** The little-endian f16 at byte `o`, as a float32 value (GGML_FP16_TO_FP32). */
+export function readF16(src: Uint8Array, o: number): number {
+  return f16ToF32(src[o]! | (src[o + 1]! << 8));
+}
+
+/** GGML_FP32_TO_FP16(x), stored little-endian at byte `o`; returns the f16 bits. */
+export function writeF16(dst: Uint8Array, o: number, x: number): number {
+  const h = f32ToF16(x);
+  dst[o] = h & 0xff;
+  dst[o + 1] = h >>> 8;
+  return h;
+}
+
+export function readU16(src: Uint8Array, o: number): number {
+  return src[o]! | (src[o + 1]! << 8);
+}
+
+export function readU32(src: Uint8Array, o: number): number {
+  return (src[o]! | (src[o + 1]! << 8) | (src[o + 2]! << 16) | (src[o + 3]! << 24)) >>> 0;
+}
+
+/** ggml's float32 FLT_MAX. */
+export const FLT_MAX = 3.4028234663852886e38;
+
+/**
+ * matches best_index_int8 (ggml-quants.c, the bisection version of 34af94cd): the index of the
+ * level of `val` (ascending) nearest to the float32 `x`; an exact midpoint goes to the upper one.
+ */
+export function bestIndexInt8(val: Int8Array, x: number): number {
+  const n = val.length;
+  if (x <= val[0]!) return 0;
+  if (x >= val[n - 1]!) return n - 1;
+  let ml = 0;
+  let mu = n - 1;
+  while (mu - ml > 1) {
+    const mav = (ml + mu) >> 1;
+    if (x < val[mav]!) mu = mav;
+    else ml = mav;
+  }
+  return fr(x - val[mu - 1]!) < fr(val[mu]! - x) ? mu - 1 : mu;
+}
+
+/**
+ * A C float-to-int cast as x86-64 compiles it (cvttss2si): truncation toward zero, and
+ * 0x80000000 for NaN or anything out of int range. Casts to a narrower type then keep the low
+ * bits, which callers do with `& 0xff`.
+ */
+export function truncI32(x: number): number {
+  return x > -2147483649 && x < 2147483648 ? Math.trunc(x) | 0 : -2147483648;
+}
