@@ -57,3 +57,18 @@ export function bestIndexInt8(val: Int8Array, x: number): number {
 export function truncI32(x: number): number {
   return x > -2147483649 && x < 2147483648 ? Math.trunc(x) | 0 : -2147483648;
 }
+
+const nearF32 = new Float32Array(1);
+const nearI32 = new Int32Array(nearF32.buffer);
+
+/**
+ * ggml's nearest_int, bit for bit: x + 1.5 * 2^23 in float32 (round half to even), then the
+ * low 23 mantissa bits minus 2^22. Release builds drop ggml's |x| <= 4194303 assert, so Inf
+ * and NaN (an all-zero block can make a scale infinite) follow the same bit extraction.
+ */
+export function nearestIntBits(x: number): number {
+  const v = fr(x + 12582912);
+  if (v >= 8388608 && v < 16777216) return v - 12582912;
+  nearF32[0] = v;
+  return (nearI32[0]! & 0x007fffff) - 0x00400000;
+}

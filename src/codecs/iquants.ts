@@ -11,6 +11,8 @@ import {
   decodeIQ4_XS,
 } from './iq-decode';
 import { encodeIQ4_NL, encodeIQ4_XS } from './iq-encode-iq4';
+import { encodeIQ2_S } from './iq-encode-iq2s';
+import { encodeIQ3_S, encodeIQ3_XXS } from './iq-encode-iq3';
 
 /**
  * The IQ types. IQ2_XXS, IQ2_XS and IQ1_S have no encoder: ggml refuses to quantize them
@@ -20,9 +22,9 @@ import { encodeIQ4_NL, encodeIQ4_XS } from './iq-encode-iq4';
 export const IQUANTS_CODECS = {
   IQ2_XXS: { decode: decodeIQ2_XXS, encode: null },
   IQ2_XS: { decode: decodeIQ2_XS, encode: null },
-  IQ2_S: { decode: decodeIQ2_S, encode: null },
-  IQ3_XXS: { decode: decodeIQ3_XXS, encode: null },
-  IQ3_S: { decode: decodeIQ3_S, encode: null },
+  IQ2_S: { decode: decodeIQ2_S, encode: encodeIQ2_S },
+  IQ3_XXS: { decode: decodeIQ3_XXS, encode: encodeIQ3_XXS },
+  IQ3_S: { decode: decodeIQ3_S, encode: encodeIQ3_S },
   IQ1_S: { decode: decodeIQ1_S, encode: null },
   IQ1_M: { decode: decodeIQ1_M, encode: null },
   IQ4_NL: { decode: decodeIQ4_NL, encode: encodeIQ4_NL },
