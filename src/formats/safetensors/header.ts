@@ -98,9 +98,10 @@ export async function readSafetensorsHeader(src: ByteSource): Promise<Safetensor
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let start = 0;
   for (const e of entries) {
-    if (e.begin !== start || e.end < e.begin) {
+    if (e.begin !== start) {
       throw fail(`invalid offset: data_offsets [${e.begin}, ${e.end}] do not continue from the previous tensor's end ${start}`, 8, e.name);
     }
+    if (e.end < e.begin) throw fail(`invalid offset: data_offsets [${e.begin}, ${e.end}] end before they begin`, 8, e.name);
     start = e.end;
     let elements = 1;
     for (const d of e.shape) elements *= d;
