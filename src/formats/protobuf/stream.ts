@@ -39,10 +39,11 @@ export class ProtoStream {
   private buf = new Uint8Array(0);
   private bufStart = 0;
 
-  /** Set by next(): the current field, its wire type and where its tag started. */
+  /** Set by next(): the current field, its wire type, where its tag started and where its value starts. */
   field = 0;
   wire = 0;
   tagAt = 0;
+  valueAt = 0;
   lo = 0;
   hi = 0;
   /** The current LEN field's payload: [lenStart, lenStart + len). */
@@ -99,6 +100,7 @@ export class ProtoStream {
     this.field = varint.lo >>> 3;
     this.wire = varint.lo & 7;
     if (this.field === 0) this.fail('field number 0 is not allowed', at);
+    this.valueAt = this.bufStart + p;
     switch (this.wire) {
       case WIRE_VARINT:
         p = decodeVarint(this.buf, p, end);
