@@ -16,7 +16,7 @@ export class Bytes {
     for (let i = 0; i < b.length; i++) this.out.push(b[i]! & 0xff);
     return this;
   }
-  private num(n: number, size: number, set: (dv: DataView) => void): this {
+  private num(size: number, set: (dv: DataView) => void): this {
     const dv = new DataView(new ArrayBuffer(size));
     set(dv);
     return this.raw(new Uint8Array(dv.buffer));
@@ -25,28 +25,28 @@ export class Bytes {
     return this.raw([v]);
   }
   u16(v: number): this {
-    return this.num(v, 2, (d) => d.setUint16(0, v, this.le));
+    return this.num(2, (d) => d.setUint16(0, v, this.le));
   }
   i16(v: number): this {
-    return this.num(v, 2, (d) => d.setInt16(0, v, this.le));
+    return this.num(2, (d) => d.setInt16(0, v, this.le));
   }
   u32(v: number): this {
-    return this.num(v, 4, (d) => d.setUint32(0, v, this.le));
+    return this.num(4, (d) => d.setUint32(0, v, this.le));
   }
   i32(v: number): this {
-    return this.num(v, 4, (d) => d.setInt32(0, v, this.le));
+    return this.num(4, (d) => d.setInt32(0, v, this.le));
   }
   f32(v: number): this {
-    return this.num(v, 4, (d) => d.setFloat32(0, v, this.le));
+    return this.num(4, (d) => d.setFloat32(0, v, this.le));
   }
   f64(v: number): this {
-    return this.num(v, 8, (d) => d.setFloat64(0, v, this.le));
+    return this.num(8, (d) => d.setFloat64(0, v, this.le));
   }
   u64(v: bigint | number): this {
-    return this.num(0, 8, (d) => d.setBigUint64(0, BigInt(v), this.le));
+    return this.num(8, (d) => d.setBigUint64(0, BigInt(v), this.le));
   }
   i64(v: bigint | number): this {
-    return this.num(0, 8, (d) => d.setBigInt64(0, BigInt(v), this.le));
+    return this.num(8, (d) => d.setBigInt64(0, BigInt(v), this.le));
   }
   /** A count or length: u32 in v1, u64 after. */
   size(v: bigint | number): this {
