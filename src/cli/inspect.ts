@@ -1,0 +1,55 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NodeFileSource } from '../io/node/file-source';
+import { openModel } from '../formats/open';
+import { renderJson, renderText } from './render';
+import { UsageError, type CliIo, type Command } from './command';
+
+/** A directory argument stands for its files (not recursive, dot files skipped), in name order. */
+async function expand(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const st = await stat(p);
+    if (!st.isDirectory()) {
+      out.push(p);
+      continue;
+    }
+    const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
+    for (const n of names) if ((await stat(join(p, n))).isFile()) out.push(join(p, n));
+  }
+  return out;
+}
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'show the format, metadata and tensors of a model',
+  usage: [
+    'usage: tensor-kiln inspect <file|dir>... [--json]',
+    '',
+    'Opens the files of one model (a GGUF or all parts of a split GGUF; safetensors with its',
+    'shards and index; a directory stands for its files) and prints its format, container',
+    'details, metadata and every tensor: name, type, shape (row-major, outermost first) and size.',
+    '',
+    '  --json   one JSON document on stdout, metadata arrays in full; u64/i64 values as strings',
+  ].join('\n'),
+  async run(args: readonly string[], io: CliIo): Promise<number> {
+    let json = false;
+    const paths: string[] = [];
+    for (const a of args) {
+      if (a === '--json') json = true;
+      else if (a.startsWith('-')) throw new UsageError(`inspect: unknown option '${a}'`);
+      else paths.push(a);
+    }
+    if (paths.length === 0) throw new UsageError('inspect: no files given');
+    const files = await expand(paths);
+    const sources: NodeFileSource[] = [];
+    try {
+      for (const f of files) sources.push(await NodeFileSource.open(f));
+      const model = await openModel(sources);
+      io.out(json ? renderJson(model) : renderText(model));
+      return 0;
+    } finally {
+      for (const s of sources) await s.close().catch(() => undefined);
+    }
+  },
+};
