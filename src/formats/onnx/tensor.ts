@@ -1,6 +1,6 @@
 import type { TypeName } from '../../codecs/catalogue';
 import type { ByteSource } from '../../io/byte-source';
-import { UnsupportedError } from '../errors';
+import { invariant, UnsupportedError } from '../errors';
 import type { TensorInfo } from '../model';
 import { readFixed, type Segments, type VarintData } from './typed-data';
 
@@ -28,14 +28,15 @@ export class OnnxTensor implements TensorInfo {
   ) {}
 
   async read(offset: number, length: number): Promise<Uint8Array> {
+    const d = this.data;
+    if (this.type === null) {
+      throw new UnsupportedError({ format: 'onnx', file: this.file, tensor: this.name }, `${this.typeLabel} data cannot be decoded`);
+    }
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.nbytes) {
       throw new RangeError(`${this.name}: read of ${length} bytes at offset ${offset} is outside the tensor (${this.nbytes} bytes)`);
     }
-    const d = this.data;
-    if (this.type !== null && length === 0) return new Uint8Array(0);
-    if (this.type === null || d.kind === 'none') {
-      throw new UnsupportedError({ format: 'onnx', file: this.file, tensor: this.name }, `${this.typeLabel} data cannot be decoded`);
-    }
+    if (length === 0) return new Uint8Array(0);
+    invariant(d.kind !== 'none', `${this.name} has a type but no data`);
     if (d.kind === 'bytes') return d.src.read(d.offset + offset, length);
     if (d.kind === 'fixed') return readFixed(d.src, d.segs, offset, length);
     return d.data.read(offset, length);

@@ -33,11 +33,11 @@ export class BundleTensor implements TensorInfo {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.nbytes) {
-      throw new RangeError(`${this.name}: read of ${length} bytes at offset ${offset} is outside the tensor (${this.nbytes} bytes)`);
-    }
     if (this.type === null || this.shard === null) {
       throw new UnsupportedError({ format: 'tensorflow', file: this.file, tensor: this.name }, `${this.typeLabel} data cannot be decoded`);
+    }
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.nbytes) {
+      throw new RangeError(`${this.name}: read of ${length} bytes at offset ${offset} is outside the tensor (${this.nbytes} bytes)`);
     }
     if (length === 0) return new Uint8Array(0);
     const w = this.swapWidth;
