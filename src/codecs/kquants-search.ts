@@ -161,6 +161,14 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: numbe
   return suml2 > 0 ? fr(sumlx / suml2) : 0;
 }
 
+/** x[xo..xo+n) - min in float32, kept while min stays (it moves only when a try wins). */
+const xm = new Float32Array(256);
+let xmMin = NaN;
+function shiftByMin(x: Float32Array, xo: number, n: number, min: number): void {
+  for (let i = 0; i < n; i++) xm[i] = x[xo + i]! - min;
+  xmMin = min;
+}
+
 /**
  * matches make_qkx2_quants: asymmetric levels 0..nmax with a min (x ~ scale * l - theMin),
  * trying nstep + 1 scales around nmax / (max - min) and keeping the best weighted error
@@ -187,11 +195,13 @@ export function makeQkx2Quants(
   let max = x[xo]!;
   let sumW = weights[0]!;
   let sumX = fr(sumW * x[xo]!);
+  let monotone = !(sumW < 0);
   for (let i = 1; i < n; i++) {
     const v = x[xo + i]!;
     if (v < min) min = v;
     if (v > max) max = v;
     const w = weights[i]!;
+    if (w < 0) monotone = false;
     sumW = fr(sumW + w);
     sumX = fr(sumX + fr(w * v));
   }
@@ -204,6 +214,7 @@ export function makeQkx2Quants(
   let iscale = fr(nmax / fr(max - min));
   let scale = fr(1 / iscale);
   let bestError = 0;
+  shiftByMin(x, xo, n, min);
   for (let i = 0; i < n; i++) {
     const v = x[xo + i]!;
     const l = Math.max(0, Math.min(nmax, nearestInt(fr(iscale * fr(v - min)))));
@@ -216,20 +227,34 @@ export function makeQkx2Quants(
     mins[mo] = -min;
     return scale;
   }
+  // Two shortcuts that cannot change the result: a try whose levels equal the previous try's
+  // has the same error, which was already compared; and the error only grows term by term
+  // (for weights >= 0), so a try can stop once it reaches the best error.
+  let fresh = true;
   for (let is = 0; is <= nstep; is++) {
     // min moves whenever a better fit is found, and the later tries start from it (as in ggml)
     iscale = fr(fr(fr(rmin + fr(rdelta * is)) + nmax) / fr(max - min));
+    let changed = fresh;
+    fresh = false;
+    if (min !== xmMin) shiftByMin(x, xo, n, min);
+    for (let i = 0; i < n; i++) {
+      let l = nearestInt(fr(iscale * xm[i]!));
+      l = l < 0 ? 0 : l > nmax ? nmax : l;
+      if (Laux[i] !== l) {
+        Laux[i] = l;
+        changed = true;
+      }
+    }
+    if (!changed) continue;
     let sumL = 0;
     let sumL2 = 0;
     let sumXL = 0;
     for (let i = 0; i < n; i++) {
-      const v = x[xo + i]!;
-      const l = Math.max(0, Math.min(nmax, nearestInt(fr(iscale * fr(v - min)))));
-      Laux[i] = l;
+      const l = Laux[i]!;
       const wl = fr(weights[i]! * l);
       sumL = fr(sumL + wl);
       sumL2 = fr(sumL2 + fr(wl * l));
-      sumXL = fr(sumXL + fr(wl * v));
+      sumXL = fr(sumXL + fr(wl * x[xo + i]!));
     }
     const D = fr(fr(sumW * sumL2) - fr(sumL * sumL));
     if (D > 0) {
@@ -244,6 +269,7 @@ export function makeQkx2Quants(
         let diff = fr(fr(fr(thisScale * Laux[i]!) + thisMin) - x[xo + i]!);
         diff = useMad ? Math.abs(diff) : fr(diff * diff);
         curError = fr(curError + fr(weights[i]! * diff));
+        if (monotone && curError >= bestError) break;
       }
       if (curError < bestError) {
         for (let i = 0; i < n; i++) L[lo + i] = Laux[i]!;

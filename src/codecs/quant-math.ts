@@ -13,8 +13,10 @@ const bitsI32 = new Int32Array(bitsF32.buffer);
  * `x` must already be a float32 value.
  */
 export function nearestInt(x: number): number {
+  // Inside ggml's range both adders round x half to even, so the double one (1.5 * 2^52,
+  // no fround) gives the same integer, faster.
+  if (x >= -4194303 && x <= 4194303) return (x + 6755399441055744 - 6755399441055744) | 0;
   const v = Math.fround(x + 12582912);
-  if (v >= 8388608 && v < 16777216) return v - 12582912;
   bitsF32[0] = v;
   return (bitsI32[0]! & 0x007fffff) - 0x00400000;
 }

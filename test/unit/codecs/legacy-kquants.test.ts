@@ -194,6 +194,9 @@ describe('quant-math scalar helpers', () => {
     expect(nearestInt(8388608)).toBe(-2097152);
     expect(nearestInt(Infinity)).toBe(-4194304);
     expect(nearestInt(NaN)).toBe(0);
+    // at the edges of the range (values printed by ggml's nearest_int compiled with gcc -O2)
+    const edge = [4194303.25, 4194303.5, 4194303.75, -4194304, -4194304.5, -4194303.5, 1e30].map((v) => nearestInt(Math.fround(v)));
+    expect(edge).toEqual([4194303, -4194304, -4194304, -4194304, 4194303, -4194304, 651978]);
   });
 
   it('roundf rounds half away from zero; truncI32 saturates like cvttss2si', () => {
