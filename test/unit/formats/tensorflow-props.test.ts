@@ -41,8 +41,8 @@ async function outcome(files: ByteSource[]): Promise<'parsed' | 'format-error'> 
 
 const mutation = fc.record({
   edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
-  cut: fc.option(fc.nat(), { freq: 4 }),
-  append: fc.option(fc.uint8Array({ minLength: 1, maxLength: 16 }), { freq: 6 }),
+  cut: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat() }),
+  append: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
 });
 type Mutation = { edits: [number, number][]; cut: number | null; append: Uint8Array | null };
 /** Byte edits only: the footer stays where it is, so edits land in blocks more often. */
