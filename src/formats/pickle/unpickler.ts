@@ -10,133 +10,41 @@
  * Every size is checked against the bytes left before it is used, and the stack, the memo, the MARK
  * depth and the number of values made are bounded, so a hostile pickle fails fast and small.
  */
-import { FormatError } from '../errors';
-import { HIGHEST_PROTOCOL, OP, opName } from './opcodes';
-import { decodeRawUnicodeEscape, decodeStringLiteral, decodeUtf8, parseFloatLiteral, parseIntLiteral } from './text';
+import { PickleCursor, PickleTruncatedError } from './cursor';
+import { HIGHEST_PROTOCOL, OP as OP_EXPORT, opName } from './opcodes';
+import { decodeRawUnicodeEscape, decodeStringLiteral, parseFloatLiteral, parseIntLiteral } from './text';
+import { DEFAULT_PICKLE_LIMITS, type PickleLimits, type PicklePolicy, type PickleWhere, type UnpickleResult } from './policy';
 import { PyBytes, PyDict, PyList, PySet, PyTuple, pyTypeName, type PyValue } from './values';
 
-export interface PicklePolicy {
-  /** GLOBAL, STACK_GLOBAL, INST: return an inert stand-in for an allowed name, or throw. */
-  global(module: string, name: string, at: number): PyValue;
-  /** REDUCE: `callable(*args)` where `callable` is a value `global` returned. */
-  reduce(callable: PyValue, args: PyTuple, at: number): PyValue;
-  /** BUILD: applies `state` to `inst`; returns what replaces `inst` on the stack. */
-  build(inst: PyValue, state: PyValue, at: number): PyValue;
-  /** BINPERSID / PERSID. */
-  persistentLoad(pid: PyValue, at: number): PyValue;
-}
-
-export interface PickleLimits {
-  /** Values pushed in total (each opcode pushes at most one): bounds memory at ~100 bytes each. */
-  readonly maxValues: number;
-  readonly maxStack: number;
-  readonly maxMarkDepth: number;
-  readonly maxMemo: number;
-  /** Bytes of one LONG1 / LONG4 / text INT (a Python int of 8192 bits is already absurd here). */
-  readonly maxLongBytes: number;
-}
-
-export const DEFAULT_PICKLE_LIMITS: PickleLimits = {
-  maxValues: 4_000_000,
-  maxStack: 1_000_000,
-  maxMarkDepth: 4096,
-  maxMemo: 2_000_000,
-  maxLongBytes: 1024,
-};
-
-export interface PickleWhere {
-  readonly file: string;
-  /** Added to pickle offsets in errors, so they point into the file when the pickle is a part of it. */
-  readonly base?: number;
-}
-
-/** The bytes ended inside the pickle. A caller reading a stream may fetch more and try again. */
-export class PickleTruncatedError extends FormatError {
-  override readonly name: string = 'PickleTruncatedError';
-}
-
-export interface UnpickleResult {
-  readonly value: PyValue;
-  /** Offset just past the STOP opcode. */
-  readonly end: number;
-  /** The PROTO opcode's number, or 0 or 1 when there was none. */
-  readonly protocol: number;
-}
-
-/** Refuses every global and persistent id: plain data only. */
-export function dataOnlyPolicy(file: string): PicklePolicy {
-  const refuse = (what: string, at: number): never => {
-    throw new FormatError({ format: 'pickle', file, offset: at }, `${what} is not allowed in plain data`);
-  };
-  return {
-    global: (module, name, at) => refuse(`global ${module}.${name}`, at),
-    reduce: (fn, _args, at) => refuse(`calling ${pyTypeName(fn)}`, at),
-    build: (inst, _state, at) => refuse(`BUILD on ${pyTypeName(inst)}`, at),
-    persistentLoad: (_pid, at) => refuse('a persistent id', at),
-  };
-}
+export { DEFAULT_PICKLE_LIMITS, dataOnlyPolicy, type PickleLimits, type PicklePolicy, type PickleWhere, type UnpickleResult } from './policy';
 
 /** Unpickles one pickle starting at `start`; see the file comment for what it accepts. */
 export function unpickle(bytes: Uint8Array, start: number, policy: PicklePolicy, where: PickleWhere, limits: PickleLimits = DEFAULT_PICKLE_LIMITS): UnpickleResult {
   return new Machine(bytes, start, policy, where, limits).run();
 }
 
-class Machine {
-  private pos: number;
+// A module-local copy: under vitest's module runner an imported binding is a getter, and the
+// opcode switch reads it up to 70 times per opcode.
+const OP = { ...OP_EXPORT };
+
+class Machine extends PickleCursor {
   private stack: PyValue[] = [];
   private readonly marks: PyValue[][] = [];
-  private readonly memo = new Map<number, PyValue>();
+  /** Pickler memo indices count up from 0, so an array serves; indices are bounded by maxMemo. */
+  private readonly memo: PyValue[] = [];
+  private memoCount = 0;
   private pushed = 0;
   private stackTotal = 0;
   private protocol = 0;
-  private opAt = 0;
-  private readonly base: number;
 
   constructor(
-    private readonly b: Uint8Array,
+    b: Uint8Array,
     start: number,
     private readonly policy: PicklePolicy,
-    private readonly where: PickleWhere,
+    where: PickleWhere,
     private readonly limits: PickleLimits,
   ) {
-    this.pos = start;
-    this.base = where.base ?? 0;
-  }
-
-  error(what: string, at = this.opAt): FormatError {
-    return new FormatError({ format: 'pickle', file: this.where.file, offset: this.base + at }, what);
-  }
-
-  private need(n: number, what: string): void {
-    if (n < 0 || this.pos + n > this.b.length) {
-      throw new PickleTruncatedError(
-        { format: 'pickle', file: this.where.file, offset: this.base + this.opAt },
-        `${what} needs ${n} bytes at offset ${this.base + this.pos} but the pickle data ends at ${this.base + this.b.length}`,
-      );
-    }
-  }
-
-  private take(n: number, what: string): Uint8Array {
-    this.need(n, what);
-    const out = this.b.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  private line(what: string, max = Infinity): Uint8Array {
-    const nl = this.b.indexOf(0x0a, this.pos);
-    if (nl < 0) this.need(this.b.length - this.pos + 1, `${what} (a line ending in \\n)`);
-    if (nl - this.pos > max) throw this.error(`${what} line is ${nl - this.pos} bytes, more than ${max}`);
-    const out = this.b.subarray(this.pos, nl);
-    this.pos = nl + 1;
-    return out;
-  }
-
-  private asciiLine(what: string, max: number): string {
-    const l = this.line(what, max);
-    let s = '';
-    for (let i = 0; i < l.length; i++) s += String.fromCharCode(l[i]!);
-    return s.replace(/\r$/, '');
+    super(b, start, where.file, where.base ?? 0, limits.maxLongBytes);
   }
 
   private push(v: PyValue): void {
@@ -165,42 +73,14 @@ class Machine {
   }
 
   private memoPut(i: number, v: PyValue): void {
-    if (!this.memo.has(i) && this.memo.size >= this.limits.maxMemo) throw this.error(`memo larger than ${this.limits.maxMemo} entries`);
-    this.memo.set(i, v);
+    if (i >= this.limits.maxMemo) throw this.error(`memo index ${i} beyond the ${this.limits.maxMemo} allowed (memo larger than ${this.limits.maxMemo} entries)`);
+    if (this.memo[i] === undefined) this.memoCount++;
+    this.memo[i] = v;
   }
 
   private memoGet(i: number): PyValue {
-    const v = this.memo.get(i);
+    const v = i < this.memo.length ? this.memo[i] : undefined;
     if (v === undefined) throw this.error(`memo key ${i} was never stored`);
-    return v;
-  }
-
-  private str(bytes: Uint8Array, what: string): string {
-    const s = decodeUtf8(bytes);
-    if (s === null) throw this.error(`${what} is not valid UTF-8`);
-    return s;
-  }
-
-  private u32(): number {
-    const d = this.take(4, 'a 4-byte length');
-    return new DataView(d.buffer, d.byteOffset, 4).getUint32(0, true);
-  }
-
-  private u64(what: string): number {
-    const d = this.take(8, what);
-    const v = new DataView(d.buffer, d.byteOffset, 8).getBigUint64(0, true);
-    if (v > BigInt(this.b.length)) throw this.error(`${what} of ${v} bytes is larger than the whole pickle (${this.b.length} bytes)`);
-    return Number(v);
-  }
-
-  private long(n: number): bigint {
-    if (n > this.limits.maxLongBytes) throw this.error(`integer of ${n} bytes, more than ${this.limits.maxLongBytes}`);
-    const d = this.take(n, 'a long integer');
-    if (n === 0) return 0n;
-    let hex = '';
-    for (let i = n - 1; i >= 0; i--) hex += d[i]!.toString(16).padStart(2, '0');
-    let v = BigInt('0x' + hex);
-    if (d[n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
     return v;
   }
 
@@ -209,20 +89,18 @@ class Machine {
   }
 
   run(): UnpickleResult {
-    const b = this.b;
     for (;;) {
       this.opAt = this.pos;
-      this.need(1, 'an opcode');
-      const op = b[this.pos++]!;
+      const op = this.u8('an opcode');
       switch (op) {
         case OP.PROTO: {
-          const p = this.take(1, 'PROTO')[0]!;
+          const p = this.u8('PROTO');
           if (p > HIGHEST_PROTOCOL) throw this.error(`pickle protocol ${p} is newer than ${HIGHEST_PROTOCOL}`);
           this.protocol = p;
           break;
         }
         case OP.FRAME:
-          this.u64('FRAME length');
+          this.len64('FRAME length');
           break;
         case OP.STOP: {
           if (this.marks.length) throw this.error('STOP inside an unclosed MARK');
@@ -254,27 +132,21 @@ class Machine {
         case OP.NEWFALSE:
           this.push(false);
           break;
-        case OP.BININT: {
-          const d = this.take(4, 'BININT');
-          this.push(BigInt(new DataView(d.buffer, d.byteOffset, 4).getInt32(0, true)));
+        case OP.BININT:
+          this.push(BigInt(this.i32('BININT')));
           break;
-        }
         case OP.BININT1:
-          this.push(BigInt(this.take(1, 'BININT1')[0]!));
+          this.push(BigInt(this.u8('BININT1')));
           break;
-        case OP.BININT2: {
-          const d = this.take(2, 'BININT2');
-          this.push(BigInt(d[0]! | (d[1]! << 8)));
+        case OP.BININT2:
+          this.push(BigInt(this.u16('BININT2')));
           break;
-        }
         case OP.LONG1:
-          this.push(this.long(this.take(1, 'LONG1')[0]!));
+          this.push(this.long(this.u8('LONG1')));
           break;
-        case OP.LONG4: {
-          const n = this.u32();
-          this.push(this.long(n));
+        case OP.LONG4:
+          this.push(this.long(this.u32('LONG4')));
           break;
-        }
         case OP.INT: {
           const t = this.asciiLine('INT', this.limits.maxLongBytes * 3);
           if (t === '00' || t === '01') this.push(t === '01');
@@ -284,11 +156,9 @@ class Machine {
         case OP.LONG:
           this.push(this.intLiteral(this.asciiLine('LONG', this.limits.maxLongBytes * 3), 'LONG'));
           break;
-        case OP.BINFLOAT: {
-          const d = this.take(8, 'BINFLOAT');
-          this.push(new DataView(d.buffer, d.byteOffset, 8).getFloat64(0, false));
+        case OP.BINFLOAT:
+          this.push(this.f64be('BINFLOAT'));
           break;
-        }
         case OP.FLOAT: {
           const t = this.asciiLine('FLOAT', 256);
           const v = parseFloatLiteral(t);
@@ -298,13 +168,13 @@ class Machine {
         }
         // strings and bytes
         case OP.BINUNICODE:
-          this.push(this.str(this.take(this.u32(), 'BINUNICODE'), 'BINUNICODE'));
+          this.push(this.str(this.take(this.u32('BINUNICODE'), 'BINUNICODE'), 'BINUNICODE'));
           break;
         case OP.SHORT_BINUNICODE:
-          this.push(this.str(this.take(this.take(1, 'SHORT_BINUNICODE')[0]!, 'SHORT_BINUNICODE'), 'SHORT_BINUNICODE'));
+          this.push(this.str(this.take(this.u8('SHORT_BINUNICODE'), 'SHORT_BINUNICODE'), 'SHORT_BINUNICODE'));
           break;
         case OP.BINUNICODE8:
-          this.push(this.str(this.take(this.u64('BINUNICODE8 length'), 'BINUNICODE8'), 'BINUNICODE8'));
+          this.push(this.str(this.take(this.len64('BINUNICODE8 length'), 'BINUNICODE8'), 'BINUNICODE8'));
           break;
         case OP.UNICODE: {
           const s = decodeRawUnicodeEscape(this.line('UNICODE'));
@@ -314,14 +184,13 @@ class Machine {
         }
         // Python 2 str: torch.load decodes these as UTF-8.
         case OP.BINSTRING: {
-          const d = this.take(4, 'BINSTRING');
-          const n = new DataView(d.buffer, d.byteOffset, 4).getInt32(0, true);
+          const n = this.i32('BINSTRING');
           if (n < 0) throw this.error(`BINSTRING length ${n} is negative`);
           this.push(this.str(this.take(n, 'BINSTRING'), 'BINSTRING'));
           break;
         }
         case OP.SHORT_BINSTRING:
-          this.push(this.str(this.take(this.take(1, 'SHORT_BINSTRING')[0]!, 'SHORT_BINSTRING'), 'SHORT_BINSTRING'));
+          this.push(this.str(this.take(this.u8('SHORT_BINSTRING'), 'SHORT_BINSTRING'), 'SHORT_BINSTRING'));
           break;
         case OP.STRING: {
           const raw = decodeStringLiteral(this.line('STRING'));
@@ -330,16 +199,16 @@ class Machine {
           break;
         }
         case OP.BINBYTES:
-          this.push(new PyBytes(this.take(this.u32(), 'BINBYTES')));
+          this.push(new PyBytes(this.take(this.u32('BINBYTES'), 'BINBYTES')));
           break;
         case OP.SHORT_BINBYTES:
-          this.push(new PyBytes(this.take(this.take(1, 'SHORT_BINBYTES')[0]!, 'SHORT_BINBYTES')));
+          this.push(new PyBytes(this.take(this.u8('SHORT_BINBYTES'), 'SHORT_BINBYTES')));
           break;
         case OP.BINBYTES8:
-          this.push(new PyBytes(this.take(this.u64('BINBYTES8 length'), 'BINBYTES8')));
+          this.push(new PyBytes(this.take(this.len64('BINBYTES8 length'), 'BINBYTES8')));
           break;
         case OP.BYTEARRAY8:
-          this.push(new PyBytes(this.take(this.u64('BYTEARRAY8 length'), 'BYTEARRAY8'), true));
+          this.push(new PyBytes(this.take(this.len64('BYTEARRAY8 length'), 'BYTEARRAY8'), true));
           break;
         // containers
         case OP.EMPTY_TUPLE:
@@ -423,22 +292,22 @@ class Machine {
         }
         // memo
         case OP.BINPUT:
-          this.memoPut(this.take(1, 'BINPUT')[0]!, this.top('BINPUT'));
+          this.memoPut(this.u8('BINPUT'), this.top('BINPUT'));
           break;
         case OP.LONG_BINPUT:
-          this.memoPut(this.u32(), this.top('LONG_BINPUT'));
+          this.memoPut(this.u32('LONG_BINPUT'), this.top('LONG_BINPUT'));
           break;
         case OP.PUT:
           this.memoPut(this.memoIndex(this.asciiLine('PUT', 16), 'PUT'), this.top('PUT'));
           break;
         case OP.MEMOIZE:
-          this.memoPut(this.memo.size, this.top('MEMOIZE'));
+          this.memoPut(this.memoCount, this.top('MEMOIZE'));
           break;
         case OP.BINGET:
-          this.push(this.memoGet(this.take(1, 'BINGET')[0]!));
+          this.push(this.memoGet(this.u8('BINGET')));
           break;
         case OP.LONG_BINGET:
-          this.push(this.memoGet(this.u32()));
+          this.push(this.memoGet(this.u32('LONG_BINGET')));
           break;
         case OP.GET:
           this.push(this.memoGet(this.memoIndex(this.asciiLine('GET', 16), 'GET')));
@@ -546,3 +415,5 @@ class Machine {
 function describe(v: PyValue): string {
   return pyTypeName(v);
 }
+
+export { PickleTruncatedError };

@@ -84,6 +84,30 @@ export function allowedGlobal(module: string, name: string): TorchGlobal | null 
   return ALLOWED.get(`${mod}.${name}`) ?? null;
 }
 
+/**
+ * Python 2 module names CPython's unpickler renames (_compat_pickle.IMPORT_MAPPING, the entries an
+ * attacker would reach for), so an error can say what a name would really have resolved to.
+ */
+const PY2_MODULES: Record<string, string> = {
+  __builtin__: 'builtins',
+  copy_reg: 'copyreg',
+  commands: 'subprocess',
+  cPickle: 'pickle',
+  thread: '_thread',
+  urllib2: 'urllib.request',
+  httplib: 'http.client',
+  SocketServer: 'socketserver',
+  StringIO: 'io',
+  cStringIO: 'io',
+  exceptions: 'builtins',
+};
+
+/** `module.name` as written, plus what Python 3 would resolve it to when that differs. */
+export function describeGlobal(module: string, name: string): string {
+  const py3 = PY2_MODULES[module];
+  return py3 === undefined ? `"${module}.${name}"` : `"${module}.${name}" (Python 3: ${py3}.${name})`;
+}
+
 export function allowedGlobalCount(): number {
   return ALLOWED.size;
 }

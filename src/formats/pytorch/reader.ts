@@ -19,8 +19,9 @@ import { looksLikeTar } from './tar';
 import { readZipCheckpoint } from './zip-checkpoint';
 
 export async function readPytorch(file: ByteSource): Promise<ModelView> {
+  // Four bytes decide a zip; only otherwise is a whole tar header block read.
+  if (looksLikeZip(await file.read(0, Math.min(4, file.size)))) return readZipCheckpoint(file);
   const head = await file.read(0, Math.min(512, file.size));
-  if (looksLikeZip(head)) return readZipCheckpoint(file);
   if (looksLikeTar(head)) return readTarCheckpoint(file);
   if (head[0] === OP.PROTO || head[0] === OP.LONG1 || head[0] === OP.LONG) return readLegacyCheckpoint(file);
   throw new FormatError(

@@ -8,7 +8,7 @@ import { FormatError } from '../errors';
 import type { PicklePolicy } from '../pickle/unpickler';
 import { PyBytes, PyDict, PyList, PySet, PyTuple, pyTypeName, type PyValue } from '../pickle/values';
 import { dtypeLabel, type TorchDtype } from './dtypes';
-import { allowedGlobal } from './allowlist';
+import { allowedGlobal, describeGlobal } from './allowlist';
 import { OpaqueValue, StorageRef, TensorValue, TorchGlobal, type RebuildFn } from './torch-values';
 
 /** Torch tensors never have more dimensions than this in practice (torch itself caps at 64 in places). */
@@ -22,7 +22,7 @@ export function torchPolicy(file: string, persistentLoad: PersistentLoader): Pic
     global(module, name, at) {
       const g = allowedGlobal(module, name);
       if (g === null) {
-        throw err(at)(`global "${module}.${name}" is not allowed: only what torch.load(weights_only=True) accepts may be named, and nothing is ever called`);
+        throw err(at)(`global ${describeGlobal(module, name)} is not allowed: only what torch.load(weights_only=True) accepts may be named, and nothing is ever called`);
       }
       return g;
     },
