@@ -56,14 +56,15 @@ export function decodeQ3_K(src: Uint8Array, dst: Float32Array): void {
       const q = o + 32 + 32 * n;
       for (let j = 0; j < 4; j++) {
         const shift = 2 * j;
-        const m = 1 << (4 * n + j);
+        const bit = 4 * n + j;
         for (let h = 0; h < 2; h++) {
           const dl = groupD[8 * n + 2 * j + h]!;
           const yy = y + 128 * n + 32 * j + 16 * h;
           const qq = q + 16 * h;
           const hm = o + 16 * h;
           for (let l = 0; l < 16; l++) {
-            const v = ((src[qq + l]! >>> shift) & 3) - (src[hm + l]! & m ? 0 : 4);
+            // a clear hmask bit means "minus 4"; done without a branch (the bits are random)
+            const v = ((src[qq + l]! >>> shift) & 3) - ((~src[hm + l]! >>> bit) & 1) * 4;
             dst[yy + l] = fr(dl * v);
           }
         }
@@ -118,8 +119,8 @@ export function decodeQ5_K(src: Uint8Array, dst: Float32Array): void {
     const qh = o + 16;
     for (let c = 0; c < 4; c++) {
       const q = o + 48 + 32 * c;
-      const u1 = 1 << (2 * c);
-      const u2 = 2 << (2 * c);
+      const b1 = 2 * c;
+      const b2 = 2 * c + 1;
       const d1 = groupD[2 * c]!;
       const m1 = groupM[2 * c]!;
       const d2 = groupD[2 * c + 1]!;
@@ -128,8 +129,8 @@ export function decodeQ5_K(src: Uint8Array, dst: Float32Array): void {
       for (let l = 0; l < 32; l++) {
         const b = src[q + l]!;
         const h = src[qh + l]!;
-        dst[yy + l] = fr(fr(d1 * ((b & 15) + (h & u1 ? 16 : 0))) - m1);
-        dst[yy + 32 + l] = fr(fr(d2 * ((b >>> 4) + (h & u2 ? 16 : 0))) - m2);
+        dst[yy + l] = fr(fr(d1 * ((b & 15) | (((h >>> b1) & 1) << 4))) - m1);
+        dst[yy + 32 + l] = fr(fr(d2 * ((b >>> 4) | (((h >>> b2) & 1) << 4))) - m2);
       }
     }
   }
