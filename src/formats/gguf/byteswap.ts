@@ -49,38 +49,56 @@ export function swapUnit(plan: SwapPlan): number {
   return 1;
 }
 
-/** Swaps `src` (a whole number of units) into a fresh array: the source may be a shared cache. */
+function bswap32(v: number): number {
+  return (v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+}
+
+/** A Uint32Array over `src` when it is 4-byte aligned, else over an aligned copy. */
+function words(src: Uint8Array): Uint32Array {
+  const n = src.length >>> 2;
+  if ((src.byteOffset & 3) === 0) return new Uint32Array(src.buffer, src.byteOffset, n);
+  const copy = new Uint8Array(n * 4);
+  copy.set(src.subarray(0, n * 4));
+  return new Uint32Array(copy.buffer, 0, n);
+}
+
+/**
+ * Swaps `src` (a whole number of units) into a fresh array: the source may be a shared cache.
+ * Element swaps work a 32-bit word at a time (two f16 per word), reading `src` in place.
+ */
 export function swapToLittle(plan: SwapPlan, src: Uint8Array): Uint8Array {
   const out = new Uint8Array(src.length);
-  out.set(src);
   if (plan.kind === 'element') {
+    const s = words(src);
+    const o = new Uint32Array(out.buffer, 0, s.length);
     if (plan.size === 2) {
-      const w = new Uint16Array(out.buffer, 0, out.length >>> 1);
-      for (let i = 0; i < w.length; i++) {
-        const v = w[i]!;
-        w[i] = ((v & 0xff) << 8) | (v >>> 8);
+      for (let i = 0; i < s.length; i++) {
+        const v = s[i]!;
+        o[i] = ((v & 0x00ff00ff) << 8) | ((v >>> 8) & 0x00ff00ff);
       }
+      if ((src.length & 3) === 2) {
+        out[src.length - 2] = src[src.length - 1]!;
+        out[src.length - 1] = src[src.length - 2]!;
+      }
+    } else if (plan.size === 4) {
+      for (let i = 0; i < s.length; i++) o[i] = bswap32(s[i]!);
     } else {
-      const w = new Uint32Array(out.buffer, 0, out.length >>> 2);
-      for (let i = 0; i < w.length; i++) {
-        const v = w[i]!;
-        w[i] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
-      }
-      if (plan.size === 8) {
-        for (let i = 0; i + 1 < w.length; i += 2) {
-          const a = w[i]!;
-          w[i] = w[i + 1]!;
-          w[i + 1] = a;
-        }
+      for (let i = 0; i + 1 < s.length; i += 2) {
+        const a = s[i]!;
+        o[i] = bswap32(s[i + 1]!);
+        o[i + 1] = bswap32(a);
       }
     }
-  } else if (plan.kind === 'block') {
-    const bb = plan.blockBytes;
-    for (let b = 0; b + bb <= out.length; b += bb) {
-      for (const f of plan.fields) {
-        const a = out[b + f]!;
-        out[b + f] = out[b + f + 1]!;
-        out[b + f + 1] = a;
+  } else {
+    out.set(src);
+    if (plan.kind === 'block') {
+      const bb = plan.blockBytes;
+      for (let b = 0; b + bb <= out.length; b += bb) {
+        for (const f of plan.fields) {
+          const a = out[b + f]!;
+          out[b + f] = out[b + f + 1]!;
+          out[b + f + 1] = a;
+        }
       }
     }
   }
