@@ -1,4 +1,5 @@
 import type { CpuCodec } from './codec';
+import { blockCodec } from './quant-math';
 import { decodeQ2_K, decodeQ3_K, decodeQ4_K, decodeQ5_K, decodeQ6_K, decodeQ8_K } from './kquants-decode';
 import { encodeQ2_K, encodeQ3_K, encodeQ4_K, encodeQ5_K, encodeQ6_K } from './kquants-encode';
 
@@ -10,10 +11,10 @@ import { encodeQ2_K, encodeQ3_K, encodeQ4_K, encodeQ5_K, encodeQ6_K } from './kq
  * though its type traits list no to_float for Q8_K).
  */
 export const KQUANTS_CODECS = {
-  Q2_K: { decode: decodeQ2_K, encode: encodeQ2_K },
-  Q3_K: { decode: decodeQ3_K, encode: encodeQ3_K },
-  Q4_K: { decode: decodeQ4_K, encode: encodeQ4_K },
-  Q5_K: { decode: decodeQ5_K, encode: encodeQ5_K },
-  Q6_K: { decode: decodeQ6_K, encode: encodeQ6_K },
-  Q8_K: { decode: decodeQ8_K, encode: null },
+  Q2_K: blockCodec('Q2_K', decodeQ2_K, encodeQ2_K),
+  Q3_K: blockCodec('Q3_K', decodeQ3_K, encodeQ3_K),
+  Q4_K: blockCodec('Q4_K', decodeQ4_K, encodeQ4_K),
+  Q5_K: blockCodec('Q5_K', decodeQ5_K, encodeQ5_K),
+  Q6_K: blockCodec('Q6_K', decodeQ6_K, encodeQ6_K),
+  Q8_K: blockCodec('Q8_K', decodeQ8_K, null),
 } as const satisfies Record<string, CpuCodec>;

@@ -1,6 +1,8 @@
 /**
  * Scalar helpers shared by the quantizers, each matching one ggml idiom exactly in float32.
  */
+import { TYPES, type TypeName } from './catalogue';
+import type { CpuCodec } from './codec';
 import { f16ToF32, f32ToF16 } from './half';
 
 const bitsF32 = new Float32Array(1);
@@ -55,4 +57,40 @@ export function writeHalf(dst: Uint8Array, o: number, x: number): number {
   dst[o] = h & 0xff;
   dst[o + 1] = h >>> 8;
   return F16_TO_F32[h]!;
+}
+
+/**
+ * A CpuCodec over whole blocks of `type`, refusing calls whose sizes break the codec contract
+ * (a partial block, or src and dst holding different block counts): the block loops index
+ * by count and would otherwise read past the end or leave floats unwritten.
+ */
+export function blockCodec(
+  type: TypeName,
+  decode: ((src: Uint8Array, dst: Float32Array) => void) | null,
+  encode: ((src: Float32Array, dst: Uint8Array) => void) | null,
+): CpuCodec {
+  const { blockSize, typeSize } = TYPES[type];
+  const check = (bytes: number, floats: number, what: string): void => {
+    const nb = floats / blockSize;
+    if (!Number.isInteger(nb) || bytes !== nb * typeSize) {
+      throw new RangeError(
+        `${type} ${what}: ${floats} floats and ${bytes} bytes are not the same whole number of blocks ` +
+          `(${blockSize} floats = ${typeSize} bytes per block)`,
+      );
+    }
+  };
+  return {
+    decode:
+      decode &&
+      ((src, dst) => {
+        check(src.length, dst.length, 'decode');
+        decode(src, dst);
+      }),
+    encode:
+      encode &&
+      ((src, dst) => {
+        check(dst.length, src.length, 'encode');
+        encode(src, dst);
+      }),
+  };
 }

@@ -166,6 +166,23 @@ describe('encoding is block-local and offset-blind', () => {
   }
 });
 
+describe('size contract', () => {
+  for (const type of DECODED) {
+    it(`${type}: refuses a partial block or a src/dst block-count mismatch`, () => {
+      const { blockSize: bs, typeSize: ts } = TYPES[type];
+      const c = CPU_CODECS[type];
+      expect(() => c.decode!(new Uint8Array(2 * ts), new Float32Array(bs))).toThrow(/not the same whole number of blocks/);
+      expect(() => c.decode!(new Uint8Array(ts - 1), new Float32Array(bs))).toThrow(RangeError);
+      expect(() => c.decode!(new Uint8Array(ts), new Float32Array(bs + 1))).toThrow(RangeError);
+      if (c.encode) {
+        expect(() => c.encode!(new Float32Array(bs + 1), new Uint8Array(ts))).toThrow(RangeError);
+        expect(() => c.encode!(new Float32Array(bs), new Uint8Array(ts + 1))).toThrow(RangeError);
+      }
+      expect(() => c.decode!(new Uint8Array(0), new Float32Array(0))).not.toThrow();
+    });
+  }
+});
+
 describe('formats ggml only uses for activations', () => {
   it('Q8_1 has no decoder (no to_float in ggml) and no encoder (no ggml_quantize_chunk case)', () => {
     expect(CPU_CODECS.Q8_1).toEqual({ decode: null, encode: null });
