@@ -173,7 +173,7 @@ function shiftByMin(x: Float32Array, xo: number, n: number, min: number): void {
  * matches make_qkx2_quants: asymmetric levels 0..nmax with a min (x ~ scale * l - theMin),
  * trying nstep + 1 scales around nmax / (max - min) and keeping the best weighted error
  * (absolute when useMad, else squared). Writes -min to mins[mo] and returns the scale.
- * weights[0..n) are the element weights; Laux needs n bytes of scratch.
+ * weights[0..n) are the element weights; Laux needs n bytes of scratch; n <= 256.
  */
 export function makeQkx2Quants(
   n: number,
