@@ -20,8 +20,10 @@ import { buildGguf } from './gguf-builder';
 const ON = process.env.KILN_THROUGHPUT === '1';
 const CHUNK = 64 * 1024 * 1024;
 const TENSORS = 24; // x 64 MiB = 1.5 GiB
-const dir = mkdtempSync(join(tmpdir(), 'kiln-tp-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = ON ? mkdtempSync(join(tmpdir(), 'kiln-tp-')) : '';
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
 
 const pattern = new Uint8Array(CHUNK).map((_, i) => (i * 131 + 7) & 0xff);
 const mbps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
