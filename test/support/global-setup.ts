@@ -13,7 +13,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!existsSync('dist/index.html')) {
     throw new Error('dist/ is missing: run `npm run build` (npm test does) before vitest');
   }
-  const { url, server } = await serveStatic({ '/': 'dist', '/fixtures/': 'test/fixtures' });
+  const { url, server } = await serveStatic({ '/': 'dist', '/t/': '.test-dist', '/fixtures/': 'test/fixtures' });
   project.provide('baseUrl', url);
   return async () => {
     await new Promise<void>((ok) => server.close(() => ok()));

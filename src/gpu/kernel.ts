@@ -1,0 +1,28 @@
+import type { TypeName } from '../codecs/catalogue';
+
+/**
+ * A compute entry point that converts blocks of one type: decode (blocks -> f32) or encode
+ * (f32 -> blocks). Every codec kernel has the same interface:
+ *   @binding(0) src: array<u32>   (input bytes packed in words, or f32 bits)
+ *   @binding(1) dst: array<u32>   (output bytes packed in words, or f32 bits)
+ *   @binding(2) params: uniform { n: u32 }   (blocks in this chunk)
+ * and an `override WG: u32` workgroup size. One invocation handles `blocksPerInvocation` blocks,
+ * chosen so that an encoder's output is whole u32 words (Q8_0's 34-byte blocks go in pairs).
+ */
+export interface GpuKernel {
+  readonly module: string;
+  readonly entry: string;
+  readonly blocksPerInvocation: number;
+  /** Invocations per workgroup; heavy per-block searches use fewer. Default 256 (64 for encoders). */
+  readonly workgroupSize?: number;
+}
+
+/** `identity` is F32 itself: no dispatch needed. null: no GPU kernel for that direction. */
+export type GpuStep = GpuKernel | 'identity' | null;
+
+export interface GpuCodecKernels {
+  readonly decode: GpuStep;
+  readonly encode: GpuStep;
+}
+
+export type GpuKernelTable = Partial<Record<TypeName, GpuCodecKernels>>;

@@ -1,0 +1,148 @@
+import { TYPES, type TypeName } from '../codecs/catalogue';
+import { KernelCache, recordCodec, requireKernel } from './codec-runner';
+
+/** A GPU buffer that is replaced by a bigger one when a chunk outgrows it. */
+class GrowableBuffer {
+  buffer: GPUBuffer | null = null;
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly label: string,
+    private readonly usage: number,
+  ) {}
+  ensure(size: number): GPUBuffer {
+    const want = Math.max(16, Math.ceil(size / 16) * 16);
+    if (!this.buffer || this.buffer.size < want) {
+      this.buffer?.destroy();
+      this.buffer = this.device.createBuffer({ label: this.label, size: want, usage: this.usage });
+    }
+    return this.buffer;
+  }
+  destroy(): void {
+    this.buffer?.destroy();
+    this.buffer = null;
+  }
+}
+
+const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/**
+ * Converts one chunk of whole blocks from one type to another on the GPU:
+ * upload -> decode to f32 -> encode -> read back. F32 on either side skips its kernel.
+ * Buffers are kept between chunks; run two transformers to overlap one chunk's GPU work with
+ * the next chunk's upload and the previous one's readback.
+ */
+export class ChunkTransformer {
+  private readonly input: GrowableBuffer;
+  private readonly floats: GrowableBuffer;
+  private readonly output: GrowableBuffer;
+  private readonly staging: GrowableBuffer;
+
+  constructor(private readonly cache: KernelCache) {
+    const d = cache.gpu.device;
+    const S = GPUBufferUsage.STORAGE;
+    this.input = new GrowableBuffer(d, 'chunk input', S | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC);
+    this.floats = new GrowableBuffer(d, 'chunk f32', S | GPUBufferUsage.COPY_SRC);
+    this.output = new GrowableBuffer(d, 'chunk output', S | GPUBufferUsage.COPY_SRC);
+    this.staging = new GrowableBuffer(d, 'chunk readback', GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  }
+
+  /**
+   * Largest element count per chunk for this pair so that no binding exceeds the device limit.
+   * The caller rounds it down to whole rows.
+   */
+  maxElements(from: TypeName, to: TypeName): number {
+    const limit = this.cache.gpu.maxBinding;
+    const perElem = Math.max(4, TYPES[from].typeSize / TYPES[from].blockSize, TYPES[to].typeSize / TYPES[to].blockSize);
+    const lcmBlock = (TYPES[from].blockSize * TYPES[to].blockSize) / gcd(TYPES[from].blockSize, TYPES[to].blockSize);
+    return Math.floor((limit - 4096) / perElem / (lcmBlock * 8)) * lcmBlock * 8;
+  }
+
+  /**
+   * Uploads and decodes a chunk, leaving its f32 values on the GPU (for statistics). The buffer
+   * stays valid until this transformer's next call.
+   */
+  async decodeToGpu(from: TypeName, bytes: Uint8Array, elements: number): Promise<GPUBuffer> {
+    const tf = TYPES[from];
+    if (elements % tf.blockSize !== 0) throw new RangeError(`chunk of ${elements} elements is not whole blocks of ${from}`);
+    const n = elements / tf.blockSize;
+    if (bytes.length !== n * tf.typeSize) throw new RangeError(`chunk has ${bytes.length} bytes, ${from} needs ${n * tf.typeSize}`);
+    const dec = requireKernel(from, 'decode');
+    const device = this.cache.gpu.device;
+    const g = dec === 'identity' ? 1 : dec.blocksPerInvocation;
+    const inBuf = this.input.ensure(dec === 'identity' ? elements * 4 : roundUp(roundUp(n, g) * tf.typeSize, 4));
+    const upload = bytes.length % 4 === 0 ? bytes : padTo4(bytes);
+    device.queue.writeBuffer(inBuf, 0, upload.buffer, upload.byteOffset, upload.length);
+    if (dec === 'identity') return inBuf;
+    const f32Buf = this.floats.ensure(roundUp(n, g) * tf.blockSize * 4);
+    const enc = device.createCommandEncoder({ label: `${from}->F32` });
+    await recordCodec(this.cache, enc, dec, 'decode', inBuf, f32Buf, n);
+    device.queue.submit([enc.finish()]);
+    return f32Buf;
+  }
+
+  /** `bytes` holds `elements` elements of `from`; returns them as `to`. */
+  async run(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number): Promise<Uint8Array> {
+    const tf = TYPES[from];
+    const tt = TYPES[to];
+    if (elements % tf.blockSize !== 0 || elements % tt.blockSize !== 0) {
+      throw new RangeError(`chunk of ${elements} elements is not whole blocks of ${from} and ${to}`);
+    }
+    const nIn = elements / tf.blockSize;
+    const nOut = elements / tt.blockSize;
+    if (bytes.length !== nIn * tf.typeSize) throw new RangeError(`chunk has ${bytes.length} bytes, ${from} needs ${nIn * tf.typeSize}`);
+    const dec = requireKernel(from, 'decode');
+    const encK = requireKernel(to, 'encode');
+    const gIn = dec === 'identity' ? 1 : dec.blocksPerInvocation;
+    const gOut = encK === 'identity' ? 1 : encK.blocksPerInvocation;
+    // f32 scratch covers the encoder's last whole group, the input covers the decoder's.
+    const floatCount = roundUp(nOut, gOut) * tt.blockSize;
+    const device = this.cache.gpu.device;
+
+    const inSize = dec === 'identity' ? floatCount * 4 : roundUp(roundUp(nIn, gIn) * tf.typeSize, 4);
+    const inBuf = this.input.ensure(inSize);
+    const upload = bytes.length % 4 === 0 ? bytes : padTo4(bytes);
+    device.queue.writeBuffer(inBuf, 0, upload.buffer, upload.byteOffset, upload.length);
+
+    const enc = device.createCommandEncoder({ label: `${from}->${to}` });
+    let f32Buf: GPUBuffer;
+    if (dec === 'identity') {
+      f32Buf = inBuf;
+    } else {
+      f32Buf = this.floats.ensure(floatCount * 4);
+      await recordCodec(this.cache, enc, dec, 'decode', inBuf, f32Buf, nIn);
+    }
+    let outBuf: GPUBuffer;
+    let outBytes: number;
+    if (encK === 'identity') {
+      outBuf = f32Buf;
+      outBytes = elements * 4;
+    } else {
+      outBuf = this.output.ensure(roundUp(roundUp(nOut, gOut) * tt.typeSize, 4));
+      await recordCodec(this.cache, enc, encK, 'encode', f32Buf, outBuf, nOut);
+      outBytes = nOut * tt.typeSize;
+    }
+    const copyBytes = roundUp(outBytes, 4);
+    const staging = this.staging.ensure(copyBytes);
+    enc.copyBufferToBuffer(outBuf, 0, staging, 0, copyBytes);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ, 0, copyBytes);
+    const out = new Uint8Array(staging.getMappedRange(0, copyBytes).slice(0, outBytes));
+    staging.unmap();
+    return out;
+  }
+
+  destroy(): void {
+    for (const b of [this.input, this.floats, this.output, this.staging]) b.destroy();
+  }
+}
+
+function padTo4(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(roundUp(b.length, 4));
+  out.set(b);
+  return out;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
