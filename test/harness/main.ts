@@ -6,6 +6,7 @@ import { KernelCache } from '../../src/gpu/codec-runner';
 import { GpuStats } from '../../src/gpu/stats';
 import { ChunkTransformer } from '../../src/gpu/transform';
 import { fetchFixture, goldenManifest } from './fixtures';
+import { runFmath } from './fmath';
 
 /**
  * Functions the GPU tests call with page.evaluate. Each runs kernels on the page's real WebGPU
@@ -180,7 +181,58 @@ async function chunkedEqualsWhole(from: string, to: string, elements: number, ch
   return { bytes: whole.length, diff, joinedBytes: off };
 }
 
-const harness = { gpuInfo, decodeGolden, encodeGolden, castBits, statsCompare, chunkedEqualsWhole };
+/**
+ * div_rn, sqrt_rn and nearest_int on the GPU against JavaScript's correctly rounded results, on
+ * random bit patterns of every exponent (subnormals, Inf, NaN included) plus ratios near ties.
+ */
+async function fmathCompare(n: number, seed: number) {
+  let s = seed >>> 0 || 1;
+  const next = () => ((s ^= s << 13), (s >>>= 0), (s ^= s >>> 17), (s ^= s << 5), (s >>>= 0));
+  const a = new Float32Array(n);
+  const b = new Float32Array(n);
+  const au = new Uint32Array(a.buffer);
+  const bu = new Uint32Array(b.buffer);
+  for (let i = 0; i < n; i++) {
+    au[i] = next();
+    bu[i] = next();
+    if (i % 4 === 1) b[i] = Math.fround((next() % 2001) - 1000) / 2 ** (next() % 8); // nearest_int range, ties
+    if (i % 4 === 2) a[i] = Math.fround(Math.fround(b[i]! * ((next() % 255) + 1)) / 1); // exact-ish quotients
+    if (i % 8 === 3) au[i] = next() & 0x807fffff; // subnormals
+  }
+  const { ctx } = await env();
+  const got = await runFmath(ctx, a, b);
+  const bad = { div: 0, sqrt: 0, nint: 0, first: [] as string[] };
+  const F = new Float32Array(1);
+  const U = new Uint32Array(F.buffer);
+  const same = (g: number, want: number) => {
+    F[0] = want;
+    const w = U[0]!;
+    F[0] = 0;
+    U[0] = g;
+    return g === w || (Number.isNaN(F[0]) && Number.isNaN(want));
+  };
+  for (let i = 0; i < n; i++) {
+    if (!same(got[3 * i]!, a[i]! / b[i]!)) {
+      bad.div++;
+      if (bad.first.length < 6) bad.first.push(`div ${a[i]} / ${b[i]}: got 0x${got[3 * i]!.toString(16)}`);
+    }
+    if (!same(got[3 * i + 1]!, Math.sqrt(a[i]!))) {
+      bad.sqrt++;
+      if (bad.first.length < 6) bad.first.push(`sqrt ${a[i]}: got 0x${got[3 * i + 1]!.toString(16)}`);
+    }
+    const bv = b[i]!;
+    if (Math.abs(bv) <= 4194303) {
+      const want = Math.fround(bv + 12582912) - 12582912;
+      if ((got[3 * i + 2]! | 0) !== want) {
+        bad.nint++;
+        if (bad.first.length < 6) bad.first.push(`nearest_int ${bv}: got ${got[3 * i + 2]! | 0} want ${want}`);
+      }
+    }
+  }
+  return bad;
+}
+
+const harness = { fmathCompare, gpuInfo, decodeGolden, encodeGolden, castBits, statsCompare, chunkedEqualsWhole };
 declare global {
   interface Window {
     harness: typeof harness;
