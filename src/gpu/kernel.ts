@@ -5,7 +5,8 @@ import type { TypeName } from '../codecs/catalogue';
  * (f32 -> blocks). Every codec kernel has the same interface:
  *   @binding(0) src: array<u32>   (input bytes packed in words, or f32 bits)
  *   @binding(1) dst: array<u32>   (output bytes packed in words, or f32 bits)
- *   @binding(2) params: uniform { n: u32 }   (blocks in this chunk)
+ *   @binding(2) params: uniform { n: u32, zero: u32, _p2: u32, _p3: u32 }
+ *               n = blocks in this chunk; zero = 0 at run time (fmath.wgsl's anti-FMA barrier)
  * and an `override WG: u32` workgroup size. One invocation handles `blocksPerInvocation` blocks,
  * chosen so that an encoder's output is whole u32 words (Q8_0's 34-byte blocks go in pairs).
  */

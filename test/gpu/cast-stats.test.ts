@@ -17,6 +17,7 @@ describe('cast kernels vs ggml (golden/fpconv, golden/dequant_only)', () => {
   it('has a WebGPU adapter', async () => {
     const info = await s.page.evaluate(() => window.harness.gpuInfo());
     expect(info.maxBinding).toBeGreaterThanOrEqual(128 * 1024 * 1024);
+    expect(await s.page.evaluate(() => window.harnessExt.adapterLabel!())).toBe(info.adapter);
   });
   const cases: [string, string, string, string][] = [
     ['F32', 'F16', 'golden/fpconv/input.f32', 'golden/fpconv/f16.bin'],

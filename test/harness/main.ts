@@ -233,11 +233,28 @@ async function fmathCompare(n: number, seed: number) {
 }
 
 const harness = { fmathCompare, gpuInfo, decodeGolden, encodeGolden, castBits, statsCompare, chunkedEqualsWhole };
+
+/**
+ * More harness functions come from test/harness/ext-*.ts: each module exports `harnessExt`, an
+ * object of async functions taking an `env` accessor first; they appear as window.harnessExt.*.
+ */
+export type HarnessEnv = typeof env;
+type ExtFn = (env: HarnessEnv, ...args: never[]) => Promise<unknown>;
+const extModules = import.meta.glob('./ext-*.ts', { eager: true }) as Record<string, { harnessExt: Record<string, ExtFn> }>;
+const harnessExt: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+for (const mod of Object.values(extModules)) {
+  for (const [name, fn] of Object.entries(mod.harnessExt)) {
+    harnessExt[name] = (...args: unknown[]) => fn(env, ...(args as never[]));
+  }
+}
+
 declare global {
   interface Window {
     harness: typeof harness;
+    harnessExt: Record<string, (...args: unknown[]) => Promise<unknown>>;
     harnessReady: boolean;
   }
 }
 window.harness = harness;
+window.harnessExt = harnessExt;
 window.harnessReady = true;
