@@ -1,6 +1,6 @@
 import { TYPES, type TypeName } from '../codecs/catalogue';
 import type { GpuContext } from './device';
-import type { GpuKernel, GpuStep } from './kernel';
+import type { GpuKernel, GpuStep, GpuTable } from './kernel';
 import { GPU_KERNELS } from './kernels';
 import { shaderSource } from './shaders';
 
@@ -18,8 +18,21 @@ export class GpuKernelMissingError extends Error {
 export class KernelCache {
   private readonly modules = new Map<string, Promise<GPUShaderModule>>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private readonly tables = new Map<string, GPUBuffer>();
 
   constructor(readonly gpu: GpuContext) {}
+
+  /** The storage buffer holding `t`, built and uploaded on first use. */
+  table(t: GpuTable): GPUBuffer {
+    let buf = this.tables.get(t.name);
+    if (!buf) {
+      const data = t.build();
+      buf = this.gpu.device.createBuffer({ label: `table ${t.name}`, size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      this.gpu.device.queue.writeBuffer(buf, 0, data);
+      this.tables.set(t.name, buf);
+    }
+    return buf;
+  }
 
   pipeline(module: string, entry: string, wg: number, constants: Record<string, number> = {}): Promise<GPUComputePipeline> {
     const key = `${module}:${entry}:wg${wg}:${JSON.stringify(constants)}`;
@@ -98,19 +111,17 @@ export async function recordCodec(
   const params = device.createBuffer({ label: 'codec params', size: 16, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
   new Uint32Array(params.getMappedRange()).set([n, 0, 0, 0]);
   params.unmap();
-  const bind = device.createBindGroup({
-    label: `${kernel.entry} bind`,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: src } },
-      { binding: 1, resource: { buffer: dst } },
-      { binding: 2, resource: { buffer: params } },
-    ],
-  });
+  const entries: GPUBindGroupEntry[] = [
+    { binding: 0, resource: { buffer: src } },
+    { binding: 1, resource: { buffer: dst } },
+    { binding: 2, resource: { buffer: params } },
+  ];
+  if (kernel.table) entries.push({ binding: 3, resource: { buffer: cache.table(kernel.table) } });
+  const bind = device.createBindGroup({ label: `${kernel.entry} bind`, layout: pipeline.getBindGroupLayout(0), entries });
   const pass = enc.beginComputePass({ label: kernel.entry });
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bind);
-  const [x, y] = cache.grid(Math.ceil(n / kernel.blocksPerInvocation), wg);
+  const [x, y] = cache.grid(Math.ceil(n / kernel.blocksPerInvocation) * (kernel.invocationsPerGroup ?? 1), wg);
   pass.dispatchWorkgroups(x, y);
   pass.end();
 }

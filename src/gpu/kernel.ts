@@ -16,6 +16,19 @@ export interface GpuKernel {
   readonly blocksPerInvocation: number;
   /** Invocations per workgroup; heavy per-block searches use fewer. Default 256 (64 for encoders). */
   readonly workgroupSize?: number;
+  /**
+   * Invocations that share one group of `blocksPerInvocation` blocks (a decoder that gives each
+   * lane a slice of a block, so neighbouring lanes write neighbouring words). Default 1.
+   */
+  readonly invocationsPerGroup?: number;
+  /** A read-only table bound at @binding(3) (grids, neighbour lists), uploaded once per device. */
+  readonly table?: GpuTable;
+}
+
+/** Constant data a kernel reads from a storage buffer; `build` runs once per device. */
+export interface GpuTable {
+  readonly name: string;
+  build(): Uint32Array<ArrayBuffer>;
 }
 
 /** `identity` is F32 itself: no dispatch needed. null: no GPU kernel for that direction. */
