@@ -9,8 +9,8 @@ export interface ByteSource {
   readonly size: number;
   /**
    * Reads exactly `length` bytes at `offset`. Rejects with a RangeError when the range does
-   * not lie inside the source. The returned view may share memory with a cache: callers that
-   * keep it past their next read must copy it.
+   * not lie inside the source. Each call returns its own bytes (a later read never overwrites
+   * them), which callers must not modify: a view may share memory with the source itself.
    */
   read(offset: number, length: number): Promise<Uint8Array>;
 }

@@ -1,0 +1,175 @@
+import { TYPES } from '../codecs/catalogue';
+import { crc32Update } from '../formats/zip/crc32';
+import type { SinkFactory } from '../io/byte-sink';
+import type { ConversionPlan, PlannedOutputTensor } from './plan';
+import type { TransformEngine } from './engine';
+
+export interface ProgressInfo {
+  readonly phase: 'converting' | 'verifying';
+  readonly bytesIn: number;
+  readonly bytesInTotal: number;
+  readonly bytesOut: number;
+  readonly bytesOutTotal: number;
+  readonly tensorsDone: number;
+  readonly tensorsTotal: number;
+  readonly currentTensor: string | null;
+  readonly seconds: number;
+  /** Input MB/s so far (1 MB = 10^6 bytes). */
+  readonly mbPerSec: number;
+  readonly etaSeconds: number | null;
+  readonly engine: string;
+}
+
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: ProgressInfo) => void;
+  /** Called when the engine fails (e.g. the GPU device was lost); may return an engine to continue with. */
+  readonly onEngineFailure?: (error: unknown) => TransformEngine | null;
+  /** Input bytes per raw-copy chunk (types that pass through unchanged). */
+  readonly copyChunkBytes?: number;
+}
+
+export interface RunResult {
+  readonly files: ConversionPlan['files'];
+  /** CRC-32 of every output tensor's bytes, computed as they were written. */
+  readonly checksums: ReadonlyMap<string, number>;
+  readonly seconds: number;
+  readonly engine: string;
+}
+
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+  constructor() {
+    super('conversion cancelled; the partial output was removed');
+  }
+}
+
+interface Job {
+  readonly tensor: PlannedOutputTensor;
+  readonly index: number;
+  /** Byte range in the source tensor. */
+  readonly offset: number;
+  readonly length: number;
+  readonly elements: number;
+  readonly last: boolean;
+}
+
+const DEFAULT_COPY_CHUNK = 32 * 1024 * 1024;
+const PROGRESS_INTERVAL_MS = 200;
+
+function* jobsOf(plan: ConversionPlan, engine: TransformEngine, copyChunk: number): Generator<Job> {
+  let index = 0;
+  for (const t of plan.tensors) {
+    const inPer = TYPES[t.from].typeSize / TYPES[t.from].blockSize;
+    let step: number; // elements per chunk
+    if (t.from === t.to) {
+      const granule = TYPES[t.from].blockSize;
+      step = Math.max(granule, Math.floor(copyChunk / inPer / granule) * granule);
+    } else {
+      step = engine.maxChunkElements(t.from, t.to);
+    }
+    if (t.elements === 0) {
+      yield { tensor: t, index, offset: 0, length: 0, elements: 0, last: true };
+    }
+    for (let e = 0; e < t.elements; e += step) {
+      const n = Math.min(step, t.elements - e);
+      yield { tensor: t, index, offset: e * inPer, length: n * inPer, elements: n, last: e + n >= t.elements };
+    }
+    index++;
+  }
+}
+
+/**
+ * Streams a plan: for each chunk of each tensor, read -> convert -> write, with the next chunk's
+ * read and up to two conversions in flight while the previous output is written. Output tensors
+ * are checksummed as they go; on any failure or cancel the writer is aborted, so no partial file
+ * remains.
+ */
+export async function executePlan(plan: ConversionPlan, engineIn: TransformEngine, sinks: SinkFactory, opts: RunOptions = {}): Promise<RunResult> {
+  let engine = engineIn;
+  const started = performance.now();
+  const checksums = new Map<string, number>();
+  const writer = await plan.open(sinks);
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let tensorsDone = 0;
+  let lastReport = 0;
+  const report = (current: string | null, force = false) => {
+    if (!opts.onProgress) return;
+    const now = performance.now();
+    if (!force && now - lastReport < PROGRESS_INTERVAL_MS) return;
+    lastReport = now;
+    const seconds = (now - started) / 1000;
+    const rate = seconds > 0 ? bytesIn / seconds : 0;
+    opts.onProgress({
+      phase: 'converting',
+      bytesIn,
+      bytesInTotal: plan.inputBytes,
+      bytesOut,
+      bytesOutTotal: plan.outputBytes,
+      tensorsDone,
+      tensorsTotal: plan.tensors.length,
+      currentTensor: current,
+      seconds,
+      mbPerSec: rate / 1e6,
+      etaSeconds: rate > 0 ? (plan.inputBytes - bytesIn) / rate : null,
+      engine: engine.label,
+    });
+  };
+  const checkCancel = () => {
+    if (opts.signal?.aborted) throw new CancelledError();
+  };
+
+  const convert = async (job: Job, input: Uint8Array): Promise<Uint8Array> => {
+    const t = job.tensor;
+    if (t.from === t.to) return input;
+    for (;;) {
+      try {
+        return await engine.transform(t.from, t.to, input, job.elements);
+      } catch (e) {
+        const next = opts.onEngineFailure?.(e) ?? null;
+        if (next === null || next === engine) throw e;
+        engine = next;
+      }
+    }
+  };
+
+  try {
+    checkCancel();
+    report(null, true);
+    const jobs = jobsOf(plan, engine, opts.copyChunkBytes ?? DEFAULT_COPY_CHUNK);
+    const read = (j: Job) => (j.length === 0 ? Promise.resolve(new Uint8Array(0)) : j.tensor.source.read(j.offset, j.length));
+    const pending: { job: Job; out: Promise<Uint8Array> }[] = [];
+    const flush = async () => {
+      const { job, out } = pending.shift()!;
+      const bytes = await out;
+      checkCancel();
+      await writer.write(bytes);
+      checksums.set(job.tensor.name, crc32Update(checksums.get(job.tensor.name) ?? 0, bytes));
+      bytesIn += job.length;
+      bytesOut += bytes.length;
+      if (job.last) tensorsDone++;
+      report(job.tensor.name);
+    };
+    let cur = jobs.next();
+    let nextRead = cur.done ? null : read(cur.value);
+    while (!cur.done) {
+      const job = cur.value;
+      const input = await nextRead!;
+      checkCancel();
+      const out = convert(job, input);
+      out.catch(() => undefined); // awaited in order by flush; avoid an unhandled rejection meanwhile
+      pending.push({ job, out });
+      cur = jobs.next();
+      nextRead = cur.done ? null : read(cur.value);
+      if (pending.length >= 2) await flush();
+    }
+    while (pending.length > 0) await flush();
+    await writer.finish();
+  } catch (e) {
+    await writer.abort();
+    throw opts.signal?.aborted ? new CancelledError() : e;
+  }
+  report(null, true);
+  return { files: plan.files, checksums, seconds: (performance.now() - started) / 1000, engine: engine.label };
+}
