@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openHarness, type BrowserSession } from '../support/browser';
+
+/**
+ * IQ kernels on real WebGPU (SwiftShader here) against ggml's golden vectors and the CPU twins,
+ * bit for bit. Decode: ggml's dequant_only blocks (every type) and ggml's quantized rows (the
+ * types ggml quantizes without an importance matrix); encode: all 24 golden input rows.
+ */
+let s: BrowserSession;
+beforeAll(async () => {
+  s = await openHarness(inject('baseUrl'));
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const DECODE = ['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M', 'IQ4_NL', 'IQ4_XS'];
+/** ggml_quantize_chunk refuses IQ2_XXS, IQ2_XS and IQ1_S without an imatrix: no quantized rows. */
+const QUANTIZED = ['IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_M', 'IQ4_NL', 'IQ4_XS'];
+
+describe.each(DECODE)('%s decode', (type) => {
+  const sources = QUANTIZED.includes(type) ? (['dequant_only', 'quantized'] as const) : (['dequant_only'] as const);
+  for (const source of sources) {
+    it(`decodes ggml's ${source} blocks exactly`, async () => {
+      const r = await s.page.evaluate((t, src) => window.harness.decodeGolden(t, src), type, source);
+      expect(r.vsGgml.total).toBeGreaterThanOrEqual(8192);
+      expect(r.vsGgml.first).toEqual([]);
+      expect(r.vsGgml.mismatches).toBe(0);
+      expect(r.vsTwin?.mismatches).toBe(0);
+    });
+  }
+});
