@@ -126,27 +126,24 @@ export class VarintData {
       const more = bufStart + end < segEnd;
       let p = 0;
       while (elem < e1 && p < end) {
-        const q = decodeVarint(buf, p, end);
-        if (q < 0) {
-          if (q === VARINT_TRUNCATED && more) break; // straddles the chunk: refill from p
-          this.fail(`${q === VARINT_TRUNCATED ? 'truncated' : 'overlong'} varint at element ${elem}`, bufStart + p);
+        // decode up to the next checkpoint, then record it
+        const stop = Math.min(e1, (Math.floor(elem / VARINT_CHECKPOINT_EVERY) + 1) * VARINT_CHECKPOINT_EVERY);
+        decodeRun(buf, p, end, elem, e0, stop, out, w, st);
+        const r = run;
+        if (r.status === RUN_TRUNCATED && more) {
+          p = r.p;
+          elem = r.elem;
+          break; // the value straddles the chunk: refill from p
         }
-        if (elem >= e0) {
-          const at = (elem - e0) * w;
-          if (st.kind === 'int32') {
-            const v = varint.lo | 0;
-            if (v < st.min || v > st.max) this.fail(`value ${v} at element ${elem} is outside ${st.min}..${st.max} for ${this.where.label}`, bufStart + p);
-            for (let k = 0; k < w; k++) out[at + k] = (v >>> (8 * k)) & 0xff;
-          } else if (st.kind === 'uint64' && st.max32) {
-            if (varint.hi !== 0) this.fail(`value at element ${elem} exceeds 2^32 - 1 for ${this.where.label}`, bufStart + p);
-            writeU32(out, at, varint.lo);
-          } else {
-            writeU32(out, at, varint.lo);
-            writeU32(out, at + 4, varint.hi);
-          }
+        if (r.status !== RUN_OK) {
+          const at = bufStart + r.p;
+          if (r.status === RUN_TRUNCATED) this.fail(`truncated varint at element ${r.elem}`, at);
+          if (r.status === RUN_OVERLONG) this.fail(`overlong varint at element ${r.elem}`, at);
+          if (st.kind === 'int32') this.fail(`value ${r.bad} at element ${r.elem} is outside ${st.min}..${st.max} for ${this.where.label}`, at);
+          this.fail(`value at element ${r.elem} exceeds 2^32 - 1 for ${this.where.label}`, at);
         }
-        elem++;
-        p = q;
+        p = r.p;
+        elem = r.elem;
         if (elem % VARINT_CHECKPOINT_EVERY === 0) this.checkpoint(elem, seg, bufStart + p);
       }
       pos = bufStart + p;
@@ -169,6 +166,119 @@ export class VarintData {
       this.cpPos.push(pos);
     }
   }
+}
+
+const RUN_OK = 0;
+const RUN_TRUNCATED = 1;
+const RUN_OVERLONG = 2;
+const RUN_RANGE = 3;
+/** decodeRun's result: where it stopped, the element reached, why, and the offending value. */
+const run = { p: 0, elem: 0, status: RUN_OK, bad: 0 };
+
+/**
+ * Decodes varints from buf[p..end) for elements elem..stop, writing those at or after e0 into
+ * `out` as little-endian `w`-byte values. Self-contained on purpose: this is the loop a 2 GB
+ * int32_data tensor runs through, so it decodes inline while 10 bytes remain and only falls
+ * back to decodeVarint near the chunk's end. Stops early at a truncated, overlong or
+ * out-of-range value (status says which; `p` and `elem` then point at that value).
+ */
+function decodeRun(
+  buf: Uint8Array,
+  p: number,
+  end: number,
+  elem: number,
+  e0: number,
+  stop: number,
+  out: Uint8Array,
+  w: number,
+  st: Exclude<Storage, { kind: 'fixed' }>,
+): void {
+  const kind = st.kind === 'int32' ? 0 : st.kind === 'uint64' && st.max32 ? 1 : 2;
+  const min = st.kind === 'int32' ? st.min : 0;
+  const max = st.kind === 'int32' ? st.max : 0;
+  let status = RUN_OK;
+  let bad = 0;
+  while (elem < stop && p < end) {
+    let b = buf[p]!;
+    let lo: number;
+    let hi = 0;
+    let q: number;
+    if (b < 0x80) {
+      lo = b;
+      q = p + 1;
+    } else if (end - p >= 10) {
+      lo = b & 0x7f;
+      q = p + 1;
+      b = buf[q++]!;
+      lo |= (b & 0x7f) << 7;
+      if (b >= 0x80) {
+        b = buf[q++]!;
+        lo |= (b & 0x7f) << 14;
+        if (b >= 0x80) {
+          b = buf[q++]!;
+          lo |= (b & 0x7f) << 21;
+          if (b >= 0x80) {
+            b = buf[q++]!;
+            lo |= (b & 0x0f) << 28;
+            hi = (b & 0x70) >>> 4;
+            for (let shift = 3; b >= 0x80; shift += 7) {
+              if (shift > 31) {
+                status = RUN_OVERLONG;
+                break;
+              }
+              b = buf[q++]!;
+              if (shift === 31 && b > 1) {
+                status = RUN_OVERLONG;
+                break;
+              }
+              hi |= (b & 0x7f) << shift;
+            }
+            if (status !== RUN_OK) break;
+          }
+        }
+      }
+      lo >>>= 0;
+      hi >>>= 0;
+    } else {
+      q = decodeVarint(buf, p, end);
+      if (q < 0) {
+        status = q === VARINT_TRUNCATED ? RUN_TRUNCATED : RUN_OVERLONG;
+        break;
+      }
+      lo = varint.lo;
+      hi = varint.hi;
+    }
+    if (elem >= e0) {
+      const at = (elem - e0) * w;
+      if (kind === 0) {
+        const v = lo | 0;
+        if (v < min || v > max) {
+          status = RUN_RANGE;
+          bad = v;
+          break;
+        }
+        out[at] = v;
+        if (w > 1) out[at + 1] = v >>> 8;
+        if (w > 2) {
+          out[at + 2] = v >>> 16;
+          out[at + 3] = v >>> 24;
+        }
+      } else {
+        if (kind === 1 && hi !== 0) {
+          status = RUN_RANGE;
+          break;
+        }
+        writeU32(out, at, lo);
+        if (kind === 2) writeU32(out, at + 4, hi);
+      }
+    }
+    elem++;
+    p = q;
+  }
+  run.p = p;
+  run.elem = elem;
+  run.status = status;
+  run.bad = bad;
 }
 
 function writeU32(b: Uint8Array, p: number, v: number): void {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemorySource, type ByteSource } from '../../../src/io/byte-source';
 import { UnsupportedError } from '../../../src/formats/errors';
@@ -162,6 +163,35 @@ describe('streaming', () => {
     const tail = new Int32Array((await t.read(t.nbytes - 8, 8)).slice().buffer);
     expect(Array.from(tail)).toEqual([-count + 1, -count]);
     expect(src.bytesRead - before).toBeLessThan(2 * VARINT_CHUNK_BYTES);
+  });
+
+  it('decodes any int32 / int64 / uint64 values an independent encoder wrote, at any read window', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 1, maxLength: 40 }),
+        fc.nat(),
+        async (i32, i64, u64, cut) => {
+          const m = model({
+            initializers: [
+              tensor({ name: 'a', dataType: INT32, dims: [i32.length], int32Data: i32 }),
+              tensor({ name: 'b', dataType: INT64, dims: [i64.length], int64Data: i64 }),
+              tensor({ name: 'c', dataType: 13, dims: [u64.length], uint64Data: u64 }),
+            ],
+          });
+          const t = byName(await readOnnx([onnxFile(m)]));
+          const a = t.get('a')!;
+          expect(Array.from(new Int32Array((await a.read(0, a.nbytes)).slice().buffer))).toEqual(i32);
+          const b = t.get('b')!;
+          const o = 8 * (cut % i64.length);
+          expect(Array.from(new BigInt64Array((await b.read(o, b.nbytes - o)).slice().buffer))).toEqual(i64.slice(o / 8));
+          const c = t.get('c')!;
+          expect(Array.from(new BigUint64Array((await c.read(0, c.nbytes)).slice().buffer))).toEqual(u64);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('accepts unpacked repeated values and packed dims', async () => {
