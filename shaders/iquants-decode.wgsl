@@ -172,10 +172,6 @@ fn decode_iq1_m(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   put_iq1(lane.block * 256u + 8u * lane.part, g, dl, delta);
 }
 
-fn kv_iq4(c: u32) -> f32 {
-  return f32(array<i32, 16>(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)[c]);
-}
-
 // Four nibble bytes `q` of a 32-group starting at element `out`: low nibbles at +j, high at +16+j.
 fn put_iq4(out: u32, q: u32, d: f32) {
   for (var k = 0u; k < 4u; k++) {

@@ -107,3 +107,66 @@ fn out_u16(h: u32) {
 fn out_f16(x: f32) {
   out_u16(f32_bits_to_f16(bitcast<u32>(x)));
 }
+
+// kvalues_iq4nl, the 16 non-linear levels of IQ4_NL and IQ4_XS.
+fn kv_iq4(c: u32) -> f32 {
+  return f32(array<i32, 16>(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)[c]);
+}
+
+// ---- Products that may fall below the normal range ----
+// ggml's searches compare products such as sumqx * sumqx > best * sumq2; for very small inputs
+// (the golden rows of std 1e-8) those products are float32 subnormals, which a GPU may flush to
+// zero. prod_gt compares the IEEE products, rounded as C rounds them, whatever the GPU does.
+
+// The 48-bit product of two 24-bit significands as (high 16 bits, low 32 bits).
+fn mul24(a: u32, b: u32) -> vec2<u32> {
+  let al = a & 0xffffu;
+  let ah = a >> 16u;
+  let bl = b & 0xffffu;
+  let bh = b >> 16u;
+  let ll = al * bl;
+  let mid = ah * bl + al * bh; // < 2^25
+  let lo = ll + (mid << 16u);
+  let carry = select(0u, 1u, lo < ll);
+  let hi = ah * bh + (mid >> 16u) + carry;
+  return vec2<u32>(hi, lo);
+}
+
+// Bits of the correctly rounded float32 product a * b, subnormal results included.
+fn mul_bits(a: f32, b: f32) -> u32 {
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  let sign = (ua ^ ub) & 0x80000000u;
+  let aa = ua & 0x7fffffffu;
+  let ab = ub & 0x7fffffffu;
+  if (aa >= 0x7f800000u || ab >= 0x7f800000u) { return bitcast<u32>(a * b); }
+  if (aa == 0u || ab == 0u) { return sign; }
+  let x = unpack_f32(aa);
+  let y = unpack_f32(ab);
+  let p = mul24(x.m, y.m); // in [2^46, 2^48)
+  if (p.x >= 0x8000u) {
+    let q = (p.x << 8u) | (p.y >> 24u);
+    let rem = p.y & 0xffffffu;
+    return pack_rounded(sign, q, x.e + y.e + 1, (rem >> 23u) == 1u, (rem & 0x7fffffu) != 0u);
+  }
+  let q = (p.x << 9u) | (p.y >> 23u);
+  let rem = p.y & 0x7fffffu;
+  return pack_rounded(sign, q, x.e + y.e, (rem >> 22u) == 1u, (rem & 0x3fffffu) != 0u);
+}
+
+// Total order key of non-NaN float bits (-0 and +0 are told apart; callers treat both as 0).
+fn order_key(u: u32) -> u32 {
+  return select(u | 0x80000000u, ~u, (u & 0x80000000u) != 0u);
+}
+
+// (a * b > c * d) with both products rounded to float32 as IEEE does, subnormals included.
+fn prod_gt(a: f32, b: f32, c: f32, d: f32) -> bool {
+  let p = a * b;
+  let q = c * d;
+  const NORMAL2: f32 = 2.3509887e-38; // 2^-125: above it the GPU's product is the IEEE one
+  if (abs(p) >= NORMAL2 || abs(q) >= NORMAL2) { return p > q; }
+  let pb = mul_bits(a, b);
+  let qb = mul_bits(c, d);
+  if (((pb | qb) & 0x7fffffffu) == 0u) { return false; }
+  return order_key(pb) > order_key(qb);
+}

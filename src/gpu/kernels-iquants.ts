@@ -42,6 +42,14 @@ const dec = (entry: string, lanes: number, table = true): GpuKernel => ({
   ...(table ? { table: IQ_DECODE_TABLE } : {}),
 });
 
+/** An encoder lane: `blocks` whole blocks, searched sequentially (64 lanes per workgroup). */
+const enc = (module: string, entry: string, blocks: number, table?: GpuTable): GpuKernel => ({
+  module,
+  entry,
+  blocksPerInvocation: blocks,
+  ...(table ? { table } : {}),
+});
+
 export const IQUANTS_KERNELS = {
   IQ2_XXS: { decode: dec('decode_iq2_xxs', 32), encode: null },
   IQ2_XS: { decode: dec('decode_iq2_xs', 32), encode: null },
@@ -50,6 +58,6 @@ export const IQUANTS_KERNELS = {
   IQ3_S: { decode: dec('decode_iq3_s', 32), encode: null },
   IQ1_S: { decode: dec('decode_iq1_s', 32), encode: null },
   IQ1_M: { decode: dec('decode_iq1_m', 32), encode: null },
-  IQ4_NL: { decode: dec('decode_iq4_nl', 4, false), encode: null },
-  IQ4_XS: { decode: dec('decode_iq4_xs', 32, false), encode: null },
+  IQ4_NL: { decode: dec('decode_iq4_nl', 4, false), encode: enc('iquants-iq4', 'encode_iq4_nl', 2) },
+  IQ4_XS: { decode: dec('decode_iq4_xs', 32, false), encode: enc('iquants-iq4', 'encode_iq4_xs', 1) },
 } as const satisfies Record<string, GpuCodecKernels>;

@@ -30,3 +30,21 @@ describe.each(DECODE)('%s decode', (type) => {
     });
   }
 });
+
+const BLOCK: Record<string, number> = { IQ4_NL: 32, IQ4_XS: 256, IQ2_S: 256, IQ3_XXS: 256, IQ3_S: 256, IQ1_M: 256 };
+
+describe.each(['IQ4_NL', 'IQ4_XS'])('%s encode', (type) => {
+  it('encodes the 24 golden rows exactly as ggml_quantize_chunk', async () => {
+    const r = await s.page.evaluate((t) => window.harness.encodeGolden(t), type);
+    expect(r.vsGgml.total).toBe((24 * 4096) / BLOCK[type]!);
+    expect(r.vsGgml.first).toEqual([]);
+    expect(r.vsGgml.mismatches).toBe(0);
+    expect(r.vsTwin?.mismatches).toBe(0);
+  });
+});
+
+it('mul_bits and prod_gt equal IEEE float32 products down to the subnormals (200k cases)', async () => {
+  const r = (await s.page.evaluate(() => window.harnessExt.mulBitsCompare!(200_000, 5))) as { mul: number; gt: number; first: string[] };
+  expect(r.first).toEqual([]);
+  expect([r.mul, r.gt]).toEqual([0, 0]);
+});

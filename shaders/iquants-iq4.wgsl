@@ -1,0 +1,142 @@
+// IQ4_NL and IQ4_XS encoders: quantize_row_iq4_nl_impl as quantize_iq4_nl / quantize_iq4_xs call
+// it from ggml_quantize_chunk with no importance matrix (ntry = 7, weight = x^2).
+//
+// Per 32 elements: amax and the signed value `max` at the first largest |x|; d = -max / -127;
+// levels by best_index_int8 at x / d; d = sumqx / sumq2; then 15 trial scales
+// id = (itry - 127) / max, each kept when sumqx^2 > best * sumq2. IQ4_NL stores that d as f16 and
+// re-picks the levels at x / d; IQ4_XS stores d = -max_scale / 32 and a 6-bit l per group
+// (nearest_int, clamped to [-32, 31]) and re-picks the levels at x / (d * l).
+//
+// Exactness: every C division (scales, reciprocals) is div_rn; sums accumulate in C's order,
+// sumqx += (w * q) * x with the product kept out of an FMA by no_fma; best_index_int8's bisection
+// is replaced by counting levels <= x, which lands on the same bracket [val[mu-1], val[mu]) for
+// ascending levels, and its tie rule (x - lo < hi - x, else the upper) is kept as is.
+// One lane: two IQ4_NL blocks (36 bytes) or one IQ4_XS block (136 bytes).
+//
+//#include iquants_common
+
+override WG: u32 = 64u;
+
+const GROUP_MAX_EPS: f32 = 1e-15;
+
+// best_index_int8(16, kvalues_iq4nl, x)
+fn best_index_iq4(x: f32) -> u32 {
+  if (x <= -127.0) { return 0u; }
+  if (x >= 113.0) { return 15u; }
+  var mu = 1u;
+  for (var i = 1u; i < 15u; i++) {
+    mu += select(0u, 1u, x >= kv_iq4(i));
+  }
+  return select(mu, mu - 1u, x - kv_iq4(mu - 1u) < kv_iq4(mu) - x);
+}
+
+var<private> xb: array<f32, 32>;
+
+fn load32(at: u32) {
+  for (var j = 0u; j < 32u; j++) { xb[j] = src_f32(at + j); }
+}
+
+// The first loop of quantize_row_iq4_nl_impl for the 32 values in xb: the group's scale.
+fn group_scale() -> f32 {
+  var amax = 0.0;
+  var mx = 0.0;
+  for (var j = 0u; j < 32u; j++) {
+    let ax = abs(xb[j]);
+    if (ax > amax) {
+      amax = ax;
+      mx = xb[j];
+    }
+  }
+  if (amax < GROUP_MAX_EPS) { return 0.0; }
+  var d = div_rn(-mx, -127.0);
+  var id = div_rn(1.0, d);
+  var sumqx = 0.0;
+  var sumq2 = 0.0;
+  for (var j = 0u; j < 32u; j++) {
+    let x = xb[j];
+    let q = kv_iq4(best_index_iq4(id * x));
+    let wq = (x * x) * q;
+    sumqx = sumqx + no_fma(wq * x);
+    sumq2 = sumq2 + no_fma(wq * q);
+  }
+  d = select(0.0, div_rn(sumqx, sumq2), sumq2 > 0.0);
+  var best = d * sumqx;
+  for (var itry = -7; itry <= 7; itry++) {
+    id = div_rn(f32(itry - 127), mx);
+    sumqx = 0.0;
+    sumq2 = 0.0;
+    for (var j = 0u; j < 32u; j++) {
+      let x = xb[j];
+      let q = kv_iq4(best_index_iq4(id * x));
+      let wq = (x * x) * q;
+      sumqx = sumqx + no_fma(wq * x);
+      sumq2 = sumq2 + no_fma(wq * q);
+    }
+    if (sumq2 > 0.0 && prod_gt(sumqx, sumqx, best, sumq2)) {
+      d = div_rn(sumqx, sumq2);
+      best = d * sumqx;
+    }
+  }
+  return d;
+}
+
+// 16 bytes of nibbles for xb at scale 1/id: byte j holds elements j (low) and j + 16 (high).
+fn out_nibbles(id: f32) {
+  for (var j = 0u; j < 16u; j++) {
+    out_byte(best_index_iq4(id * xb[j]) | (best_index_iq4(id * xb[j + 16u]) << 4u));
+  }
+}
+
+fn inv_or_zero(d: f32) -> f32 {
+  return select(div_rn(1.0, d), 0.0, d == 0.0);
+}
+
+@compute @workgroup_size(WG)
+fn encode_iq4_nl(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let g = flat_index(gid, nwg, WG);
+  if (2u * g >= params.n) { return; }
+  out_begin(g * 9u);
+  for (var i = 0u; i < 2u; i++) {
+    load32((2u * g + i) * 32u);
+    let d = group_scale();
+    out_f16(d);
+    out_nibbles(inv_or_zero(d));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn encode_iq4_xs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  let x0 = b * 256u;
+  var scales: array<f32, 8>;
+  var max_scale = 0.0;
+  var amax_scale = 0.0;
+  for (var ib = 0u; ib < 8u; ib++) {
+    load32(x0 + 32u * ib);
+    let s = group_scale();
+    scales[ib] = s;
+    if (abs(s) > amax_scale) {
+      amax_scale = abs(s);
+      max_scale = s;
+    }
+  }
+  let d = div_rn(-max_scale, 32.0);
+  let id = inv_or_zero(d);
+  var ls: array<i32, 8>;
+  var sh = 0u;
+  for (var ib = 0u; ib < 8u; ib++) {
+    ls[ib] = clamp(nearest_int(id * scales[ib]), -32, 31);
+    sh |= (u32(ls[ib] + 32) >> 4u) << (2u * ib);
+  }
+  out_begin(b * 34u);
+  out_f16(d);
+  out_u16(sh);
+  for (var k = 0u; k < 4u; k++) {
+    out_byte((u32(ls[2u * k] + 32) & 0xfu) | ((u32(ls[2u * k + 1u] + 32) & 0xfu) << 4u));
+  }
+  for (var ib = 0u; ib < 8u; ib++) {
+    load32(x0 + 32u * ib);
+    out_nibbles(inv_or_zero(d * f32(ls[ib])));
+  }
+}

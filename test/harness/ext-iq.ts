@@ -1,0 +1,207 @@
+import { TYPES, isTypeName, type TypeName } from '../../src/codecs/catalogue';
+import { CPU_CODECS } from '../../src/codecs/registry';
+import type { HarnessEnv } from './main';
+import { fetchFixture, goldenManifest } from './fixtures';
+import { shaderSource } from '../../src/gpu/shaders';
+
+/**
+ * Page-side helpers for the IQ / low-bit kernel tests: golden encodes broken down by input row
+ * (with the reconstruction error of ours and ggml's rows where blocks differ), and a throughput
+ * probe that times the GPU kernels and the CPU twins in the same page.
+ */
+const toName = (s: string): TypeName => {
+  const n = s.toUpperCase();
+  if (!isTypeName(n)) throw new Error(`unknown type ${s}`);
+  return n;
+};
+
+interface RowReport {
+  row: number;
+  blocks: number;
+  vsGgml: number;
+  vsTwin: number | null;
+  /** Sum of squared reconstruction errors over the row: ours (GPU) and ggml's. */
+  sseGpu: number;
+  sseGgml: number;
+}
+
+function differingBlocks(a: Uint8Array, b: Uint8Array, from: number, to: number, size: number): number {
+  let n = 0;
+  for (let blk = from; blk < to; blk++) {
+    for (let i = blk * size; i < (blk + 1) * size; i++) {
+      if (a[i] !== b[i]) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+function sse(x: Float32Array, y: Float32Array, from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += (x[i]! - y[i]!) ** 2;
+  return s;
+}
+
+export const harnessExt = {
+  /**
+   * mul_bits and prod_gt against JS on `n` seeded operand quadruples whose products land around
+   * the float32 subnormal range (and some elsewhere). Returns mismatch counts and examples.
+   */
+  async mulBitsCompare(env: HarnessEnv, n: number, seed: number) {
+    let s = seed >>> 0 || 1;
+    const next = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), s >>> 0);
+    const q = new Uint32Array(4 * n);
+    const f = new Float32Array(q.buffer);
+    for (let i = 0; i < 4 * n; i++) {
+      // exponents mostly near 2^-75 so that products straddle 2^-126 .. 2^-149
+      const e = i % 16 === 0 ? next() % 254 : 127 - 60 - (next() % 30);
+      q[i] = (next() & 0x807fffff) | (e << 23);
+      if (i % 4 === 2 && next() % 4 === 0) f[i] = f[i - 2]!; // equal products
+      if (i % 4 === 3 && next() % 4 === 0) f[i] = f[i - 2]!;
+    }
+    const { ctx } = await env();
+    const got = await mulBitsOnGpu(ctx.device, q, shaderSource('iquants_common'));
+    const F = new Float32Array(1);
+    const U = new Uint32Array(F.buffer);
+    let mul = 0;
+    let gt = 0;
+    const first: string[] = [];
+    for (let i = 0; i < n; i++) {
+      F[0] = Math.fround(f[4 * i]! * f[4 * i + 1]!);
+      const p = F[0]!;
+      if (got[2 * i] !== U[0]) {
+        mul++;
+        if (first.length < 5) first.push(`${f[4 * i]} * ${f[4 * i + 1]}: got 0x${got[2 * i]!.toString(16)} want 0x${U[0]!.toString(16)}`);
+      }
+      const want = p > Math.fround(f[4 * i + 2]! * f[4 * i + 3]!) ? 1 : 0;
+      if (got[2 * i + 1] !== want) {
+        gt++;
+        if (first.length < 5) first.push(`prod_gt ${Array.from(f.subarray(4 * i, 4 * i + 4)).join(', ')}: got ${got[2 * i + 1]}`);
+      }
+    }
+    return { mul, gt, first };
+  },
+
+  /** Encodes the golden rows on the GPU; per row: differing blocks vs ggml and twin, and SSEs. */
+  async encodeRows(env: HarnessEnv, typeName: string): Promise<RowReport[]> {
+    const type = toName(typeName);
+    const m = await goldenManifest();
+    const entry = m.types.find((t) => toName(t.type) === type && t.status === 'ok');
+    if (!entry?.quant) throw new Error(`no golden encode vectors for ${type}`);
+    const want = await fetchFixture(`golden/${entry.quant}`);
+    const n = entry.nrows * 4096;
+    const inputBytes = (await fetchFixture('golden/input.f32')).subarray(0, n * 4);
+    const input = new Float32Array(inputBytes.buffer, inputBytes.byteOffset, n);
+    const { tx } = await env();
+    const got = await tx.run('F32', type, inputBytes, n);
+    const codec = CPU_CODECS[type];
+    let twin: Uint8Array | null = null;
+    if (codec.encode) {
+      twin = new Uint8Array(want.length);
+      codec.encode(input, twin);
+    }
+    const decode = (b: Uint8Array) => {
+      const f = new Float32Array(n);
+      codec.decode!(b, f);
+      return f;
+    };
+    const yGpu = decode(got);
+    const yGgml = decode(want);
+    const { blockSize, typeSize } = TYPES[type];
+    const perRow = 4096 / blockSize;
+    const out: RowReport[] = [];
+    for (let r = 0; r < entry.nrows; r++) {
+      const b0 = r * perRow;
+      out.push({
+        row: r,
+        blocks: perRow,
+        vsGgml: differingBlocks(got, want, b0, b0 + perRow, typeSize),
+        vsTwin: twin ? differingBlocks(got, twin, b0, b0 + perRow, typeSize) : null,
+        sseGpu: sse(input, yGpu, r * 4096, (r + 1) * 4096),
+        sseGgml: sse(input, yGgml, r * 4096, (r + 1) * 4096),
+      });
+    }
+    return out;
+  },
+
+  /**
+   * MB/s of f32 (4 bytes per element) through the GPU kernel (upload, kernel, readback as
+   * ChunkTransformer.run does it) and the CPU twin, on `elements` seeded values (0.02 * N(0,1)-ish).
+   */
+  async throughput(env: HarnessEnv, typeName: string, dir: 'decode' | 'encode', elements: number, cpuElements: number) {
+    const type = toName(typeName);
+    const { blockSize, typeSize } = TYPES[type];
+    const n = Math.floor(elements / blockSize / 64) * blockSize * 64;
+    let s = 12345;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      x[i] = (((s >>> 0) / 2 ** 32) * 2 - 1) * 0.05;
+    }
+    const { tx } = await env();
+    const xb = new Uint8Array(x.buffer);
+    const codec = CPU_CODECS[type];
+    const blocks = new Uint8Array((n / blockSize) * typeSize);
+    if (codec.encode) codec.encode(x, blocks);
+    else for (let i = 0; i < blocks.length; i++) blocks[i] = (i * 2654435761) >>> 24; // decode timing only
+    const time = async (f: () => Promise<unknown> | unknown) => {
+      await f(); // warm-up: pipelines, buffers
+      const t0 = performance.now();
+      await f();
+      return performance.now() - t0;
+    };
+    const gpuMs = dir === 'encode' ? await time(() => tx.run('F32', type, xb, n)) : await time(() => tx.run(type, 'F32', blocks, n));
+    const cn = Math.min(n, Math.floor(cpuElements / blockSize) * blockSize);
+    const cx = x.subarray(0, cn);
+    const cb = blocks.subarray(0, (cn / blockSize) * typeSize);
+    const cf = new Float32Array(cn);
+    const cpuMs =
+      dir === 'encode' ? (codec.encode ? await time(() => codec.encode!(cx, cb)) : NaN) : await time(() => codec.decode!(cb, cf));
+    return { type, dir, elements: n, gpuMs, gpuMBs: (n * 4) / 1e6 / (gpuMs / 1000), cpuElements: cn, cpuMs, cpuMBs: (cn * 4) / 1e6 / (cpuMs / 1000) };
+  },
+};
+
+/** mul_bits / prod_gt (shaders/iquants_common.wgsl) on the GPU against float32 products in JS. */
+const MUL_ENTRY = `
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  if (i >= params.n) { return; }
+  let a = bitcast<f32>(src[4u * i]);
+  let b = bitcast<f32>(src[4u * i + 1u]);
+  let c = bitcast<f32>(src[4u * i + 2u]);
+  let d = bitcast<f32>(src[4u * i + 3u]);
+  dst[2u * i] = mul_bits(a, b);
+  dst[2u * i + 1u] = select(0u, 1u, prod_gt(a, b, c, d));
+}`;
+
+export async function mulBitsOnGpu(device: GPUDevice, quads: Uint32Array<ArrayBuffer>, shader: string): Promise<Uint32Array> {
+  const n = quads.length / 4;
+  const mod = device.createShaderModule({ code: shader + MUL_ENTRY });
+  const errs = (await mod.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+  if (errs.length) throw new Error(errs.map((m) => `${m.lineNum}: ${m.message}`).join('; '));
+  const pipe = await device.createComputePipelineAsync({ layout: 'auto', compute: { module: mod, entryPoint: 'main' } });
+  const mk = (size: number, usage: number) => device.createBuffer({ size, usage });
+  const src = mk(quads.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+  device.queue.writeBuffer(src, 0, quads);
+  const dst = mk(n * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  const params = mk(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  device.queue.writeBuffer(params, 0, new Uint32Array([n, 0, 0, 0]));
+  const staging = mk(n * 8, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipe);
+  pass.setBindGroup(0, device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [src, dst, params].map((buffer, binding) => ({ binding, resource: { buffer } })) }));
+  pass.dispatchWorkgroups(Math.ceil(n / 64));
+  pass.end();
+  enc.copyBufferToBuffer(dst, 0, staging, 0, n * 8);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Uint32Array(staging.getMappedRange().slice(0));
+  for (const b of [src, dst, params, staging]) b.destroy();
+  return out;
+}
