@@ -4,6 +4,9 @@ import type { FormatName, ModelView } from './model';
 import { SAFETENSORS_MAX_HEADER_BYTES } from './limits';
 import { readGguf } from './gguf/reader';
 import { isSafetensorsIndexName, readSafetensors } from './safetensors/reader';
+import { readPytorchSet } from './pytorch-set';
+import { readTensorflow } from './tensorflow/reader';
+import { readOnnx } from './onnx/reader';
 
 /** What one file is, judged by its content first and its name second. */
 export type FileKind =
@@ -45,19 +48,16 @@ export type Reader = (files: readonly ByteSource[]) => Promise<ModelView>;
 
 // ================================================================================================
 // Reader dispatch: the one place a detected format meets its reader.
-// The lead wires the other readers here when they land (do not import them before they exist):
-//   pytorch:    (files) => readPytorch(files[0]!)   src/formats/pytorch/reader.ts (a sharded .bin set
-//                                                   with pytorch_model.bin.index.json arrives as several files)
-//   tensorflow: (files) => readTensorflow(files)    src/formats/tensorflow/reader.ts (.index + .data-NNNNN-of-NNNNN)
-//   onnx:       (files) => readOnnx(files)          src/formats/onnx/reader.ts (model first, then external data)
-// A null entry makes openModel throw an UnsupportedError naming the detected format.
+// pytorch: one checkpoint, or the shards of one with their index (pytorch-set.ts);
+// tensorflow: the .index first, then its .data-NNNNN-of-NNNNN shards; onnx: the model first, then
+// its external data files. A null entry makes openModel throw an UnsupportedError naming the format.
 // ================================================================================================
 export const READERS: Record<FormatName, Reader | null> = {
   gguf: readGguf,
   safetensors: readSafetensors,
-  pytorch: null,
-  tensorflow: null,
-  onnx: null,
+  pytorch: readPytorchSet,
+  tensorflow: (files) => readTensorflow([...files]),
+  onnx: (files) => readOnnx([...files]),
 };
 
 /** LevelDB/TensorFlow table footer magic (table/format.h kTableMagicNumber), little-endian, last 8 bytes of a .index file. */

@@ -1,3 +1,5 @@
+import { MemorySource, type ByteSource } from './byte-source';
+
 /**
  * Where output bytes go, strictly in order. A sink is either committed (close) or discarded
  * (abort); an aborted or failed sink leaves nothing behind under the final name.
@@ -16,6 +18,8 @@ export interface ByteSink {
 /** Creates the sinks of one output (one file, or the parts of a split/sharded output). */
 export interface SinkFactory {
   create(name: string, expectedSize?: number): Promise<ByteSink>;
+  /** Reads back a file this factory wrote and committed (for verification after a run). */
+  reopen(name: string): Promise<ByteSource>;
 }
 
 /** Small outputs in memory (tests, previews). */
@@ -53,5 +57,10 @@ export class MemorySinkFactory implements SinkFactory {
     const s = new MemorySink(name);
     this.sinks.set(name, s);
     return s;
+  }
+  async reopen(name: string): Promise<ByteSource> {
+    const s = this.sinks.get(name);
+    if (!s?.closed) throw new Error(`${name} was not written`);
+    return new MemorySource(name, s.bytes());
   }
 }

@@ -1,6 +1,8 @@
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import type { ByteSink, SinkFactory } from '../byte-sink';
+import type { ByteSource } from '../byte-source';
+import { NodeFileSource } from './file-source';
 
 /**
  * Writes to `<dir>/.<name>.partial` and renames onto the final path on close, so a failed or
@@ -47,8 +49,18 @@ export class NodeFileSink implements ByteSink {
 }
 
 export class NodeDirSinkFactory implements SinkFactory {
+  private readonly opened: NodeFileSource[] = [];
   constructor(private readonly dir: string) {}
   create(name: string): Promise<NodeFileSink> {
     return NodeFileSink.create(join(this.dir, name));
+  }
+  async reopen(name: string): Promise<ByteSource> {
+    const src = await NodeFileSource.open(join(this.dir, name));
+    this.opened.push(src);
+    return src;
+  }
+  /** Closes the files reopen() opened. */
+  async closeReopened(): Promise<void> {
+    await Promise.all(this.opened.splice(0).map((s) => s.close()));
   }
 }

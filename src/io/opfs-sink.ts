@@ -1,0 +1,88 @@
+import type { ByteSink, SinkFactory } from './byte-sink';
+import type { ByteSource } from './byte-source';
+import { BlobSource } from './blob-source';
+
+// Sync access handles exist only in dedicated workers; the DOM lib does not declare them.
+interface SyncAccessHandle {
+  write(data: Uint8Array, opts: { at: number }): number;
+  flush(): void;
+  close(): void;
+  truncate(size: number): void;
+}
+type SyncHandleFile = FileSystemFileHandle & { createSyncAccessHandle(): Promise<SyncAccessHandle> };
+
+/**
+ * Output files in the origin private file system, written through a sync access handle (the
+ * fastest OPFS path, measured ~2x createWritable in PLATFORM.md; worker only). Each run writes into
+ * its own folder; an aborted file is deleted, so a cancelled or failed run leaves nothing.
+ */
+export class OpfsSink implements ByteSink {
+  position = 0;
+  private done = false;
+  constructor(
+    readonly name: string,
+    private readonly dir: FileSystemDirectoryHandle,
+    private readonly handle: SyncAccessHandle,
+  ) {}
+
+  async write(data: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < data.length) {
+      const n = this.handle.write(data.subarray(off), { at: this.position + off });
+      if (n <= 0) throw new Error(`${this.name}: the browser accepted no bytes at offset ${this.position + off} (storage full?)`);
+      off += n;
+    }
+    this.position += data.length;
+  }
+
+  async close(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.handle.flush();
+    this.handle.close();
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      this.handle.close();
+    } catch {
+      // already closed
+    }
+    await this.dir.removeEntry(this.name).catch(() => undefined);
+  }
+}
+
+export class OpfsSinkFactory implements SinkFactory {
+  private constructor(readonly dir: FileSystemDirectoryHandle, readonly dirName: string) {}
+
+  /** A fresh folder for one run; earlier runs' folders are removed first (OPFS is not user-visible). */
+  static async fresh(root = 'kiln-output'): Promise<OpfsSinkFactory> {
+    const top = await navigator.storage.getDirectory();
+    const parent = await top.getDirectoryHandle(root, { create: true });
+    for await (const name of (parent as unknown as { keys(): AsyncIterable<string> }).keys()) {
+      await parent.removeEntry(name, { recursive: true }).catch(() => undefined);
+    }
+    const dirName = `run-${Date.now().toString(36)}`;
+    return new OpfsSinkFactory(await parent.getDirectoryHandle(dirName, { create: true }), `${root}/${dirName}`);
+  }
+
+  async reopen(name: string): Promise<ByteSource> {
+    return new BlobSource(await (await this.dir.getFileHandle(name)).getFile());
+  }
+
+  async create(name: string): Promise<OpfsSink> {
+    const fh = (await this.dir.getFileHandle(name, { create: true })) as SyncHandleFile;
+    const handle = await fh.createSyncAccessHandle();
+    handle.truncate(0);
+    return new OpfsSink(name, this.dir, handle);
+  }
+}
+
+/** Main-thread side: the finished file as a File (a reference to OPFS, not a copy). */
+export async function opfsFile(path: string, name: string): Promise<File> {
+  let dir = await navigator.storage.getDirectory();
+  for (const part of path.split('/')) dir = await dir.getDirectoryHandle(part);
+  return (await dir.getFileHandle(name)).getFile();
+}

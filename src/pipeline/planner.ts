@@ -1,0 +1,46 @@
+import { isTypeName, type TypeName } from '../codecs/catalogue';
+import { canDecode, canEncode } from '../codecs/registry';
+import type { ModelView, TensorInfo } from '../formats/model';
+import { layoutPlan, planCast, PlanError, type ConversionPlan, type OutputLayout, type PlannedOutputTensor } from './plan';
+import { parsePreset } from './presets';
+import { applyKvUpdates, planQuantTypes, type QuantizeOptions } from './presets-plan';
+
+export interface ConversionOptions extends OutputLayout {
+  /** A type name (F16, Q8_0, ...) or a llama-quantize preset (Q4_K_M, ...). */
+  readonly target: string;
+  /** llama-quantize's options, for GGUF output. */
+  readonly quantize?: Omit<QuantizeOptions, 'preset'>;
+}
+
+/**
+ * Chooses how to convert: GGUF input to GGUF output goes through llama-quantize's rules (every
+ * preset, plain types included, so F16 keeps 1-D tensors as llama-quantize does); a plain type to
+ * safetensors, or from another format to GGUF, is a dtype cast; a preset from another format uses
+ * llama-quantize's rules on the tensors as they are named.
+ */
+export function planConversion(model: ModelView, opts: ConversionOptions): ConversionPlan {
+  const target = opts.target.trim();
+  const asType: TypeName | null = isTypeName(target.toUpperCase()) ? (target.toUpperCase() as TypeName) : null;
+  if (opts.format === 'safetensors') {
+    if (asType === null) throw new PlanError(`safetensors output takes a dtype (F32, F16, BF16), not the preset ${target}`);
+    return planCast(model, asType, opts, canEncode, canDecode);
+  }
+  const preset = parsePreset(target);
+  if (model.format !== 'gguf' && asType !== null) return planCast(model, asType, opts, canEncode, canDecode);
+  if (preset === null) {
+    if (asType !== null) return planCast(model, asType, opts, canEncode, canDecode);
+    throw new PlanError(`unknown target "${target}": give a type (F16, Q8_0, ...) or a llama-quantize preset (Q4_K_M, ...)`);
+  }
+  const q = planQuantTypes(
+    { metadata: model.metadata, tensors: model.tensors.map((t) => ({ name: t.name, shape: t.shape, type: t.type, typeLabel: t.typeLabel })) },
+    { ...opts.quantize, preset: target },
+  );
+  if (q.missingDecoders.length > 0) throw new PlanError(`Kiln cannot decode ${q.missingDecoders.join(', ')} yet`);
+  if (q.missingEncoders.length > 0) throw new PlanError(`Kiln cannot encode ${q.missingEncoders.join(', ')} yet, which ${target} needs`);
+  const byName = new Map<string, TensorInfo>(model.tensors.map((t) => [t.name, t]));
+  const tensors: PlannedOutputTensor[] = q.tensors.map((t) => {
+    const source = byName.get(t.name)!;
+    return { name: t.name, source, from: t.from, to: t.to, shape: t.shape, elements: t.shape.reduce((a, b) => a * b, 1), outBytes: t.nbytes, reason: t.reason };
+  });
+  return layoutPlan(opts, target, tensors, applyKvUpdates(model.metadata, q.kv), q.warnings);
+}

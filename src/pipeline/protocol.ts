@@ -1,0 +1,79 @@
+import type { TypeName } from '../codecs/catalogue';
+import type { TensorStats } from '../codecs/stats';
+import type { FormatName, MetaValue } from '../formats/model';
+import type { ProgressInfo } from './executor';
+import type { OutputFormat } from './plan';
+
+/** Messages between the page and the pipeline worker (structured-clone friendly). */
+
+export interface TensorSummary {
+  readonly name: string;
+  readonly type: TypeName | null;
+  readonly typeLabel: string;
+  readonly shape: readonly number[];
+  readonly nbytes: number;
+  readonly file: string;
+  readonly fileOffset: number;
+}
+
+export interface ModelSummary {
+  readonly format: FormatName;
+  readonly files: readonly string[];
+  readonly details: readonly (readonly [string, string])[];
+  readonly metadata: readonly (readonly [string, MetaValue])[];
+  readonly tensors: readonly TensorSummary[];
+  readonly totalBytes: number;
+}
+
+export interface ConvertRequest {
+  readonly format: OutputFormat;
+  /** A type name (F16, Q8_0...) or a llama-quantize preset (Q4_K_M...). */
+  readonly target: string;
+  readonly baseName: string;
+  readonly maxPartBytes?: number;
+}
+
+export interface PlanSummary {
+  readonly target: string;
+  readonly format: OutputFormat;
+  readonly files: readonly { readonly name: string; readonly size: number }[];
+  readonly tensors: readonly { readonly name: string; readonly from: TypeName; readonly to: TypeName; readonly reason: string }[];
+  readonly warnings: readonly string[];
+}
+
+export interface ConvertResult {
+  readonly plan: PlanSummary;
+  /** OPFS folder holding the files. */
+  readonly opfsDir: string;
+  readonly seconds: number;
+  readonly engine: string;
+  readonly verified: boolean;
+}
+
+export interface EngineInfo {
+  readonly gpu: boolean;
+  readonly label: string;
+  /** Why there is no GPU, when there is none. */
+  readonly note: string | null;
+}
+
+export type Request =
+  | { readonly kind: 'open'; readonly id: number; readonly files: readonly File[] }
+  | { readonly kind: 'engine'; readonly id: number }
+  | { readonly kind: 'stats'; readonly id: number; readonly tensor: number }
+  | { readonly kind: 'plan'; readonly id: number; readonly request: ConvertRequest }
+  | { readonly kind: 'convert'; readonly id: number; readonly request: ConvertRequest }
+  | { readonly kind: 'cancel'; readonly id: number };
+
+export type Response =
+  | { readonly kind: 'result'; readonly id: number; readonly value: unknown }
+  | { readonly kind: 'error'; readonly id: number; readonly error: { readonly name: string; readonly message: string } }
+  | { readonly kind: 'progress'; readonly id: number; readonly progress: ProgressInfo };
+
+export type ResultOf = {
+  open: ModelSummary;
+  engine: EngineInfo;
+  stats: TensorStats;
+  plan: PlanSummary;
+  convert: ConvertResult;
+};

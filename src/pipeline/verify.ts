@@ -1,0 +1,38 @@
+import type { SinkFactory } from '../io/byte-sink';
+import { openModel } from '../formats/open';
+import { crc32Update } from '../formats/zip/crc32';
+import type { RunResult } from './executor';
+import type { ConversionPlan } from './plan';
+
+export class VerifyError extends Error {
+  override readonly name = 'VerifyError';
+}
+
+const CHUNK = 32 * 1024 * 1024;
+
+/**
+ * Re-reads the written output as a new user would: parses its header with Kiln's own reader,
+ * checks every tensor's name, type and shape against the plan, and every tensor's bytes against
+ * the CRC-32 taken while it was written.
+ */
+export async function verifyOutput(plan: ConversionPlan, run: RunResult, sinks: SinkFactory): Promise<true> {
+  const sources = await Promise.all(plan.files.map((f) => sinks.reopen(f.name)));
+  for (let i = 0; i < sources.length; i++) {
+    if (sources[i]!.size !== plan.files[i]!.size) throw new VerifyError(`${plan.files[i]!.name} is ${sources[i]!.size} bytes, planned ${plan.files[i]!.size}`);
+  }
+  const view = await openModel(sources);
+  const planned = new Map(plan.tensors.map((t) => [t.name, t]));
+  if (view.tensors.length !== plan.tensors.length) throw new VerifyError(`output holds ${view.tensors.length} tensors, planned ${plan.tensors.length}`);
+  for (const t of view.tensors) {
+    const p = planned.get(t.name);
+    if (!p) throw new VerifyError(`output holds an unplanned tensor "${t.name}"`);
+    if (t.type !== p.to || t.shape.join() !== p.shape.join()) {
+      throw new VerifyError(`tensor "${t.name}" reads back as ${t.typeLabel} [${t.shape.join(', ')}], planned ${p.to} [${p.shape.join(', ')}]`);
+    }
+    let crc = 0;
+    for (let o = 0; o < t.nbytes; o += CHUNK) crc = crc32Update(crc, await t.read(o, Math.min(CHUNK, t.nbytes - o)));
+    const want = run.checksums.get(t.name) ?? 0;
+    if (crc !== want) throw new VerifyError(`tensor "${t.name}" reads back with CRC-32 ${crc.toString(16)}, written ${want.toString(16)}`);
+  }
+  return true;
+}

@@ -1,0 +1,146 @@
+/// <reference lib="webworker" />
+import type { TensorStats } from '../codecs/stats';
+import type { ModelView } from '../formats/model';
+import { openModel } from '../formats/open';
+import { acquireGpu } from '../gpu/device';
+import { BlobSource } from '../io/blob-source';
+import { OpfsSinkFactory } from '../io/opfs-sink';
+import { CpuEngine, type TransformEngine } from './engine';
+import { executePlan } from './executor';
+import { GpuEngine } from './gpu-engine';
+import type { ConversionPlan } from './plan';
+import { planConversion } from './planner';
+import type { ConvertRequest, ConvertResult, EngineInfo, ModelSummary, PlanSummary, Request, Response } from './protocol';
+import { tensorStats } from './stats-job';
+import { verifyOutput } from './verify';
+
+/**
+ * The pipeline worker: owns the open model, the GPU device and the running conversion, so the
+ * page only renders. One conversion at a time; statistics requests may run beside it.
+ */
+declare const self: DedicatedWorkerGlobalScope;
+
+let model: ModelView | null = null;
+let gpu: Promise<GpuEngine | null> | null = null;
+let gpuNote: string | null = null;
+const running = new Map<number, AbortController>();
+
+function post(msg: Response): void {
+  self.postMessage(msg);
+}
+
+function engineGpu(): Promise<GpuEngine | null> {
+  gpu ??= acquireGpu().then(
+    (ctx) => {
+      void ctx.lost.then((info) => {
+        gpuNote = `GPU device lost (${info.reason}): ${info.message}`;
+        gpu = null;
+      });
+      return new GpuEngine(ctx);
+    },
+    (e: unknown) => {
+      gpuNote = e instanceof Error ? e.message : String(e);
+      return null;
+    },
+  );
+  return gpu;
+}
+
+async function engines(): Promise<{ primary: TransformEngine; gpuEngine: GpuEngine | null }> {
+  const g = await engineGpu();
+  return { primary: g ?? new CpuEngine(), gpuEngine: g };
+}
+
+function summary(m: ModelView): ModelSummary {
+  return {
+    format: m.format,
+    files: m.files,
+    details: [...m.details],
+    metadata: [...m.metadata],
+    tensors: m.tensors.map((t) => ({ name: t.name, type: t.type, typeLabel: t.typeLabel, shape: t.shape, nbytes: t.nbytes, file: t.file, fileOffset: t.fileOffset })),
+    totalBytes: m.tensors.reduce((a, t) => a + Math.max(0, t.nbytes), 0),
+  };
+}
+
+function planSummary(p: ConversionPlan): PlanSummary {
+  return {
+    target: p.target,
+    format: p.format,
+    files: p.files,
+    tensors: p.tensors.map((t) => ({ name: t.name, from: t.from, to: t.to, reason: t.reason })),
+    warnings: p.warnings,
+  };
+}
+
+function requireModel(): ModelView {
+  if (!model) throw new Error('no model is open');
+  return model;
+}
+
+function plan(req: ConvertRequest): ConversionPlan {
+  return planConversion(requireModel(), { format: req.format, target: req.target, baseName: req.baseName, maxPartBytes: req.maxPartBytes });
+}
+
+async function convert(id: number, req: ConvertRequest): Promise<ConvertResult> {
+  const p = plan(req);
+  const ac = new AbortController();
+  running.set(id, ac);
+  try {
+    const { primary } = await engines();
+    const sinks = await OpfsSinkFactory.fresh();
+    const res = await executePlan(p, primary, sinks, {
+      signal: ac.signal,
+      onProgress: (progress) => post({ kind: 'progress', id, progress }),
+      // A lost device fails its pending work; the CPU twins give the same bytes, so carry on there.
+      onEngineFailure: (e) => {
+        if (!(primary instanceof GpuEngine)) return null;
+        gpuNote ??= `GPU failed: ${e instanceof Error ? e.message : String(e)}`;
+        gpu = null;
+        return new CpuEngine();
+      },
+    });
+    const verified = await verifyOutput(p, res, sinks);
+    return { plan: planSummary(p), opfsDir: sinks.dirName, seconds: res.seconds, engine: res.engine, verified };
+  } finally {
+    running.delete(id);
+  }
+}
+
+async function handle(msg: Request): Promise<unknown> {
+  switch (msg.kind) {
+    case 'open': {
+      const m = await openModel(msg.files.map((f) => new BlobSource(f)));
+      model = m;
+      return summary(m);
+    }
+    case 'engine': {
+      const g = await engineGpu();
+      return { gpu: g !== null, label: g ? g.label : new CpuEngine().label, note: g ? null : gpuNote } satisfies EngineInfo;
+    }
+    case 'stats': {
+      const m = requireModel();
+      const t = m.tensors[msg.tensor];
+      if (!t) throw new RangeError(`no tensor #${msg.tensor}`);
+      const { gpuEngine } = await engines();
+      return (await tensorStats(t, gpuEngine)) satisfies TensorStats;
+    }
+    case 'plan':
+      return planSummary(plan(msg.request));
+    case 'convert':
+      return convert(msg.id, msg.request);
+    case 'cancel':
+      running.get(msg.id)?.abort();
+      return null;
+  }
+}
+
+self.onmessage = (ev: MessageEvent<Request>) => {
+  const msg = ev.data;
+  handle(msg).then(
+    (value) => post({ kind: 'result', id: msg.id, value }),
+    (e: unknown) => {
+      const err = e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+      post({ kind: 'error', id: msg.id, error: err });
+    },
+  );
+};
