@@ -9,7 +9,7 @@
  * levels, which does not change any float32 result. ggml sorts with glibc qsort, a stable merge
  * sort for arrays this small, so ties keep element order here too.
  */
-import { FLT_MAX, fr, nearestIntBits as nearestInt } from './iq-math';
+import { FLT_MAX, fr, NoFiniteNeighbour, nearestIntBits as nearestInt } from './iq-math';
 import { f32ToF16 } from './half';
 import { iq1Grid, neighbours, type SearchGrid } from './iq-search';
 
@@ -35,29 +35,37 @@ const tMM = new Float32Array(48);
 const firstHalf = new Uint8Array(16);
 const sc = new Int32Array(4);
 
-/** matches iq1_find_best_neighbour2: nearest neighbour of xb/scale with shifted levels xx. */
+const terms = new Float32Array(24);
+
+/**
+ * matches iq1_find_best_neighbour2: nearest neighbour of xb/scale with shifted levels xx. Each
+ * element's weighted squared error is tabulated per level, then summed per neighbour in ggml's
+ * order.
+ */
 function bestNeighbour(g: SearchGrid, u: number, x: Float32Array, xb: number, wo: number, scale: number, xx: Float32Array, lo: number): number {
   const list = neighbours(g, u);
-  const pos = g.pos;
+  for (let i = 0; i < 8; i++) {
+    for (let l = 0; l < 3; l++) {
+      const diff = fr(fr(scale * xx[l]!) - x[xb + i]!);
+      terms[3 * i + l] = fr(weight[wo + i]! * diff) * diff;
+    }
+  }
+  const lev = g.lev;
   let best = FLT_MAX;
   let gi = -1;
   for (let n = 0; n < list.length; n++) {
     const p = list[n]! * 8;
-    let d2 = 0;
-    for (let i = 0; i < 8; i++) {
-      const q = xx[(pos[p + i]! - 1) >> 1]!;
-      const diff = fr(fr(scale * q) - x[xb + i]!);
-      d2 = fr(d2 + fr(fr(weight[wo + i]! * diff) * diff));
-    }
+    let d2 = terms[lev[p]!]!;
+    for (let i = 1; i < 8; i++) d2 = fr(d2 + terms[3 * i + lev[p + i]!]!);
     if (d2 < best) {
       best = d2;
       gi = list[n]!;
     }
   }
-  // ggml falls back to a full-grid scan (and aborts) only when no distance is below FLT_MAX,
-  // i.e. for non-finite input; the first neighbour stands in for it here.
-  if (gi < 0) gi = list[0]!;
-  for (let i = 0; i < 8; i++) L[lo + i] = (pos[gi * 8 + i]! - 1) >> 1;
+  // Only non-finite errors (|x| beyond ~1e9, where w*diff^2 overflows) get here; ggml then
+  // scans the whole grid reading past its 8 values, and aborts when that finds nothing either.
+  if (gi < 0) throw new NoFiniteNeighbour('IQ1_M', scale);
+  for (let i = 0; i < 8; i++) L[lo + i] = lev[gi * 8 + i]!;
   return gi;
 }
 
@@ -223,7 +231,7 @@ export function encodeIQ1_M(src: Float32Array, dst: Uint8Array): void {
       scales[ib] = s;
       maxScale = maxScale > s ? maxScale : s;
     }
-    if (!maxScale) continue;
+    if (maxScale === 0) continue; // C `!max_scale`: NaN is not zero
     let d = fr(maxScale / 15);
     const id = fr(1 / d);
     let sumqx = 0;

@@ -5,7 +5,7 @@
  * matches quantize_row_iq2_s_impl as quantize_iq2_s calls it from ggml_quantize_chunk without
  * importance weights (weight = sigma2/4 + x^2). Every float operation is rounded to float32.
  */
-import { FLT_MAX, fr, nearestIntBits as nearestInt, writeF16 } from './iq-math';
+import { FLT_MAX, fr, NoFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
 import { iq2sGrid, neighbours, type SearchGrid } from './iq-search';
 
 const SIZE = 82; // d, qs[32], signs[32], qh[8], scales[8]
@@ -24,25 +24,35 @@ const onGrid = [true, true];
 const onGridAux = [true, true];
 const blockSigns = new Uint8Array(2);
 
-/** matches iq2_find_best_neighbour: the neighbour nearest to xval/scale (weighted), first on ties. */
+const terms = new Float32Array(24);
+
+/**
+ * matches iq2_find_best_neighbour: the neighbour nearest to xval/scale (weighted), first on
+ * ties. Each element's weighted squared error is tabulated once per level (three levels), then
+ * summed per neighbour in element order, which is ggml's arithmetic exactly.
+ */
 function bestNeighbour(g: SearchGrid, u: number, xo: number, scale: number, out: Int8Array, lo: number): number {
   const list = neighbours(g, u);
-  const pos = g.pos;
+  for (let i = 0; i < 8; i++) {
+    for (let l = 0; l < 3; l++) {
+      const diff = fr(fr(scale * (2 * l + 1)) - xval[xo + i]!);
+      terms[3 * i + l] = fr(waux[xo + i]! * diff) * diff;
+    }
+  }
+  const lev = g.lev;
   let best = FLT_MAX;
-  let gi = list[0]!;
+  let gi = -1;
   for (let n = 0; n < list.length; n++) {
     const p = list[n]! * 8;
-    let d2 = 0;
-    for (let i = 0; i < 8; i++) {
-      const diff = fr(fr(scale * pos[p + i]!) - xval[xo + i]!);
-      d2 = fr(d2 + fr(fr(waux[xo + i]! * diff) * diff));
-    }
+    let d2 = terms[lev[p]!]!;
+    for (let i = 1; i < 8; i++) d2 = fr(d2 + terms[3 * i + lev[p + i]!]!);
     if (d2 < best) {
       best = d2;
       gi = list[n]!;
     }
   }
-  for (let i = 0; i < 8; i++) out[lo + i] = (pos[gi * 8 + i]! - 1) >> 1;
+  if (gi < 0) throw new NoFiniteNeighbour('IQ2_S', scale);
+  for (let i = 0; i < 8; i++) out[lo + i] = lev[gi * 8 + i]!;
   return gi;
 }
 
@@ -164,7 +174,7 @@ export function encodeIQ2_S(src: Float32Array, dst: Uint8Array): void {
       scales[ib] = s;
       maxScale = maxScale > s ? maxScale : s;
     }
-    if (!maxScale) continue;
+    if (maxScale === 0) continue; // C `!max_scale`: NaN is not zero
     const d = fr(maxScale / 31);
     writeF16(dst, o, fr(d * D_FUDGE));
     const id = fr(1 / d);

@@ -9,7 +9,7 @@
  * IQ3_S stores 8 free sign bits, starts "off grid", skips only all-zero groups and, for such a
  * group, does not advance its qs / signs write position (so later groups land earlier).
  */
-import { FLT_MAX, fr, nearestIntBits as nearestInt, writeF16 } from './iq-math';
+import { FLT_MAX, fr, NoFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
 import { iq3sGrid, iq3xxsGrid, neighbours, type SearchGrid } from './iq-search';
 
 const K_MAX_Q = 8;
@@ -26,26 +26,43 @@ const onGrid = new Uint8Array(8);
 const onGridAux = new Uint8Array(8);
 const blockSigns = new Uint8Array(4);
 const gridIndex = new Int32Array(8);
+let typeName = 'IQ3_XXS';
 
-/** matches iq3_find_best_neighbour: the neighbour nearest to xval/scale (weighted), first on ties. */
+/** Weighted squared errors per (element, level), memoised within one neighbour search. */
+const terms = new Float64Array(32);
+const termStamp = new Int32Array(32);
+let stamp = 0;
+
+/**
+ * matches iq3_find_best_neighbour: the neighbour nearest to xval/scale (weighted), first on
+ * ties. Neighbours share most of their coordinates, so each (element, level) error is computed
+ * once per search; the per-neighbour sums keep ggml's element order.
+ */
 function bestNeighbour(g: SearchGrid, u: number, xo: number, scale: number, out: Int8Array): number {
   const list = neighbours(g, u);
-  const pos = g.pos;
+  const lev = g.lev;
+  stamp = (stamp + 1) | 0;
   let best = FLT_MAX;
-  let gi = list[0]!;
+  let gi = -1;
   for (let n = 0; n < list.length; n++) {
     const p = list[n]! * 4;
     let d2 = 0;
     for (let i = 0; i < 4; i++) {
-      const diff = fr(fr(scale * pos[p + i]!) - xval[xo + i]!);
-      d2 = fr(d2 + fr(fr(waux[xo + i]! * diff) * diff));
+      const t = 8 * i + lev[p + i]!;
+      if (termStamp[t] !== stamp) {
+        const diff = fr(fr(scale * (2 * lev[p + i]! + 1)) - xval[xo + i]!);
+        terms[t] = fr(fr(waux[xo + i]! * diff) * diff);
+        termStamp[t] = stamp;
+      }
+      d2 = fr(d2 + terms[t]!);
     }
     if (d2 < best) {
       best = d2;
       gi = list[n]!;
     }
   }
-  for (let i = 0; i < 4; i++) out[xo + i] = (pos[gi * 4 + i]! - 1) >> 1;
+  if (gi < 0) throw new NoFiniteNeighbour(typeName, scale);
+  for (let i = 0; i < 4; i++) out[xo + i] = lev[gi * 4 + i]!;
   return gi;
 }
 
@@ -164,6 +181,7 @@ function scaleCode(id: number, s: number): number {
 /** matches quantize_iq3_xxs: block = d, qs[64] grid indices, 8 words of 4x7 signs + 4-bit scale. */
 export function encodeIQ3_XXS(src: Float32Array, dst: Uint8Array): void {
   const g = iq3xxsGrid();
+  typeName = 'IQ3_XXS';
   const nb = (src.length / 256) | 0;
   for (let ibl = 0, xo = 0, o = 0; ibl < nb; ibl++, xo += 256, o += 98) {
     dst.fill(0, o, o + 98);
@@ -207,7 +225,7 @@ export function encodeIQ3_XXS(src: Float32Array, dst: Uint8Array): void {
       scales[ib] = scale;
       maxScale = maxScale > scale ? maxScale : scale;
     }
-    if (!maxScale) {
+    if (maxScale === 0) {
       dst.fill(0, o, o + 98);
       continue;
     }
@@ -221,6 +239,7 @@ export function encodeIQ3_XXS(src: Float32Array, dst: Uint8Array): void {
 /** matches quantize_iq3_s: block = d, qs[64], qh[8], signs[32], scales[4]. */
 export function encodeIQ3_S(src: Float32Array, dst: Uint8Array): void {
   const g = iq3sGrid();
+  typeName = 'IQ3_S';
   const nb = (src.length / 256) | 0;
   for (let ibl = 0, xo = 0, o = 0; ibl < nb; ibl++, xo += 256, o += 110) {
     dst.fill(0, o, o + 110);
@@ -233,7 +252,7 @@ export function encodeIQ3_S(src: Float32Array, dst: Uint8Array): void {
       for (let k = 0; k < 4; k++) blockSigns[k] = splitSigns(src, xb, k);
       L.fill(0);
       const max = maxOf();
-      if (!max) {
+      if (max === 0) {
         scales[ib] = 0;
         continue; // ggml leaves qs / signs where they are
       }
@@ -253,7 +272,7 @@ export function encodeIQ3_S(src: Float32Array, dst: Uint8Array): void {
       scales[ib] = scale;
       maxScale = maxScale > scale ? maxScale : scale;
     }
-    if (!maxScale) continue;
+    if (maxScale === 0) continue; // C `!max_scale`: NaN is not zero
     const d = fr(maxScale / 31);
     writeF16(dst, o, fr(d * fr(1.033)));
     const id = fr(1 / d);

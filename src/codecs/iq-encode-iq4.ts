@@ -5,8 +5,7 @@
  * matches quantize_row_iq4_nl_impl as quantize_iq4_nl / quantize_iq4_xs call it from
  * ggml_quantize_chunk (ntry = 7, no importance weights: weight = x^2).
  */
-import { nearestInt } from './quant-math';
-import { bestIndexInt8, fr, writeF16 } from './iq-math';
+import { bestIndexInt8, fr, nearestIntBits as nearestInt, writeF16 } from './iq-math';
 import { KVALUES_IQ4NL as V } from './iq-tables';
 
 /** GROUP_MAX_EPS = 1e-15f */
@@ -81,7 +80,7 @@ export function encodeIQ4_NL(src: Float32Array, dst: Uint8Array): void {
   for (let i = 0, xo = 0, o = 0; i < nb; i++, xo += 32, o += 18) {
     const d = blockScale(src, xo, 0);
     writeF16(dst, o, d);
-    const id = d ? fr(1 / d) : 0;
+    const id = d !== 0 ? fr(1 / d) : 0; // C truth: NaN counts as nonzero
     for (let j = 0; j < 32; j++) L[j] = bestIndexInt8(V, fr(id * src[xo + j]!));
     packNibbles(dst, o + 2, 32);
   }
@@ -104,13 +103,13 @@ export function encodeIQ4_XS(src: Float32Array, dst: Uint8Array): void {
     }
     const d = fr(-maxScale / 32);
     writeF16(dst, o, d);
-    const id = d ? fr(1 / d) : 0;
+    const id = d !== 0 ? fr(1 / d) : 0; // C truth: NaN counts as nonzero
     let sh = 0;
     for (let ib = 0; ib < 8; ib++) {
       let l = nearestInt(fr(id * scales[ib]!));
       l = Math.max(-32, Math.min(31, l));
       const dl = fr(d * l);
-      const idl = dl ? fr(1 / dl) : 0;
+      const idl = dl !== 0 ? fr(1 / dl) : 0;
       const xb = xo + 32 * ib;
       for (let j = 0; j < 32; j++) L[32 * ib + j] = bestIndexInt8(V, fr(idl * src[xb + j]!));
       l += 32;

@@ -17,6 +17,8 @@ import { gridBytes32, gridBytes64, IQ3S_GRID, IQ3XXS_GRID } from './iq-tables';
 export interface SearchGrid {
   /** Points, `dim` int8 values each, every value 2l+1. */
   readonly pos: Int8Array;
+  /** The same points as levels l. */
+  readonly lev: Int8Array;
   readonly dim: number;
   readonly size: number;
   /** Packed levels (`bits` per element) -> grid index, or -1 when off the grid. */
@@ -31,6 +33,7 @@ export interface SearchGrid {
 
 function makeGrid(levels: Uint8Array, size: number, dim: number, bits: number, nwant: number): SearchGrid {
   const pos = new Int8Array(size * dim);
+  const lev = new Int8Array(size * dim);
   const codes = new Uint16Array(size);
   const map = new Int32Array(1 << (bits * dim)).fill(-1);
   for (let k = 0; k < size; k++) {
@@ -38,12 +41,13 @@ function makeGrid(levels: Uint8Array, size: number, dim: number, bits: number, n
     for (let i = 0; i < dim; i++) {
       const l = levels[k * dim + i]!;
       pos[k * dim + i] = 2 * l + 1;
+      lev[k * dim + i] = l;
       u |= l << (bits * i);
     }
     codes[k] = u;
     map[u] = k;
   }
-  return { pos, dim, size, map, codes, bits, nwant, lists: new Array<Uint16Array | undefined>(map.length) };
+  return { pos, lev, dim, size, map, codes, bits, nwant, lists: new Array<Uint16Array | undefined>(map.length) };
 }
 
 /** Level codes of a decode grid: the position of each byte in the type's ascending level list. */
@@ -86,43 +90,68 @@ export function iq3sGrid(): SearchGrid {
   return iq3s;
 }
 
-let dist = new Int32Array(2048);
+const dist = new Int32Array(2048);
+/** Squared distances of u's low / high half to every half-vector code, rebuilt per u. */
+const halfLo = new Int32Array(256);
+const halfHi = new Int32Array(256);
 const want = new Int32Array(8);
+const bucket = new Uint16Array(3 * 2048);
+const bucketLen = new Int32Array(3);
 
-/** The neighbour list of the off-grid packed vector `u` (grid indices, nearest first). */
+/**
+ * The neighbour list of the off-grid packed vector `u` (grid indices, nearest first).
+ * Distances are sums over elements of ((2l+1) - (2m+1))^2, computed half a vector at a time.
+ */
 export function neighbours(g: SearchGrid, u: number): Uint16Array {
   const have = g.lists[u];
   if (have) return have;
-  const { pos, dim, size, bits, nwant } = g;
-  if (dist.length < size) dist = new Int32Array(size);
+  const { codes, dim, size, bits, nwant } = g;
+  const half = dim >> 1;
+  const hbits = half * bits;
   const mask = (1 << bits) - 1;
-  for (let j = 0; j < size; j++) {
-    let d2 = 0;
-    for (let k = 0; k < dim; k++) {
-      const diff = pos[j * dim + k]! - (2 * ((u >> (bits * k)) & mask) + 1);
-      d2 += diff * diff;
+  for (let h = 0; h < 2; h++) {
+    const t = h === 0 ? halfLo : halfHi;
+    const uh = (u >> (h * hbits)) & ((1 << hbits) - 1);
+    for (let c = 0; c < 1 << hbits; c++) {
+      let d2 = 0;
+      for (let k = 0; k < half; k++) {
+        const diff = 2 * (((c >> (bits * k)) & mask) - ((uh >> (bits * k)) & mask));
+        d2 += diff * diff;
+      }
+      t[c] = d2;
     }
-    dist[j] = d2;
   }
-  // the nwant smallest distinct distances, ascending
+  // one pass for the distances and the nwant smallest distinct ones (ascending in want)
+  const hmask = (1 << hbits) - 1;
   let nhave = 0;
-  for (; nhave < nwant; nhave++) {
-    const floor = nhave === 0 ? -1 : want[nhave - 1]!;
-    let m = 0x7fffffff;
-    for (let j = 0; j < size; j++) {
-      const d = dist[j]!;
-      if (d > floor && d < m) m = d;
+  for (let j = 0; j < size; j++) {
+    const c = codes[j]!;
+    const d = halfLo[c & hmask]! + halfHi[c >> hbits]!;
+    dist[j] = d;
+    if (nhave === nwant && d >= want[nwant - 1]!) continue;
+    let k = nhave;
+    while (k > 0 && want[k - 1]! > d) k--;
+    if (k > 0 && want[k - 1] === d) continue;
+    for (let m = Math.min(nhave, nwant - 1); m > k; m--) want[m] = want[m - 1]!;
+    want[k] = d;
+    if (nhave < nwant) nhave++;
+  }
+  bucketLen.fill(0);
+  for (let j = 0; j < size; j++) {
+    const d = dist[j]!;
+    for (let h = 0; h < nhave; h++) {
+      if (want[h] === d) {
+        bucket[h * 2048 + bucketLen[h]!++] = j;
+        break;
+      }
     }
-    if (m === 0x7fffffff) break;
-    want[nhave] = m;
   }
   let n = 0;
-  for (let j = 0; j < size; j++) if (dist[j]! <= want[nhave - 1]!) n++;
+  for (let h = 0; h < nhave; h++) n += bucketLen[h]!;
   const list = new Uint16Array(n);
-  let c = 0;
-  for (let h = 0; h < nhave; h++) {
-    const d = want[h]!;
-    for (let j = 0; j < size; j++) if (dist[j] === d) list[c++] = j;
+  for (let h = 0, c = 0; h < nhave; h++) {
+    list.set(bucket.subarray(h * 2048, h * 2048 + bucketLen[h]!), c);
+    c += bucketLen[h]!;
   }
   g.lists[u] = list;
   return list;

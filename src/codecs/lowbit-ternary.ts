@@ -37,7 +37,7 @@ export function encodeTQ1_0(src: Float32Array, dst: Uint8Array): void {
   const nb = (src.length / QK_K) | 0;
   for (let i = 0, xo = 0, o = 0; i < nb; i++, xo += QK_K, o += TQ1_SIZE) {
     const d = absMax(src, xo);
-    const id = d ? fr(1 / d) : 0;
+    const id = d !== 0 ? fr(1 / d) : 0; // C truth: NaN counts as nonzero
     writeF16(dst, o + 52, d);
     for (let m = 0; m < 32; m++) {
       let q = 0;
@@ -83,7 +83,7 @@ export function encodeTQ2_0(src: Float32Array, dst: Uint8Array): void {
   const nb = (src.length / QK_K) | 0;
   for (let i = 0, xo = 0, o = 0; i < nb; i++, xo += QK_K, o += TQ2_SIZE) {
     const d = absMax(src, xo);
-    const id = d ? fr(1 / d) : 0;
+    const id = d !== 0 ? fr(1 / d) : 0; // C truth: NaN counts as nonzero
     writeF16(dst, o + 64, d);
     for (let j = 0; j < 64; j += 32) {
       const xb = xo + 4 * j;
