@@ -1,0 +1,297 @@
+// Encoders for the K-quant super-blocks (256 values), as ggml_quantize_chunk runs them without an
+// importance matrix: quantize_q{2..6}_K see quant_weights == NULL and call
+// quantize_row_q{2..6}_K_ref, whose steps each function below follows:
+//   1. search each group (16 or 32 values) for its best scale (and min) with the helper the C
+//      uses (kquants_search.wgsl), keeping the group's levels;
+//   2. quantize the group scales (and mins) against their maximum into 4/6/8-bit codes and an
+//      f16 super-scale;
+//   3. re-quantize every value against the scale the decoder will see (f16 d times the code),
+//      except in groups whose decoded scale is 0, which keep the search's levels;
+//   4. pack the levels in the block's layout.
+// One invocation encodes one block (Q2_K 84, Q4_K 144, Q5_K 176 bytes are whole words) or two
+// (Q3_K 110, Q6_K 210 bytes), streaming the bytes out in order as whole words.
+//
+// Exactness: as kquants_search.wgsl explains (div_rn, sqrt_rn, no_fma, ggml's nearest_int, the
+// C's evaluation order and comparisons). Casts keep the low byte where the C stores an int into
+// a uint8_t / int8_t. CPU twins: src/codecs/kquants-encode.ts.
+//
+//#include legacy_io
+//#include kquants_search
+
+var<private> scales: array<f32, 16>;
+var<private> mins: array<f32, 16>;
+var<private> sb: array<u32, 12>; // packed scale bytes (Q3_K, Q4_K, Q5_K)
+
+fn load_group(at: u32, n: u32, live: bool) {
+  for (var i = 0u; i < n; i++) { gx[i] = x_at(at + i, live); }
+}
+
+// quantize_row_q2_K_ref: 16 groups of 16, make_qkx2_quants(16, 3, |x| weights, -0.5, 0.1, 15,
+// use_mad); scale and min codes are nibbles of one byte against max / 15.
+fn enc_q2_k(b: u32) {
+  let live = b < params.n;
+  let o = b * 256u;
+  var max_scale = 0.0;
+  var max_min = 0.0;
+  for (var j = 0u; j < 16u; j++) {
+    load_group(o + 16u * j, 16u, live);
+    for (var l = 0u; l < 16u; l++) { gw[l] = abs(gx[l]); }
+    let r = make_qkx2(16u, 3, -0.5, 15, true);
+    scales[j] = r.x;
+    mins[j] = r.y;
+    keep_levels(16u * j, 16u);
+    if (r.x > max_scale) { max_scale = r.x; }
+    if (r.y > max_min) { max_min = r.y; }
+  }
+  var sc: array<u32, 16>;
+  var dh = 0u;
+  var mh = 0u;
+  if (max_scale > 0.0) {
+    let iscale = div_rn(15.0, max_scale);
+    for (var j = 0u; j < 16u; j++) { sc[j] = bitcast<u32>(nearest_int(iscale * scales[j])) & 0xffu; }
+    dh = f32_bits_to_f16(bitcast<u32>(div_rn(max_scale, 15.0)));
+  }
+  if (max_min > 0.0) {
+    let iscale = div_rn(15.0, max_min);
+    for (var j = 0u; j < 16u; j++) { sc[j] = (sc[j] | (bitcast<u32>(nearest_int(iscale * mins[j])) << 4u)) & 0xffu; }
+    mh = f32_bits_to_f16(bitcast<u32>(div_rn(max_min, 15.0)));
+  }
+  let dv = f16_to_f32(dh);
+  let mv = f16_to_f32(mh);
+  for (var j = 0u; j < 16u; j++) {
+    let d = dv * f32(sc[j] & 15u);
+    if (d == 0.0) { continue; }
+    let dm = mv * f32(sc[j] >> 4u);
+    for (var i = 0u; i < 16u; i++) {
+      set_level(16u * j + i, u32(clamp(nearest_div(x_at(o + 16u * j + i, live) + dm, d), 0, 3)));
+    }
+  }
+  for (var j = 0u; j < 16u; j++) { out_byte(sc[j]); }
+  out_pack2();
+  out_half(dh);
+  out_half(mh);
+}
+
+// The Q3_K scale code j (six bits, re-centred at 0) from sb.
+fn q3_code(j: u32) -> i32 {
+  var lo: u32;
+  if (j < 8u) { lo = sb[j] & 15u; } else { lo = sb[j - 8u] >> 4u; }
+  return i32(lo | (((sb[8u + (j & 3u)] >> (2u * (j >> 2u))) & 3u) << 4u)) - 32;
+}
+
+// quantize_row_q3_K_ref: 16 groups of 16, make_q3_quants(16, 4, do_rmse); signed 6-bit scale
+// codes against the scale of largest magnitude (d = 1 / (-32 / max)); levels -4..3 split into
+// hmask (the high bit) and 2-bit qs.
+fn enc_q3_k(b: u32) {
+  let live = b < params.n;
+  let o = b * 256u;
+  var max_scale = 0.0;
+  var amax = 0.0;
+  for (var j = 0u; j < 16u; j++) {
+    load_group(o + 16u * j, 16u, live);
+    let s = make_q3(16u, 4);
+    scales[j] = s;
+    keep_levels(16u * j, 16u);
+    if (abs(s) > amax) {
+      amax = abs(s);
+      max_scale = s;
+    }
+  }
+  for (var k = 0u; k < 12u; k++) { sb[k] = 0u; }
+  var dh = 0u;
+  if (max_scale != 0.0) {
+    let iscale = div_rn(-32.0, max_scale);
+    for (var j = 0u; j < 16u; j++) {
+      let l8 = (nearest_int(iscale * scales[j]) << 24u) >> 24u;
+      let l = u32(clamp(l8, -32, 31) + 32);
+      if (j < 8u) { sb[j] = l & 15u; } else { sb[j - 8u] |= (l & 15u) << 4u; }
+      sb[8u + (j & 3u)] |= (l >> 4u) << (2u * (j >> 2u));
+    }
+    dh = f32_bits_to_f16(bitcast<u32>(div_rn(1.0, iscale)));
+  }
+  let dv = f16_to_f32(dh);
+  for (var j = 0u; j < 16u; j++) {
+    let d = dv * f32(q3_code(j));
+    if (d == 0.0) { continue; }
+    for (var i = 0u; i < 16u; i++) {
+      set_level(16u * j + i, u32(clamp(nearest_div(x_at(o + 16u * j + i, live), d), -4, 3) + 4));
+    }
+  }
+  // hmask[m] bit k is the high bit of level 32k + m
+  for (var m = 0u; m < 32u; m++) {
+    var h = 0u;
+    for (var k = 0u; k < 8u; k++) { h |= ((level(32u * k + m) >> 2u) & 1u) << k; }
+    out_byte(h);
+  }
+  out_pack2();
+  for (var k = 0u; k < 12u; k++) { out_byte(sb[k]); }
+  out_half(dh);
+}
+
+// quantize_row_q4_K_ref / q5_K_ref: 8 groups of 32, weights av_x + |x| with
+// av_x = sqrtf(sum x^2 / 32), make_qkx2_quants(32, nmax, w, rmin, 0.1, nstep, false); 6-bit
+// scale and min codes against max / 63, packed as get_scale_min_k4 reads them.
+fn enc_q45_k(b: u32, nmax: i32, rmin: f32, nstep: i32) {
+  let live = b < params.n;
+  let o = b * 256u;
+  var max_scale = 0.0;
+  var max_min = 0.0;
+  for (var j = 0u; j < 8u; j++) {
+    load_group(o + 32u * j, 32u, live);
+    var sum_x2 = 0.0;
+    for (var l = 0u; l < 32u; l++) { sum_x2 += no_fma(gx[l] * gx[l]); }
+    let av_x = sqrt_rn(div_rn(sum_x2, 32.0));
+    for (var l = 0u; l < 32u; l++) { gw[l] = av_x + abs(gx[l]); }
+    let r = make_qkx2(32u, nmax, rmin, nstep, false);
+    scales[j] = r.x;
+    mins[j] = r.y;
+    keep_levels(32u * j, 32u);
+    if (r.x > max_scale) { max_scale = r.x; }
+    if (r.y > max_min) { max_min = r.y; }
+  }
+  var inv_scale = 0.0;
+  var inv_min = 0.0;
+  if (max_scale > 0.0) { inv_scale = div_rn(63.0, max_scale); }
+  if (max_min > 0.0) { inv_min = div_rn(63.0, max_min); }
+  for (var j = 0u; j < 8u; j++) {
+    let ls = min(63u, bitcast<u32>(nearest_int(inv_scale * scales[j])) & 0xffu);
+    let lm = min(63u, bitcast<u32>(nearest_int(inv_min * mins[j])) & 0xffu);
+    if (j < 4u) {
+      sb[j] = ls;
+      sb[j + 4u] = lm;
+    } else {
+      sb[j + 4u] = (ls & 15u) | ((lm & 15u) << 4u);
+      sb[j - 4u] |= (ls >> 4u) << 6u;
+      sb[j] |= (lm >> 4u) << 6u;
+    }
+  }
+  let dh = f32_bits_to_f16(bitcast<u32>(div_rn(max_scale, 63.0)));
+  let mh = f32_bits_to_f16(bitcast<u32>(div_rn(max_min, 63.0)));
+  let dv = f16_to_f32(dh);
+  let mv = f16_to_f32(mh);
+  for (var j = 0u; j < 8u; j++) {
+    var sc: u32;
+    var m: u32;
+    if (j < 4u) {
+      sc = sb[j] & 63u;
+      m = sb[j + 4u] & 63u;
+    } else {
+      sc = (sb[j + 4u] & 15u) | ((sb[j - 4u] >> 6u) << 4u);
+      m = (sb[j + 4u] >> 4u) | ((sb[j] >> 6u) << 4u);
+    }
+    let d = dv * f32(sc);
+    if (d == 0.0) { continue; }
+    let dm = mv * f32(m);
+    for (var i = 0u; i < 32u; i++) {
+      set_level(32u * j + i, u32(clamp(nearest_div(x_at(o + 32u * j + i, live) + dm, d), 0, nmax)));
+    }
+  }
+  out_half(dh);
+  out_half(mh);
+  for (var k = 0u; k < 12u; k++) { out_byte(sb[k]); }
+  if (nmax == 31) {
+    // qh[l] bit 2c (2c + 1) is the fifth bit of level 64c + l (64c + 32 + l)
+    for (var l = 0u; l < 32u; l++) {
+      var h = 0u;
+      for (var c = 0u; c < 4u; c++) {
+        h |= ((level(64u * c + l) >> 4u) & 1u) << (2u * c);
+        h |= ((level(64u * c + 32u + l) >> 4u) & 1u) << (2u * c + 1u);
+      }
+      out_byte(h);
+    }
+  }
+  for (var c = 0u; c < 4u; c++) {
+    for (var l = 0u; l < 32u; l++) {
+      out_byte((level(64u * c + l) & 15u) | ((level(64u * c + 32u + l) & 15u) << 4u));
+    }
+  }
+}
+
+// quantize_row_q6_K_ref: 16 groups of 16, make_qx_quants(16, 32, rmse_type 1); int8 scale
+// codes against the scale of largest magnitude (d = 1 / (-128 / max)); 6-bit levels split into
+// ql nibbles and qh pairs. A block whose scales are all below GROUP_MAX_EPS is all zero bytes.
+fn enc_q6_k(b: u32) {
+  let live = b < params.n;
+  let o = b * 256u;
+  var max_scale = 0.0;
+  var max_abs = 0.0;
+  for (var g = 0u; g < 16u; g++) {
+    load_group(o + 16u * g, 16u, live);
+    let s = make_qx_rmse1(16u, 32);
+    scales[g] = s;
+    keep_levels(16u * g, 16u);
+    if (abs(s) > max_abs) {
+      max_abs = abs(s);
+      max_scale = s;
+    }
+  }
+  if (max_abs < bitcast<f32>(GROUP_MAX_EPS_BITS)) {
+    for (var k = 0u; k < 210u; k++) { out_byte(0u); }
+    return;
+  }
+  let iscale = div_rn(-128.0, max_scale);
+  let dh = f32_bits_to_f16(bitcast<u32>(div_rn(1.0, iscale)));
+  let dv = f16_to_f32(dh);
+  var sc: array<u32, 16>;
+  for (var g = 0u; g < 16u; g++) { sc[g] = bitcast<u32>(min(127, nearest_int(iscale * scales[g]))) & 0xffu; }
+  for (var j = 0u; j < 16u; j++) {
+    let d = dv * f32(sbyte(sc[j], 0u));
+    if (d == 0.0) { continue; }
+    for (var i = 0u; i < 16u; i++) {
+      set_level(16u * j + i, u32(clamp(nearest_div(x_at(o + 16u * j + i, live), d), -32, 31) + 32));
+    }
+  }
+  for (var h = 0u; h < 256u; h += 128u) {
+    for (var l = 0u; l < 32u; l++) { out_byte((level(h + l) & 15u) | ((level(h + l + 64u) & 15u) << 4u)); }
+    for (var l = 0u; l < 32u; l++) { out_byte((level(h + l + 32u) & 15u) | ((level(h + l + 96u) & 15u) << 4u)); }
+  }
+  for (var h = 0u; h < 256u; h += 128u) {
+    for (var l = 0u; l < 32u; l++) {
+      out_byte((level(h + l) >> 4u) | ((level(h + l + 32u) >> 4u) << 2u) | ((level(h + l + 64u) >> 4u) << 4u) | ((level(h + l + 96u) >> 4u) << 6u));
+    }
+  }
+  for (var g = 0u; g < 16u; g++) { out_byte(sc[g]); }
+  out_half(dh);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q2_k(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 84u);
+  enc_q2_k(b);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q3_k(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = 2u * flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 110u);
+  enc_q3_k(b);
+  enc_q3_k(b + 1u);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q4_k(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 144u);
+  enc_q45_k(b, 15, -1.0, 20);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q5_k(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 176u);
+  enc_q45_k(b, 31, -0.5, 15);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q6_k(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = 2u * flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 210u);
+  enc_q6_k(b);
+  enc_q6_k(b + 1u);
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openHarness, type BrowserSession } from '../support/browser';
+
+/**
+ * The K-quant kernels on real WebGPU (SwiftShader here), bit for bit against ggml's golden
+ * vectors and the CPU twins: decode of random super-blocks (dequant_only) and of ggml's own
+ * quantized rows, encode of all 24 golden input rows (zeros, constants, tiny and huge values,
+ * outliers and the edge-pattern rows included).
+ */
+let s: BrowserSession;
+beforeAll(async () => {
+  s = await openHarness(inject('baseUrl'));
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const TYPES = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'];
+
+describe('K-quant decode kernels vs ggml and the CPU twin', () => {
+  for (const t of TYPES) {
+    for (const source of ['dequant_only', 'quantized'] as const) {
+      it(`${t} ${source}: every float identical`, async () => {
+        const r = await s.page.evaluate((a, b) => window.harness.decodeGolden(a, b), t, source);
+        expect(r.vsGgml.total).toBeGreaterThanOrEqual(8192);
+        expect(r.vsGgml.first).toEqual([]);
+        expect(r.vsGgml.mismatches).toBe(0);
+        expect(r.vsTwin?.mismatches).toBe(0);
+      });
+    }
+  }
+});
+
+describe('K-quant encode kernels vs ggml_quantize_chunk and the CPU twin', () => {
+  for (const t of TYPES) {
+    it(`${t}: every super-block of the 24 golden rows identical`, async () => {
+      const r = await s.page.evaluate((a) => window.harness.encodeGolden(a), t);
+      expect(r.vsGgml.total).toBe((24 * 4096) / 256);
+      expect(r.vsGgml.first).toEqual([]);
+      expect(r.vsGgml.mismatches).toBe(0);
+      expect(r.vsTwin?.mismatches).toBe(0);
+    });
+  }
+});
+
+describe('chunked conversion equals whole (odd block counts, padding blocks)', () => {
+  const cases: [string, string, number, number][] = [
+    ['F32', 'Q3_K', 256 * 37, 256 * 11],
+    ['F32', 'Q6_K', 256 * 41, 256 * 13],
+    ['Q4_K', 'Q5_K', 256 * 29, 256 * 7],
+    ['Q2_K', 'Q4_0', 256 * 9, 256 * 3],
+  ];
+  for (const [from, to, n, chunk] of cases) {
+    it(`${from} -> ${to}, ${n} elements in chunks of ${chunk}`, async () => {
+      const r = await s.page.evaluate((a, b, c, d) => window.harness.chunkedEqualsWhole(a, b, c, d, 5), from, to, n, chunk);
+      expect(r.joinedBytes).toBe(r.bytes);
+      expect(r.diff).toBe(0);
+    });
+  }
+});
