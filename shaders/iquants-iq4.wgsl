@@ -17,8 +17,6 @@
 
 override WG: u32 = 64u;
 
-const GROUP_MAX_EPS: f32 = 1e-15;
-
 // best_index_int8(16, kvalues_iq4nl, x)
 fn best_index_iq4(x: f32) -> u32 {
   if (x <= -127.0) { return 0u; }
@@ -47,7 +45,7 @@ fn group_scale() -> f32 {
       mx = xb[j];
     }
   }
-  if (amax < GROUP_MAX_EPS) { return 0.0; }
+  if (amax < F_1EM15) { return 0.0; }
   var d = div_rn(-mx, -127.0);
   var id = div_rn(1.0, d);
   var sumqx = 0.0;

@@ -132,14 +132,13 @@ fn mul24(a: u32, b: u32) -> vec2<u32> {
   return vec2<u32>(hi, lo);
 }
 
-// Bits of the correctly rounded float32 product a * b, subnormal results included.
-fn mul_bits(a: f32, b: f32) -> u32 {
-  let ua = bitcast<u32>(a);
-  let ub = bitcast<u32>(b);
+// Bits of the correctly rounded float32 product of two float32 bit patterns, subnormal operands
+// and results included (worked on bits, so a GPU that flushes subnormals cannot touch them).
+fn mul_bits_u(ua: u32, ub: u32) -> u32 {
   let sign = (ua ^ ub) & 0x80000000u;
   let aa = ua & 0x7fffffffu;
   let ab = ub & 0x7fffffffu;
-  if (aa >= 0x7f800000u || ab >= 0x7f800000u) { return bitcast<u32>(a * b); }
+  if (aa >= 0x7f800000u || ab >= 0x7f800000u) { return bitcast<u32>(bitcast<f32>(ua) * bitcast<f32>(ub)); }
   if (aa == 0u || ab == 0u) { return sign; }
   let x = unpack_f32(aa);
   let y = unpack_f32(ab);
@@ -154,6 +153,12 @@ fn mul_bits(a: f32, b: f32) -> u32 {
   return pack_rounded(sign, q, x.e + y.e, (rem >> 22u) == 1u, (rem & 0x3fffffu) != 0u);
 }
 
+fn mul_bits(a: f32, b: f32) -> u32 {
+  return mul_bits_u(bitcast<u32>(a), bitcast<u32>(b));
+}
+
+const NORMAL2: f32 = 2.3509887e-38; // 2^-125: a GPU product at least this large is the IEEE one
+
 // Total order key of non-NaN float bits (-0 and +0 are told apart; callers treat both as 0).
 fn order_key(u: u32) -> u32 {
   return select(u | 0x80000000u, ~u, (u & 0x80000000u) != 0u);
@@ -163,10 +168,32 @@ fn order_key(u: u32) -> u32 {
 fn prod_gt(a: f32, b: f32, c: f32, d: f32) -> bool {
   let p = a * b;
   let q = c * d;
-  const NORMAL2: f32 = 2.3509887e-38; // 2^-125: above it the GPU's product is the IEEE one
   if (abs(p) >= NORMAL2 || abs(q) >= NORMAL2) { return p > q; }
   let pb = mul_bits(a, b);
   let qb = mul_bits(c, d);
   if (((pb | qb) & 0x7fffffffu) == 0u) { return false; }
   return order_key(pb) > order_key(qb);
 }
+
+// Bits of ((x * x) * x) * x as C rounds each product (ggml's weight * x * x with weight = x^2);
+// non-negative, so the bits order like the values.
+fn x4_bits(x: f32) -> u32 {
+  let hw = ((x * x) * x) * x;
+  if (abs(hw) >= NORMAL2) { return bitcast<u32>(hw); }
+  let u = bitcast<u32>(x);
+  return mul_bits_u(mul_bits_u(mul_bits_u(u, u), u), u) & 0x7fffffffu;
+}
+
+// ggml's float literals, bit for bit (C rounds 0.2f and friends to nearest; spelled as bits so
+// no WGSL compiler's literal conversion can differ).
+const F_1EM15: f32 = bitcast<f32>(0x26901d7du); // 1e-15f, GROUP_MAX_EPS
+const F_1EM8: f32 = bitcast<f32>(0x322bcc77u); // 1e-8f, GROUP_MAX_EPS_IQ3_XXS / _IQ2_S
+const F_1EM7: f32 = bitcast<f32>(0x33d6bf95u); // 1e-7f, GROUP_MAX_EPS_IQ1_M
+const F_0_1: f32 = bitcast<f32>(0x3dcccccdu);
+const F_0_2: f32 = bitcast<f32>(0x3e4ccccdu);
+const F_0_9875: f32 = bitcast<f32>(0x3f7ccccdu);
+const F_1_0125: f32 = bitcast<f32>(0x3f81999au);
+const F_1_033: f32 = bitcast<f32>(0x3f843958u);
+const F_1_05: f32 = bitcast<f32>(0x3f866666u);
+const F_1_1125: f32 = bitcast<f32>(0x3f8e6666u);
+const FLT_MAX: f32 = bitcast<f32>(0x7f7fffffu);

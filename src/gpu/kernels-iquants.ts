@@ -33,6 +33,107 @@ export const IQ_DECODE_TABLE: GpuTable = {
   },
 };
 
+/**
+ * The encoders' search tables, as ggml's iq2xs_init_impl / iq3xs_init_impl build them: each grid
+ * point's packed level code (levels l with grid value 2l + 1, `bits` per element), a map from
+ * every packed code to its grid index or to -(offset + 1) of its neighbour list, and the lists:
+ * a count, then the points at the `nwant` smallest distinct squared distances, ordered by
+ * (distance, index) as ggml's qsort leaves them. Lists are built for the codes an encoder can
+ * produce (levels <= `maxLevel`); other map entries stay 0.
+ * Layout (u32 words): codes[size], map[1 << (bits * dim)] (capped at `mapSize`), lists.
+ */
+export function buildSearchTable(levels: Uint8Array, dim: number, bits: number, nwant: number, mapSize: number, maxLevel: number): Uint32Array<ArrayBuffer> {
+  const size = levels.length / dim;
+  const codes = new Uint32Array(size);
+  const map = new Int32Array(mapSize).fill(-1);
+  for (let k = 0; k < size; k++) {
+    let u = 0;
+    for (let i = 0; i < dim; i++) u |= levels[k * dim + i]! << (bits * i);
+    codes[k] = u;
+    map[u] = k;
+  }
+  const mask = (1 << bits) - 1;
+  const lists: number[] = [];
+  const dist = new Int32Array(size);
+  const want = new Int32Array(nwant);
+  for (let u = 0; u < mapSize; u++) {
+    if (map[u]! >= 0) continue;
+    let reachable = true;
+    for (let i = 0; i < dim; i++) if (((u >> (bits * i)) & mask) > maxLevel) reachable = false;
+    if (!reachable) {
+      map[u] = 0;
+      continue;
+    }
+    let nhave = 0;
+    for (let j = 0; j < size; j++) {
+      let d2 = 0;
+      for (let i = 0; i < dim; i++) {
+        const diff = 2 * (((codes[j]! >> (bits * i)) & mask) - ((u >> (bits * i)) & mask));
+        d2 += diff * diff;
+      }
+      dist[j] = d2;
+      // keep the nwant smallest distinct distances, ascending
+      let p = nhave;
+      while (p > 0 && want[p - 1]! > d2) p--;
+      if ((p > 0 && want[p - 1] === d2) || p >= nwant) continue;
+      for (let m = Math.min(nhave, nwant - 1); m > p; m--) want[m] = want[m - 1]!;
+      want[p] = d2;
+      if (nhave < nwant) nhave++;
+    }
+    map[u] = -(lists.length + 1);
+    const at = lists.length;
+    lists.push(0);
+    for (let h = 0; h < nhave; h++) {
+      for (let j = 0; j < size; j++) if (dist[j] === want[h]) lists.push(j);
+    }
+    lists[at] = lists.length - at - 1;
+  }
+  const out = new Uint32Array(size + mapSize + lists.length);
+  out.set(codes, 0);
+  out.set(new Uint32Array(map.buffer), size);
+  out.set(lists, size + mapSize);
+  return out;
+}
+
+/** Level codes of a decode grid's bytes: each byte's position in the type's ascending values. */
+function gridLevels(bytes: Uint8Array, values: readonly number[]): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const l = values.indexOf(bytes[i]!);
+    if (l < 0) throw new Error(`grid byte ${bytes[i]} at ${i} is not one of ${values.join(', ')}`);
+    out[i] = l;
+  }
+  return out;
+}
+
+const bytesOf = (w: Uint32Array) => new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+const bytes64 = (grid: readonly bigint[]) => {
+  const w = new Uint32Array(2 * grid.length);
+  words64(grid, w, 0);
+  return bytesOf(w);
+};
+
+/** iq3xs_init_impl(256): nwant 2, every 3-bit level reachable. */
+export const IQ3XXS_SEARCH: GpuTable = {
+  name: 'iq3xxs-search',
+  build: () => buildSearchTable(gridLevels(bytesOf(IQ3XXS_GRID), [4, 12, 20, 28, 36, 44, 52, 62]), 4, 3, 2, 4096, 7),
+};
+/** iq3xs_init_impl(512): nwant 3. */
+export const IQ3S_SEARCH: GpuTable = {
+  name: 'iq3s-search',
+  build: () => buildSearchTable(gridLevels(bytesOf(IQ3S_GRID), [1, 3, 5, 7, 9, 11, 13, 15]), 4, 3, 3, 4096, 7),
+};
+/** iq2xs_init_impl(IQ2_S): nwant 1, kmap_size 43692, levels 0..2 reachable. */
+export const IQ2S_SEARCH: GpuTable = {
+  name: 'iq2s-search',
+  build: () => buildSearchTable(gridLevels(bytes64(IQ2S_GRID), [0x08, 0x19, 0x2b]), 8, 2, 1, 43692, 2),
+};
+/** iq2xs_init_impl(IQ1_M): nwant 3, grid values -1, 0, +1 as levels 0, 1, 2. */
+export const IQ1M_SEARCH: GpuTable = {
+  name: 'iq1m-search',
+  build: () => buildSearchTable(gridLevels(bytes64(IQ1S_GRID), [0xff, 0x00, 0x01]), 8, 2, 3, 43692, 2),
+};
+
 /** A decoder that gives each of `lanes` lanes 8 outputs of one block. */
 const dec = (entry: string, lanes: number, table = true): GpuKernel => ({
   module: 'iquants-decode',
@@ -54,8 +155,8 @@ export const IQUANTS_KERNELS = {
   IQ2_XXS: { decode: dec('decode_iq2_xxs', 32), encode: null },
   IQ2_XS: { decode: dec('decode_iq2_xs', 32), encode: null },
   IQ2_S: { decode: dec('decode_iq2_s', 32), encode: null },
-  IQ3_XXS: { decode: dec('decode_iq3_xxs', 32), encode: null },
-  IQ3_S: { decode: dec('decode_iq3_s', 32), encode: null },
+  IQ3_XXS: { decode: dec('decode_iq3_xxs', 32), encode: enc('iquants-iq3', 'encode_iq3_xxs', 2, IQ3XXS_SEARCH) },
+  IQ3_S: { decode: dec('decode_iq3_s', 32), encode: enc('iquants-iq3', 'encode_iq3_s', 2, IQ3S_SEARCH) },
   IQ1_S: { decode: dec('decode_iq1_s', 32), encode: null },
   IQ1_M: { decode: dec('decode_iq1_m', 32), encode: null },
   IQ4_NL: { decode: dec('decode_iq4_nl', 4, false), encode: enc('iquants-iq4', 'encode_iq4_nl', 2) },

@@ -33,7 +33,7 @@ describe.each(DECODE)('%s decode', (type) => {
 
 const BLOCK: Record<string, number> = { IQ4_NL: 32, IQ4_XS: 256, IQ2_S: 256, IQ3_XXS: 256, IQ3_S: 256, IQ1_M: 256 };
 
-describe.each(['IQ4_NL', 'IQ4_XS'])('%s encode', (type) => {
+describe.each(['IQ4_NL', 'IQ4_XS', 'IQ3_XXS', 'IQ3_S'])('%s encode', (type) => {
   it('encodes the 24 golden rows exactly as ggml_quantize_chunk', async () => {
     const r = await s.page.evaluate((t) => window.harness.encodeGolden(t), type);
     expect(r.vsGgml.total).toBe((24 * 4096) / BLOCK[type]!);
