@@ -81,6 +81,20 @@ const tableCodec = (t: Float32Array): CpuCodec => ({
   encode: null,
 });
 
+/**
+ * The 64-bit integer hi * 2^32 + lo (lo unsigned) as a double that rounds to the same float32
+ * as the integer itself does. Below 2^53 it is exact. Above, converting straight to a double
+ * would round once there and again when stored as float32, which can land on a false tie; so
+ * the low 12 bits are folded into one sticky bit (0x800 if any is set). The result is exact as
+ * a double (at most 53 significant bits), and float32's rounding points up there are multiples
+ * of 2^28, never strictly between the folded and the true value, so the float32 store rounds
+ * both alike: to nearest, ties to even, once.
+ */
+export function int64ToF32Exact(hi: number, lo: number): number {
+  if (hi >= -0x200000 && hi < 0x200000) return hi * 4294967296 + lo;
+  return hi * 4294967296 + ((lo & ~0xfff) >>> 0) + ((lo & 0xfff) !== 0 ? 0x800 : 0);
+}
+
 type Getter = (v: DataView, off: number) => number;
 function intCodec(size: number, get: Getter): CpuCodec {
   return {
@@ -99,11 +113,11 @@ export const PLAIN_CODECS = {
   BF16,
   F8_E4M3: tableCodec(E4M3),
   F8_E5M2: tableCodec(E5M2),
-  I64: intCodec(8, (v, o) => Number(v.getBigInt64(o, true))),
+  I64: intCodec(8, (v, o) => int64ToF32Exact(v.getInt32(o + 4, true), v.getUint32(o, true))),
   I32: intCodec(4, (v, o) => v.getInt32(o, true)),
   I16: intCodec(2, (v, o) => v.getInt16(o, true)),
   I8: intCodec(1, (v, o) => v.getInt8(o)),
-  U64: intCodec(8, (v, o) => Number(v.getBigUint64(o, true))),
+  U64: intCodec(8, (v, o) => int64ToF32Exact(v.getUint32(o + 4, true), v.getUint32(o, true))),
   U32: intCodec(4, (v, o) => v.getUint32(o, true)),
   U16: intCodec(2, (v, o) => v.getUint16(o, true)),
   U8: intCodec(1, (v, o) => v.getUint8(o)),

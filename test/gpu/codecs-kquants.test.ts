@@ -58,3 +58,13 @@ describe('chunked conversion equals whole (odd block counts, padding blocks)', (
     });
   }
 });
+
+describe('K-quant kernels vs the CPU twin on varied seeded input', () => {
+  // scales 1e-9 .. 1e5 per run of 32, zeros, constants, one-signed groups, exact ties, outliers
+  for (const t of TYPES) {
+    it(`${t}: 512 super-blocks encode and decode identically`, async () => {
+      const r = await s.page.evaluate((a) => window.harnessExt.lkStress!(a, 512, 4242), t);
+      expect(r).toMatchObject({ encodeBlocksDiffering: 0, decodeFloatsDiffering: 0, first: [] });
+    });
+  }
+});

@@ -57,3 +57,13 @@ describe('chunked conversion equals whole (odd block counts, padding blocks)', (
     });
   }
 });
+
+describe('legacy kernels vs the CPU twin on varied seeded input', () => {
+  // scales 1e-9 .. 1e5, zeros, constants, one-signed blocks, exact half-integer ties, outliers
+  for (const t of TYPES) {
+    it(`${t}: 8192 blocks encode and decode identically`, async () => {
+      const r = await s.page.evaluate((a) => window.harnessExt.lkStress!(a, 8192, 31337), t);
+      expect(r).toMatchObject({ encodeBlocksDiffering: 0, decodeFloatsDiffering: 0, first: [] });
+    });
+  }
+});
