@@ -49,6 +49,8 @@ export interface QuantizeOptions {
   readonly allowRequantize?: boolean;
   /** --imatrix given, with an entry for every tensor. */
   readonly imatrix?: boolean;
+  /** --dry-run: decide types only; a missing imatrix becomes a warning and no conversion is checked. */
+  readonly dryRun?: boolean;
 }
 
 export interface PlannedTensor {
@@ -75,6 +77,8 @@ export interface QuantPlan {
   /** What llama-quantize would print as warnings (fallbacks, manual overrides). */
   readonly warnings: readonly string[];
   readonly fallbackCount: number;
+  /** Some tensor's target type needs an importance matrix (tensor_requires_imatrix). */
+  readonly imatrixRequired: boolean;
   /** Target types of converted tensors that Kiln cannot encode yet (codecs/registry canEncode). */
   readonly missingEncoders: readonly TypeName[];
   /** Source types of converted tensors that Kiln cannot decode yet. */
@@ -242,10 +246,14 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
   const qs = new QuantState(hp, prepared.map((p) => p.rt.name));
 
   // preliminary loop: every type first, refusing at the first tensor that needs a missing imatrix
+  const dryRun = opts.dryRun === true;
+  let imatrixRequired = false;
   const decided = prepared.map((p) => {
     const keep = keepReason(params, p.rt);
     const d = keep === null ? decideType(qs, params, p.rt, defaultType) : { type: p.type, reason: keep };
-    if (keep === null && !params.hasImatrix && requiresImatrix(p.rt.name, d.type, fileType)) {
+    const needs = keep === null && requiresImatrix(p.rt.name, d.type, fileType);
+    imatrixRequired ||= needs;
+    if (needs && !params.hasImatrix && !dryRun) {
       throw new QuantizePlanError(
         'needs-imatrix',
         `this quantization requires an importance matrix! offending tensor: ${p.rt.name}, target type: ${ggmlTypeName(d.type)}`,
@@ -260,7 +268,7 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
   const tensors = prepared.map((p, i): PlannedTensor => {
     const to = decided[i]!.type;
     if (to !== p.type) {
-      checkConversion(p, to, opts);
+      if (!dryRun) checkConversion(p, to, opts);
       if (p.type !== 'F32' && !canDecode(p.type)) missingDecoders.add(p.type);
       if (!canEncode(to)) missingEncoders.add(to);
     }
@@ -270,6 +278,9 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
   });
 
   const warnings = [...qs.warnings];
+  if (dryRun && imatrixRequired && !params.hasImatrix) {
+    warnings.push('dry run completed successfully, but actually completing this quantization will require an imatrix!');
+  }
   if (qs.nFallback > 0) warnings.push(`${qs.nFallback} of ${prepared.length} tensor(s) required fallback quantization`);
   return {
     preset,
@@ -279,6 +290,7 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
     kv: quantizeKvUpdates(fileType),
     warnings,
     fallbackCount: qs.nFallback,
+    imatrixRequired,
     missingEncoders: [...missingEncoders],
     missingDecoders: [...missingDecoders],
   };
