@@ -5,6 +5,7 @@ import { openModel } from '../formats/open';
 import { acquireGpu } from '../gpu/device';
 import { BlobSource } from '../io/blob-source';
 import { OpfsSinkFactory } from '../io/opfs-sink';
+import { CompositeEngine } from './composite-engine';
 import { CpuEngine, type TransformEngine } from './engine';
 import { executePlan } from './executor';
 import { GpuEngine } from './gpu-engine';
@@ -48,7 +49,7 @@ function engineGpu(): Promise<GpuEngine | null> {
 
 async function engines(): Promise<{ primary: TransformEngine; gpuEngine: GpuEngine | null }> {
   const g = await engineGpu();
-  return { primary: g ?? new CpuEngine(), gpuEngine: g };
+  return { primary: g ? new CompositeEngine(g, new CpuEngine()) : new CpuEngine(), gpuEngine: g };
 }
 
 function summary(m: ModelView): ModelSummary {
@@ -93,7 +94,7 @@ async function convert(id: number, req: ConvertRequest): Promise<ConvertResult> 
       onProgress: (progress) => post({ kind: 'progress', id, progress }),
       // A lost device fails its pending work; the CPU twins give the same bytes, so carry on there.
       onEngineFailure: (e) => {
-        if (!(primary instanceof GpuEngine)) return null;
+        if (!(primary instanceof CompositeEngine)) return null;
         gpuNote ??= `GPU failed: ${e instanceof Error ? e.message : String(e)}`;
         gpu = null;
         return new CpuEngine();

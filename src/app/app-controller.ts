@@ -1,0 +1,168 @@
+import { createContext } from '@lit/context';
+import type { TensorStats } from '../codecs/stats';
+import type { ProgressInfo } from '../pipeline/executor';
+import type { OutputFormat } from '../pipeline/plan';
+import type { ConvertRequest, ConvertResult, EngineInfo, ModelSummary, PlanSummary } from '../pipeline/protocol';
+import { presetStatuses } from '../pipeline/presets-probe';
+import { isAlias } from '../pipeline/presets';
+import { opfsFile } from '../io/opfs-sink';
+import { KilnClient } from './kiln-client';
+import { makeSampleModel } from './sample-model';
+
+export interface OutputLink {
+  readonly name: string;
+  readonly size: number;
+  readonly url: string;
+}
+
+export interface TargetOption {
+  readonly value: string;
+  readonly label: string;
+}
+
+export interface AppState {
+  readonly engine: EngineInfo | null;
+  readonly opening: boolean;
+  readonly model: ModelSummary | null;
+  readonly selected: number | null;
+  readonly format: OutputFormat;
+  readonly target: string;
+  readonly plan: PlanSummary | null;
+  readonly converting: boolean;
+  readonly progress: ProgressInfo | null;
+  readonly result: ConvertResult | null;
+  readonly outputs: readonly OutputLink[];
+  readonly error: string | null;
+}
+
+export const controllerContext = createContext<AppController>(Symbol('kiln-controller'));
+
+const SAFETENSORS_TARGETS: TargetOption[] = ['F32', 'F16', 'BF16'].map((t) => ({ value: t, label: t }));
+
+/**
+ * The app's state and the user's intents. Elements read `state` and call methods; every change
+ * fires a `change` event. Work happens in the worker through KilnClient.
+ */
+export class AppController extends EventTarget {
+  state: AppState = {
+    engine: null,
+    opening: false,
+    model: null,
+    selected: null,
+    format: 'gguf',
+    target: 'F16',
+    plan: null,
+    converting: false,
+    progress: null,
+    result: null,
+    outputs: [],
+    error: null,
+  };
+  private cancelRun: (() => void) | null = null;
+
+  constructor(private readonly client = new KilnClient()) {
+    super();
+    void client.engine().then((engine) => this.set({ engine }));
+  }
+
+  private set(patch: Partial<AppState>): void {
+    this.state = { ...this.state, ...patch };
+    this.dispatchEvent(new Event('change'));
+  }
+
+  private fail(e: unknown): void {
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    this.set({ error: msg, opening: false, converting: false });
+  }
+
+  /** Types offered for the chosen output format; presets only where Kiln encodes every type they use. */
+  targets(format: OutputFormat = this.state.format): TargetOption[] {
+    if (format === 'safetensors') return SAFETENSORS_TARGETS;
+    return presetStatuses()
+      .filter((p) => p.usable && !isAlias(p))
+      .map((p) => ({ value: p.name, label: `${p.name}${p.description.trim() ? ' — ' + p.description.trim() : ''}` }));
+  }
+
+  async openFiles(files: readonly File[]): Promise<void> {
+    if (files.length === 0) return;
+    this.revokeOutputs();
+    this.set({ opening: true, error: null, model: null, selected: null, plan: null, result: null, outputs: [], progress: null });
+    try {
+      const model = await this.client.open(files);
+      this.set({ model, opening: false });
+      await this.refreshPlan();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async openSample(): Promise<void> {
+    await this.openFiles([await makeSampleModel()]);
+  }
+
+  select(index: number | null): void {
+    this.set({ selected: index });
+  }
+
+  stats(index: number): Promise<TensorStats> {
+    return this.client.stats(index);
+  }
+
+  async setFormat(format: OutputFormat): Promise<void> {
+    const options = this.targets(format);
+    const target = options.some((o) => o.value === this.state.target) ? this.state.target : (options.find((o) => o.value === 'F16') ?? options[0]!).value;
+    this.set({ format, target });
+    await this.refreshPlan();
+  }
+
+  async setTarget(target: string): Promise<void> {
+    this.set({ target });
+    await this.refreshPlan();
+  }
+
+  private request(): ConvertRequest {
+    const model = this.state.model!;
+    const stem = (model.files[0] ?? 'model').replace(/(-\d{5}-of-\d{5})?\.(gguf|safetensors|bin|pth|pt|ckpt|onnx|index)$/i, '').replace(/-(F32|F16|BF16)$/i, '');
+    return { format: this.state.format, target: this.state.target, baseName: `${stem}-${this.state.target}` };
+  }
+
+  private async refreshPlan(): Promise<void> {
+    if (!this.state.model) return;
+    try {
+      this.set({ plan: await this.client.plan(this.request()), error: null });
+    } catch (e) {
+      this.set({ plan: null });
+      this.fail(e);
+    }
+  }
+
+  async convert(): Promise<void> {
+    if (!this.state.model || this.state.converting) return;
+    this.revokeOutputs();
+    this.set({ converting: true, error: null, progress: null, result: null, outputs: [] });
+    const run = this.client.convert(this.request(), (progress) => this.set({ progress }));
+    this.cancelRun = run.cancel;
+    try {
+      const result = await run.done;
+      const outputs = await Promise.all(
+        result.plan.files.map(async (f) => {
+          const file = await opfsFile(result.opfsDir, f.name);
+          return { name: f.name, size: file.size, url: URL.createObjectURL(file) };
+        }),
+      );
+      this.set({ converting: false, result, outputs });
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.cancelRun = null;
+    }
+  }
+
+  cancel(): void {
+    this.cancelRun?.();
+  }
+
+  private revokeOutputs(): void {
+    for (const o of this.state.outputs) URL.revokeObjectURL(o.url);
+  }
+}

@@ -1,0 +1,41 @@
+import type { TypeName } from '../codecs/catalogue';
+import type { TransformEngine } from './engine';
+
+/**
+ * The GPU where it has kernels for a pair, the CPU twins otherwise, so a conversion never stops
+ * because one type lacks a WGSL kernel. The label names what actually ran.
+ */
+export class CompositeEngine implements TransformEngine {
+  private usedFallback = false;
+  constructor(
+    private readonly primary: TransformEngine,
+    private readonly fallback: TransformEngine,
+  ) {}
+
+  get label(): string {
+    return this.usedFallback ? `${this.primary.label} + ${this.fallback.label}` : this.primary.label;
+  }
+
+  private pick(from: TypeName, to: TypeName): TransformEngine {
+    if (this.primary.supports(from, to)) return this.primary;
+    this.usedFallback = true;
+    return this.fallback;
+  }
+
+  supports(from: TypeName, to: TypeName): boolean {
+    return this.primary.supports(from, to) || this.fallback.supports(from, to);
+  }
+
+  maxChunkElements(from: TypeName, to: TypeName): number {
+    return (this.primary.supports(from, to) ? this.primary : this.fallback).maxChunkElements(from, to);
+  }
+
+  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number): Promise<Uint8Array> {
+    return this.pick(from, to).transform(from, to, bytes, elements);
+  }
+
+  dispose(): void {
+    this.primary.dispose();
+    this.fallback.dispose();
+  }
+}

@@ -1,0 +1,101 @@
+import type { CDPSession, HTTPRequest, Page } from 'puppeteer';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserSession } from './browser';
+
+/**
+ * Drives the app through its stable data-testid hooks, as a script or a user would. Elements live
+ * in shadow roots; lookups poll on a timer (PLATFORM.md: shadow-piercing waitForSelector stalls).
+ */
+
+/** Page-side: finds the first element with data-testid through open shadow roots. */
+const FIND = `(function find(root, id) {
+  const hit = root.querySelector('[data-testid="' + id + '"]');
+  if (hit) return hit;
+  for (const el of root.querySelectorAll('*')) {
+    if (el.shadowRoot) { const r = find(el.shadowRoot, id); if (r) return r; }
+  }
+  return null;
+})`;
+
+export async function waitForTestId(page: Page, id: string, timeout = 120_000): Promise<void> {
+  await page.waitForFunction(`!!${FIND}(document, ${JSON.stringify(id)})`, { polling: 200, timeout });
+}
+
+export async function testIdText(page: Page, id: string): Promise<string | null> {
+  return page.evaluate(`(() => { const e = ${FIND}(document, ${JSON.stringify(id)}); return e ? e.textContent : null; })()`) as Promise<string | null>;
+}
+
+export async function countTestId(page: Page, id: string): Promise<number> {
+  const js = `(function count(root) {
+    let n = root.querySelectorAll('[data-testid="${id}"]').length;
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) n += count(el.shadowRoot);
+    return n;
+  })(document)`;
+  return page.evaluate(js) as Promise<number>;
+}
+
+export async function uploadFiles(page: Page, paths: string[]): Promise<void> {
+  await waitForTestId(page, 'open-files');
+  const handle = await page.evaluateHandle(`${FIND}(document, 'open-files')`);
+  await (handle as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...paths);
+}
+
+export async function selectValue(page: Page, id: string, value: string): Promise<void> {
+  await waitForTestId(page, id);
+  await page.waitForFunction(`(() => { const s = ${FIND}(document, ${JSON.stringify(id)}); return s && !s.disabled && [...s.options].some(o => o.value === ${JSON.stringify(value)}); })()`, { polling: 200 });
+  await page.evaluate(`(() => { const s = ${FIND}(document, ${JSON.stringify(id)}); s.value = ${JSON.stringify(value)}; s.dispatchEvent(new Event('change', { bubbles: true, composed: true })); })()`);
+}
+
+export async function click(page: Page, id: string): Promise<void> {
+  await page.waitForFunction(`(() => { const b = ${FIND}(document, ${JSON.stringify(id)}); return b && !b.disabled; })()`, { polling: 200 });
+  await page.evaluate(`${FIND}(document, ${JSON.stringify(id)}).click()`);
+}
+
+/** Waits until a conversion has finished (download links shown) or failed (error shown). */
+export async function waitForOutcome(page: Page, timeout = 600_000): Promise<{ error: string | null; downloads: number }> {
+  await page.waitForFunction(`!!(${FIND}(document, 'download') || ${FIND}(document, 'error'))`, { polling: 250, timeout });
+  return { error: await testIdText(page, 'error'), downloads: await countTestId(page, 'download') };
+}
+
+/** Lets the browser save downloads into `dir`; returns a waiter for a named file to complete. */
+export async function enableDownloads(s: BrowserSession, dir: string): Promise<CDPSession> {
+  const cdp = await s.browser.target().createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, eventsEnabled: true });
+  return cdp;
+}
+
+/** Clicks every download link and waits until all files are in `dir` (no .crdownload left). */
+export async function downloadAll(page: Page, cdp: CDPSession, dir: string, timeout = 300_000): Promise<string[]> {
+  const n = await countTestId(page, 'download');
+  let completed = 0;
+  const done = new Promise<void>((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`downloads did not complete in ${timeout} ms`)), timeout);
+    cdp.on('Browser.downloadProgress', (e: { state: string }) => {
+      if (e.state === 'completed' && ++completed === n) {
+        clearTimeout(t);
+        ok();
+      }
+      if (e.state === 'canceled') fail(new Error('a download was cancelled'));
+    });
+  });
+  const js = `(function all(root, out) {
+    for (const a of root.querySelectorAll('[data-testid="download"]')) out.push(a);
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) all(el.shadowRoot, out);
+    return out;
+  })(document, []).forEach((a) => a.click())`;
+  await page.evaluate(js);
+  await done;
+  return readdirSync(dir).filter((f) => !f.endsWith('.crdownload') && statSync(join(dir, f)).isFile());
+}
+
+/** Records the URL of every request the page and its workers make. */
+export function recordRequests(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (r: HTTPRequest) => urls.push(r.url()));
+  return urls;
+}
+
+export function fileExists(p: string): boolean {
+  return existsSync(p);
+}
