@@ -36,6 +36,7 @@ export function makeTensorInfo(name: string, t: TensorValue, file: string, bytes
   if (t.storage === null || bytes === null) {
     return {
       ...common,
+      type: null, // nothing to decode
       nbytes: 0,
       fileOffset: -1,
       read: (offset, length) =>

@@ -64,6 +64,7 @@ export function pk(...parts: Part[]): Uint8Array {
 /** pk over an array (no argument spreading, so any number of parts). */
 export function concat(parts: readonly Part[]): Uint8Array {
   const chunks: Uint8Array[] = parts.map((p) => {
+    if (p instanceof Uint8Array) return p;
     if (typeof p === 'string') return Uint8Array.from(p, (c) => c.charCodeAt(0));
     if (typeof p === 'number') return Uint8Array.of(p);
     return Uint8Array.from(p);
@@ -164,8 +165,12 @@ export interface Piece {
 }
 
 /** Lays out a zip as pieces at offsets (holes between them are zeros); ZIP64 records when needed. */
-export function layoutZip(entries: readonly ZipSpecEntry[], opts: { forceZip64?: boolean; comment?: string } = {}): { pieces: Piece[]; size: number } {
+export function layoutZip(
+  entries: readonly ZipSpecEntry[],
+  opts: { forceZip64?: boolean; comment?: string } = {},
+): { pieces: Piece[]; size: number; dataOffsets: number[] } {
   const pieces: Piece[] = [];
+  const dataOffsets: number[] = [];
   const cd: Uint8Array[] = [];
   let pos = 0;
   const big = (n: number): boolean => n >= 0xffffffff;
@@ -187,6 +192,7 @@ export function layoutZip(entries: readonly ZipSpecEntry[], opts: { forceZip64?:
     const padField = pad ? pk(u16le(0x4246), u16le(pad), new Array<number>(pad).fill(0x5a)) : new Uint8Array(0);
     pieces.push({ offset: pos, bytes: pk(lh, padField) });
     const dataAt = pos + lh.length + padField.length;
+    dataOffsets.push(dataAt);
     pieces.push({ offset: dataAt + csize - body.length, bytes: body });
     const cdExtra = z64 ? pk(u16le(1), u16le(24), u64le(size), u64le(csize), u64le(pos)) : new Uint8Array(0);
     cd.push(
@@ -221,7 +227,7 @@ export function layoutZip(entries: readonly ZipSpecEntry[], opts: { forceZip64?:
     comment,
   );
   pieces.push({ offset: pos, bytes: eocd });
-  return { pieces, size: pos + eocd.length };
+  return { pieces, size: pos + eocd.length, dataOffsets };
 }
 
 export function buildZip(entries: readonly ZipSpecEntry[], opts: { forceZip64?: boolean; comment?: string } = {}): Uint8Array {
