@@ -49,8 +49,21 @@ export interface QuantizeOptions {
   readonly allowRequantize?: boolean;
   /** --imatrix given, with an entry for every tensor. */
   readonly imatrix?: boolean;
+  /** What llama-quantize records of the imatrix file (quantize.imatrix.* keys); implies `imatrix`. */
+  readonly imatrixInfo?: ImatrixInfo;
   /** --dry-run: decide types only; a missing imatrix becomes a warning and no conversion is checked. */
   readonly dryRun?: boolean;
+}
+
+export interface ImatrixInfo {
+  /** The path as given on the command line (llama-quantize keeps its first 127 bytes). */
+  readonly file: string;
+  /** The first dataset named in the file, if any. */
+  readonly dataset?: string;
+  /** Number of entries loaded. */
+  readonly entries: number;
+  /** Chunks the imatrix was computed on; not written when 0 or absent. */
+  readonly chunks?: number;
 }
 
 export interface PlannedTensor {
@@ -155,15 +168,36 @@ function prepareTensors(tensors: readonly PlanTensorInput[]): Prepared[] {
   });
 }
 
-/** The KV updates llama_model_quantize_impl makes after copying the input's KV pairs. */
-export function quantizeKvUpdates(fileType: number): KvUpdate[] {
-  return [
+/** strncpy into llama_model_kv_override's 128-byte val_str: at most 127 bytes survive. */
+function first127Bytes(s: string): string {
+  const b = new TextEncoder().encode(s);
+  return b.length <= 127 ? s : new TextDecoder().decode(b.subarray(0, 127));
+}
+
+/**
+ * The KV updates llama_model_quantize_impl makes after copying the input's KV pairs, then the
+ * quantize.imatrix.* overrides llama-quantize adds when an imatrix is given.
+ */
+export function quantizeKvUpdates(fileType: number, imatrix?: ImatrixInfo): KvUpdate[] {
+  const kv: KvUpdate[] = [
     { op: 'set', key: 'general.quantization_version', value: { type: 'u32', value: GGML_QNT_VERSION } },
     { op: 'set', key: 'general.file_type', value: { type: 'u32', value: fileType } },
     { op: 'remove', key: 'split.no' },
     { op: 'remove', key: 'split.count' },
     { op: 'remove', key: 'split.tensors.count' },
   ];
+  if (imatrix !== undefined) {
+    kv.push({ op: 'set', key: 'quantize.imatrix.file', value: { type: 'string', value: first127Bytes(imatrix.file) } });
+    if (imatrix.dataset !== undefined) {
+      kv.push({ op: 'set', key: 'quantize.imatrix.dataset', value: { type: 'string', value: first127Bytes(imatrix.dataset) } });
+    }
+    // integer overrides are written as u32 of the absolute value
+    kv.push({ op: 'set', key: 'quantize.imatrix.entries_count', value: { type: 'u32', value: Math.abs(imatrix.entries) >>> 0 } });
+    if (imatrix.chunks !== undefined && imatrix.chunks > 0) {
+      kv.push({ op: 'set', key: 'quantize.imatrix.chunks_count', value: { type: 'u32', value: imatrix.chunks >>> 0 } });
+    }
+  }
+  return kv;
 }
 
 /** The output metadata, in output order: the input's pairs with `kv` applied as gguf does. */
@@ -182,11 +216,11 @@ function ggmlCanQuantizeTo(t: TypeName): boolean {
 }
 
 /** The main loop's refusals for one tensor that changes type, in the order the reference meets them. */
-function checkConversion(p: Prepared, to: TypeName, opts: QuantizeOptions): void {
+function checkConversion(p: Prepared, to: TypeName, allowRequantize: boolean, hasImatrix: boolean): void {
   const { name } = p.rt;
   const from = p.type;
   if (from !== 'F32') {
-    if (isQuantized(from) && opts.allowRequantize !== true) {
+    if (isQuantized(from) && !allowRequantize) {
       throw new QuantizePlanError('requantize', `requantizing from type ${ggmlTypeName(from)} is disabled (tensor ${name}; --allow-requantize permits it)`, name);
     }
     if (from === 'Q8_1' || from === 'Q8_K') {
@@ -196,7 +230,7 @@ function checkConversion(p: Prepared, to: TypeName, opts: QuantizeOptions): void
       throw new QuantizePlanError('cannot-convert', `cannot dequantize/convert tensor type ${ggmlTypeName(from)} (tensor ${name})`, name);
     }
   }
-  if (typeInfo(to).needsImatrix && opts.imatrix !== true) {
+  if (typeInfo(to).needsImatrix && !hasImatrix) {
     throw new QuantizePlanError('needs-imatrix', `type ${ggmlTypeName(to)} cannot be made without an importance matrix (ggml_quantize_chunk asserts imatrix != NULL; tensor ${name})`, name);
   }
   if (!ggmlCanQuantizeTo(to)) {
@@ -241,7 +275,7 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
     outputTensorType: checkForcedType(opts.outputTensorType, '--output-tensor-type'),
     tokenEmbeddingType: checkForcedType(opts.tokenEmbeddingType, '--token-embedding-type'),
     patterns: compilePatterns(opts.tensorTypes ?? []),
-    hasImatrix: opts.imatrix === true,
+    hasImatrix: opts.imatrix === true || opts.imatrixInfo !== undefined,
   };
   const qs = new QuantState(hp, prepared.map((p) => p.rt.name));
 
@@ -268,7 +302,7 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
   const tensors = prepared.map((p, i): PlannedTensor => {
     const to = decided[i]!.type;
     if (to !== p.type) {
-      if (!dryRun) checkConversion(p, to, opts);
+      if (!dryRun) checkConversion(p, to, opts.allowRequantize === true, params.hasImatrix);
       if (p.type !== 'F32' && !canDecode(p.type)) missingDecoders.add(p.type);
       if (!canEncode(to)) missingEncoders.add(to);
     }
@@ -287,7 +321,7 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
     fileType,
     fileTypeName: ftypeName(fileType),
     tensors,
-    kv: quantizeKvUpdates(fileType),
+    kv: quantizeKvUpdates(fileType, opts.imatrixInfo),
     warnings,
     fallbackCount: qs.nFallback,
     imatrixRequired,

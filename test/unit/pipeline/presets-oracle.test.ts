@@ -50,7 +50,7 @@ function toModel(c: OracleCase): PlanModelInput {
   return { metadata, tensors: c.model.tensors.map(([name, shape]) => ({ name, shape, type: 'F32' as const })) };
 }
 
-function toOptions(args: string[]): QuantizeOptions {
+function toOptions(args: string[], model?: PlanModelInput): QuantizeOptions {
   const tensorTypes: Array<readonly [string, ReturnType<typeof parseTensorTypeOption>[1]]> = [];
   const o: { -readonly [K in keyof QuantizeOptions]: QuantizeOptions[K] } = { preset: args.at(-1)!, dryRun: true, tensorTypes };
   for (let i = 0; i < args.length - 1; i++) {
@@ -58,6 +58,13 @@ function toOptions(args: string[]): QuantizeOptions {
     if (a === '--pure') o.pure = true;
     else if (a === '--leave-output-tensor') o.leaveOutputTensor = true;
     else if (a === '--allow-requantize') o.allowRequantize = true;
+    else if (a === '--imatrix') {
+      // the generator's legacy imatrix file: one entry per weight of two or more dimensions,
+      // 10 chunks, dataset "synthetic"
+      const file = args[++i]!;
+      const entries = model?.tensors.filter((t) => t.shape.length > 1 && t.name.endsWith('weight')).length ?? 0;
+      o.imatrixInfo = { file, dataset: 'synthetic', entries, chunks: 10 };
+    }
     else if (a === '--output-tensor-type') o.outputTensorType = parseGgmlType(args[++i]!);
     else if (a === '--token-embedding-type') o.tokenEmbeddingType = parseGgmlType(args[++i]!);
     else if (a === '--tensor-type') tensorTypes.push(parseTensorTypeOption(args[++i]!));
@@ -97,7 +104,9 @@ describe('llama-quantize --dry-run on synthetic models', () => {
           expect(plan.tensors.map((t) => t.name)).toEqual(names);
           const want = run.types!.split(',').map(kilnName);
           expect(plan.tensors.map((t) => `${t.name}: ${t.to}`)).toEqual(names.map((n, i) => `${n}: ${want[i]}`));
-          expect(plan.imatrixRequired).toBe(run.imatrix_warning);
+          const warned = plan.warnings.some((w) => w.includes('will require an imatrix'));
+          expect(warned).toBe(run.imatrix_warning);
+          if (opts.imatrixInfo === undefined) expect(plan.imatrixRequired).toBe(run.imatrix_warning);
         });
       }
     });
@@ -124,7 +133,7 @@ describe('llama-quantize (real runs) on synthetic models', () => {
     };
     for (const run of c.runs) {
       it(`${c.name}: ${run.args.join(' ')}`, () => {
-        const opts = { ...toOptions(run.args), dryRun: false };
+        const opts = { ...toOptions(run.args, model), dryRun: false };
         if (run.rc !== 0) {
           let err: unknown;
           try {
