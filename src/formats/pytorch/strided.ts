@@ -22,10 +22,10 @@ export interface StridedView {
 
 /** True when the view's elements are consecutive in row-major order. */
 export function isContiguous(shape: readonly number[], stride: readonly number[]): boolean {
+  if (shape.includes(0)) return true; // no elements: nothing to be out of order
   let expected = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     const n = shape[d]!;
-    if (n === 0) return true;
     if (n !== 1 && stride[d] !== expected) return false;
     expected *= n;
   }

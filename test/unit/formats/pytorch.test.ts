@@ -4,7 +4,7 @@ import { FormatError, UnsupportedError } from '../../../src/formats/errors';
 import type { MetaValue, ModelView } from '../../../src/formats/model';
 import { readPytorch } from '../../../src/formats/pytorch/reader';
 import { MemorySource } from '../../../src/io/byte-source';
-import { buildZip, expected, hex, pk, ptBytes, ptSource, sha256, SpySource, str, torchPickle, torchZip } from './pytorch-builders';
+import { buildZip, expected, hex, int, ints, pk, ptBytes, ptSource, sha256, SpySource, str, torchPickle, torchZip, u64le } from './pytorch-builders';
 
 /** The catalogue type each torch dtype must map to (null: listed, not decodable). */
 const TYPE_OF: Record<string, TypeName | null> = {
@@ -106,6 +106,35 @@ describe('readPytorch: container details', () => {
     expect(c.typeLabel).toContain('not decodable');
     expect(q.type).toBeNull();
     expect(q.typeLabel).toContain('per_tensor_affine scale=0.1 zero_point=3');
+  });
+});
+
+/** A legacy stream by hand: tensor "v" sits at offset 1 of a view starting 2 elements into storage "root". */
+function legacyWithView(count: number, floats: number): Uint8Array {
+  const data = new Float32Array(floats).map((_, i) => i);
+  return pk(
+    0x80, 2, int(0x1950a86a20f9469cfc6cn), '.',
+    0x80, 2, int(1001), '.',
+    0x80, 2, '}', str('little_endian'), 0x88, 's', '.',
+    0x80, 2, '}', str('v'), 'ctorch._utils\n_rebuild_tensor_v2\n(',
+    '(', str('storage'), 'ctorch\nFloatStorage\n', str('root'), str('cpu'), int(8), '(', str('view'), int(2), int(4), 't', 't', 'Q',
+    int(1), ints([3]), ints([1]), 0x89, 'ccollections\nOrderedDict\n)R', 't', 'R', 's', '.',
+    0x80, 2, ']', str('root'), 'a', '.',
+    u64le(count), new Uint8Array(data.buffer),
+  );
+}
+
+describe('readPytorch: legacy stream details', () => {
+  it('storage views (view_metadata) resolve against their root', async () => {
+    const view = await readPytorch(new MemorySource('v.pt', legacyWithView(8, 8)));
+    const v = view.tensors[0]!;
+    expect(v.name).toBe('v');
+    expect(Array.from(new Float32Array((await v.read(0, 12)).slice().buffer))).toEqual([3, 4, 5]);
+  });
+
+  it('an element count that disagrees with the pickle, or data past the end', async () => {
+    await expect(readPytorch(new MemorySource('v.pt', legacyWithView(9, 8)))).rejects.toThrow('has 9 elements in the file but 8 in the pickle');
+    await expect(readPytorch(new MemorySource('v.pt', legacyWithView(8, 7)))).rejects.toThrow('runs past the end of the file');
   });
 });
 
