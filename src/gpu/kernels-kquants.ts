@@ -2,11 +2,11 @@ import type { GpuCodecKernels } from './kernel';
 
 const dec = (entry: string) => ({ module: 'kquants-decode', entry, blocksPerInvocation: 1 });
 /**
- * Encoders search each super-block sequentially in one invocation; Q3_K (110 bytes) and Q6_K
- * (210 bytes) go in pairs so every store is a whole u32 word. The searches keep ~1 KiB of
- * private state per invocation, so workgroups are small.
+ * Encoders search each super-block sequentially in one invocation (the default 64 per
+ * workgroup); Q3_K (110 bytes) and Q6_K (210 bytes) go in pairs so every store is a whole
+ * u32 word.
  */
-const enc = (entry: string, blocksPerInvocation: 1 | 2) => ({ module: 'kquants-encode', entry, blocksPerInvocation, workgroupSize: 32 });
+const enc = (entry: string, blocksPerInvocation: 1 | 2) => ({ module: 'kquants-encode', entry, blocksPerInvocation });
 
 export const KQUANTS_KERNELS = {
   Q2_K: { decode: dec('decode_q2_k'), encode: enc('encode_q2_k', 1) },

@@ -31,6 +31,13 @@ describe('K-quant decode kernels vs ggml and the CPU twin', () => {
   }
 });
 
+describe('Q8_K decode kernel vs the CPU twin (no golden vectors: ggml has no to_float for it)', () => {
+  it('1001 random super-blocks, every float identical', async () => {
+    const r = await s.page.evaluate(() => window.harnessExt.lkDecodeQ8K!(1001, 8));
+    expect(r).toEqual({ floats: 1001 * 256, differing: 0 });
+  });
+});
+
 describe('K-quant encode kernels vs ggml_quantize_chunk and the CPU twin', () => {
   for (const t of TYPES) {
     it(`${t}: every super-block of the 24 golden rows identical`, async () => {
