@@ -17,7 +17,7 @@ import { dataOnlyPolicy } from '../pickle/unpickler';
 import { PyDict, PyList, PyTuple, pyTypeName, type PyValue } from '../pickle/values';
 import { collect } from './collect';
 import { UINT8, type TorchDtype } from './dtypes';
-import { unpickleAt } from './pickle-stream';
+import { RECORD_WINDOW, unpickleAt } from './pickle-stream';
 import { asText, checkedIndex, torchPolicy } from './torch-policy';
 import { makeTensorInfo, type StorageBytes } from './tensor-info';
 import { StorageRef, TorchGlobal } from './torch-values';
@@ -36,11 +36,11 @@ interface Root {
 export async function readLegacyCheckpoint(file: ByteSource): Promise<ModelView> {
   const err = (what: string, offset?: number): FormatError => new FormatError({ format: 'pytorch', file: file.name, ...(offset !== undefined ? { offset } : {}) }, what);
   const data = (): ReturnType<typeof dataOnlyPolicy> => dataOnlyPolicy(file.name);
-  const magic = await unpickleAt(file, 0, data, 'magic number');
+  const magic = await unpickleAt(file, 0, data, 'magic number', RECORD_WINDOW);
   if (magic.value !== LEGACY_MAGIC) throw err(`first pickle is ${describe(magic.value)}, not torch's magic number 0x1950a86a20f9469cfc6c`, 0);
-  const proto = await unpickleAt(file, magic.end, data, 'protocol version');
+  const proto = await unpickleAt(file, magic.end, data, 'protocol version', RECORD_WINDOW);
   if (proto.value !== LEGACY_PROTOCOL) throw err(`protocol version is ${describe(proto.value)}, not 1001`, magic.end);
-  const sys = await unpickleAt(file, proto.end, data, 'sys_info');
+  const sys = await unpickleAt(file, proto.end, data, 'sys_info', RECORD_WINDOW);
   const details = new Map<string, string>([
     ['container', 'legacy pickle stream (torch < 1.6)'],
     ['pickle protocol', String(magic.protocol)],

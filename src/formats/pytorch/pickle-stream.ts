@@ -10,13 +10,15 @@ import { PickleTruncatedError, unpickle, type PicklePolicy, type UnpickleResult 
 
 /** No checkpoint's object pickle comes near this; the data itself lives outside the pickle. */
 export const MAX_PICKLE_BYTES = 256 * 1024 * 1024;
-const FIRST_WINDOW = 64 * 1024;
+/** Object pickles start with a window this large; the small record pickles of the old formats with 4 KiB. */
+export const OBJECT_WINDOW = 64 * 1024;
+export const RECORD_WINDOW = 4 * 1024;
 
 /** `end` is absolute in `src`. `makePolicy` is called afresh for every attempt. */
-export async function unpickleAt(src: ByteSource, start: number, makePolicy: () => PicklePolicy, what: string): Promise<UnpickleResult> {
+export async function unpickleAt(src: ByteSource, start: number, makePolicy: () => PicklePolicy, what: string, firstWindow = OBJECT_WINDOW): Promise<UnpickleResult> {
   const room = src.size - start;
   if (room <= 0) throw new FormatError({ format: 'pickle', file: src.name, offset: start }, `${what}: file ends before it starts`);
-  let window = Math.min(FIRST_WINDOW, room, MAX_PICKLE_BYTES);
+  let window = Math.min(firstWindow, room, MAX_PICKLE_BYTES);
   for (;;) {
     const bytes = await src.read(start, window);
     try {

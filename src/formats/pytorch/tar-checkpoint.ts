@@ -16,7 +16,7 @@ import { PyList, PyTuple, pyTypeName, type PyValue } from '../pickle/values';
 import { collect } from './collect';
 import { UINT8 } from './dtypes';
 import { MAX_LEGACY_STORAGES } from './legacy-checkpoint';
-import { unpickleAt } from './pickle-stream';
+import { RECORD_WINDOW, unpickleAt } from './pickle-stream';
 import { asText, checkedIndex, MAX_TENSOR_DIMS, torchPolicy } from './torch-policy';
 import { makeTensorInfo, type StorageBytes } from './tensor-info';
 import { DeferredRef, StorageRef, TensorValue, TorchGlobal } from './torch-values';
@@ -79,7 +79,7 @@ function tablePolicy(name: string): PicklePolicy {
 }
 
 async function count(src: ByteSource, what: string): Promise<{ n: number; end: number }> {
-  const r = await unpickleAt(src, 0, () => dataOnlyPolicy(src.name), `${what} count`);
+  const r = await unpickleAt(src, 0, () => dataOnlyPolicy(src.name), `${what} count`, RECORD_WINDOW);
   const n = checkedIndex(r.value, `${what} count`, (m) => new FormatError({ format: 'pytorch', file: src.name, offset: 0 }, m));
   if (n > MAX_LEGACY_STORAGES) throw new FormatError({ format: 'pytorch', file: src.name, offset: 0 }, `${n} ${what}, more than ${MAX_LEGACY_STORAGES}`);
   return { n, end: r.end };
@@ -91,7 +91,7 @@ async function readStorages(src: SliceSource, base: number, table: Map<string, P
   const roots = new Map<string, StorageRef>();
   for (let i = 0; i < n; i++) {
     const err = (m: string): FormatError => new FormatError({ format: 'pytorch', file: src.name, offset: pos }, m);
-    const rec = await unpickleAt(src, pos, () => tablePolicy(src.name), `storage record ${i}`);
+    const rec = await unpickleAt(src, pos, () => tablePolicy(src.name), `storage record ${i}`, RECORD_WINDOW);
     const t = rec.value;
     if (!(t instanceof PyTuple) || t.items.length !== 3) throw err(`storage record ${i} is a ${pyTypeName(t)}, not (key, location, type)`);
     const key = keyOf(t.items[0]!, 'storage key', err);
@@ -129,7 +129,7 @@ async function readTensors(src: SliceSource, table: Map<string, PyValue>): Promi
   let pos = end;
   for (let i = 0; i < n; i++) {
     const err = (m: string): FormatError => new FormatError({ format: 'pytorch', file: src.name, offset: pos }, m);
-    const rec = await unpickleAt(src, pos, () => tablePolicy(src.name), `tensor record ${i}`);
+    const rec = await unpickleAt(src, pos, () => tablePolicy(src.name), `tensor record ${i}`, RECORD_WINDOW);
     const t = rec.value;
     if (!(t instanceof PyTuple) || t.items.length !== 3) throw err(`tensor record ${i} is a ${pyTypeName(t)}, not (key, storage, type)`);
     const key = keyOf(t.items[0]!, 'tensor key', err);
