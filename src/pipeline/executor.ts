@@ -54,7 +54,7 @@ interface Job {
   readonly last: boolean;
 }
 
-const DEFAULT_COPY_CHUNK = 32 * 1024 * 1024;
+const DEFAULT_COPY_CHUNK = 64 * 1024 * 1024; // as the GPU engine's F32 input chunk, so copy and convert read alike
 const PROGRESS_INTERVAL_MS = 200;
 
 function* jobsOf(plan: ConversionPlan, engine: TransformEngine, copyChunk: number): Generator<Job> {

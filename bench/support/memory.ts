@@ -1,0 +1,54 @@
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** Every descendant of `root` (and root), from /proc. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(d));
+      children.set(ppid, list);
+    } catch {
+      // process ended while we looked
+    }
+  }
+  const out: number[] = [];
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** Proportional set size of a process tree in bytes (RSS would count shared pages once per process). */
+export function treePss(root: number): number {
+  let kb = 0;
+  for (const pid of processTree(root)) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // gone
+    }
+  }
+  return kb * 1024;
+}
+
+/** Samples a tree's PSS every `ms` until stopped; returns the peak. */
+export function pssSampler(root: number, ms = 200): { stop(): number } {
+  let peak = treePss(root);
+  const t = setInterval(() => {
+    peak = Math.max(peak, treePss(root));
+  }, ms);
+  return {
+    stop() {
+      clearInterval(t);
+      return Math.max(peak, treePss(root));
+    },
+  };
+}
