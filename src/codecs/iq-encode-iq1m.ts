@@ -62,7 +62,7 @@ function bestNeighbour(g: SearchGrid, u: number, x: Float32Array, xb: number, wo
       gi = list[n]!;
     }
   }
-  // Only non-finite errors (|x| beyond ~1e9, where w*diff^2 overflows) get here; ggml then
+  // Only non-finite errors (huge |x|, where w*diff^2 overflows) get here; ggml then
   // scans the whole grid reading past its 8 values, and aborts when that finds nothing either.
   if (gi < 0) throw new NoFiniteNeighbour('IQ1_M', scale);
   for (let i = 0; i < 8; i++) L[lo + i] = lev[gi * 8 + i]!;

@@ -75,13 +75,13 @@ export function nearestIntBits(x: number): number {
 
 /**
  * ggml aborts (GGML_ASSERT(grid_index >= 0)) when no grid neighbour has a weighted error below
- * FLT_MAX: the error is weight * diff^2 with weight ~ x^2, so it overflows float32 once |x|
- * reaches about 1e9 (NaN input can get here too). There is no ggml output to match, so the
- * encoder stops with this error instead of inventing one.
+ * FLT_MAX: the error is weight * diff^2 with weight ~ |x| or x^2, so it overflows float32 once
+ * values reach about 1e10..1e13 (NaN input can get here too). There is no ggml output to match,
+ * so the encoder stops with this error instead of inventing one.
  */
 export class NoFiniteNeighbour extends Error {
   constructor(type: string, scale: number) {
-    super(`${type}: ggml's quantizer aborts on this block (no grid point has a finite error at scale ${scale}; the weighted squared error overflows float32 once values reach about 1e9)`);
+    super(`${type}: ggml's quantizer aborts on this block (no grid point has a finite error at scale ${scale}; the weighted squared error overflows float32 for values around 1e10 and beyond)`);
     this.name = 'NoFiniteNeighbour';
   }
 }
