@@ -1,4 +1,5 @@
 import type { CpuCodec } from './codec';
+import { blockCodec } from './quant-math';
 import {
   decodeIQ1_M,
   decodeIQ1_S,
@@ -19,15 +20,18 @@ import { encodeIQ1_M } from './iq-encode-iq1m';
  * The IQ types. IQ2_XXS, IQ2_XS and IQ1_S have no encoder: ggml refuses to quantize them
  * without an importance matrix (ggml_quantize_requires_imatrix), and Kiln quantizes as
  * ggml_quantize_chunk does with imatrix = NULL.
+ *
+ * The grid-search encoders (IQ2_S, IQ3_XXS, IQ3_S, IQ1_M) throw NoFiniteNeighbour where ggml
+ * aborts: blocks whose weighted errors overflow float32 (values around 1e10 and beyond).
  */
 export const IQUANTS_CODECS = {
-  IQ2_XXS: { decode: decodeIQ2_XXS, encode: null },
-  IQ2_XS: { decode: decodeIQ2_XS, encode: null },
-  IQ2_S: { decode: decodeIQ2_S, encode: encodeIQ2_S },
-  IQ3_XXS: { decode: decodeIQ3_XXS, encode: encodeIQ3_XXS },
-  IQ3_S: { decode: decodeIQ3_S, encode: encodeIQ3_S },
-  IQ1_S: { decode: decodeIQ1_S, encode: null },
-  IQ1_M: { decode: decodeIQ1_M, encode: encodeIQ1_M },
-  IQ4_NL: { decode: decodeIQ4_NL, encode: encodeIQ4_NL },
-  IQ4_XS: { decode: decodeIQ4_XS, encode: encodeIQ4_XS },
+  IQ2_XXS: blockCodec('IQ2_XXS', decodeIQ2_XXS, null),
+  IQ2_XS: blockCodec('IQ2_XS', decodeIQ2_XS, null),
+  IQ2_S: blockCodec('IQ2_S', decodeIQ2_S, encodeIQ2_S),
+  IQ3_XXS: blockCodec('IQ3_XXS', decodeIQ3_XXS, encodeIQ3_XXS),
+  IQ3_S: blockCodec('IQ3_S', decodeIQ3_S, encodeIQ3_S),
+  IQ1_S: blockCodec('IQ1_S', decodeIQ1_S, null),
+  IQ1_M: blockCodec('IQ1_M', decodeIQ1_M, encodeIQ1_M),
+  IQ4_NL: blockCodec('IQ4_NL', decodeIQ4_NL, encodeIQ4_NL),
+  IQ4_XS: blockCodec('IQ4_XS', decodeIQ4_XS, encodeIQ4_XS),
 } as const satisfies Record<string, CpuCodec>;

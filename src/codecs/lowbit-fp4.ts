@@ -57,8 +57,8 @@ export function f32ToUe4m3(x: number): number {
   return (exp << 3) | man;
 }
 
-/** matches best_index_mxfp4: the first level with the smallest |level*d - x|. */
-function bestIndexFp4(x: number, d: number): number {
+/** matches best_index_mxfp4 by brute force: the first level with the smallest |level*d - x|. */
+export function bestIndexFp4Scan(x: number, d: number): number {
   let best = 0;
   let bestErr = Math.abs(fr(fr(KVALUES_FP4[0]! * d) - x));
   for (let i = 1; i < 16; i++) {
@@ -69,6 +69,31 @@ function bestIndexFp4(x: number, d: number): number {
     }
   }
   return best;
+}
+
+/** Level magnitudes of kvalues_fp4 in index order: +m is index j, -m is index 8 + j (j > 0). */
+const MAGS = [0, 1, 2, 3, 4, 6, 8, 12];
+
+/**
+ * matches best_index_mxfp4. The rounded error |fl(level*d - x)| never decreases away from x
+ * (float subtraction is monotone), so only the two magnitudes around |x| can win; of two equal
+ * errors ggml's scan keeps the lower index, which is always the smaller magnitude. That holds
+ * while level steps (>= d) are far above the rounding of x, and level*d cannot overflow; other
+ * cases (non-finite x, zero or huge d, |x| >= 2^16 d) take the scan.
+ */
+export function bestIndexFp4(x: number, d: number): number {
+  const ax = Math.abs(x);
+  if (!(d > 0 && d < 1e30 && ax < 65536 * d)) return bestIndexFp4Scan(x, d);
+  let j = 0;
+  while (j < 7 && MAGS[j + 1]! * d <= ax) j++;
+  const neg = x < 0;
+  const lo = neg ? -MAGS[j]! : MAGS[j]!;
+  if (j === 7) return neg ? 15 : 7;
+  const hi = neg ? -MAGS[j + 1]! : MAGS[j + 1]!;
+  const eLo = Math.abs(fr(lo * d - x));
+  const eHi = Math.abs(fr(hi * d - x));
+  const m = eHi < eLo ? j + 1 : j;
+  return m === 0 || !neg ? m : 8 + m;
 }
 
 /**

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TYPES, type TypeName } from '../../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../../src/codecs/registry';
 import { NoFiniteNeighbour } from '../../../src/codecs/iq-math';
+import { bestIndexFp4, bestIndexFp4Scan, e8m0ToF32Half, ue4m3ToF32 } from '../../../src/codecs/lowbit-fp4';
 import { fixtureBytes } from '../../support/fixtures';
 import { blockMismatches } from '../../support/golden';
 
@@ -162,5 +163,33 @@ describe('decoders read blocks at any byte offset', () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe('the FP4 nearest-level shortcut agrees with ggml\'s 16-level scan', () => {
+  const anyFloat = fc.float({ noNaN: false, noDefaultInfinity: false });
+  it('for every E8M0 and UE4M3 scale', () => {
+    fc.assert(
+      fc.property(anyFloat, fc.integer({ min: 0, max: 255 }), fc.boolean(), fc.integer({ min: -40, max: 40 }), (x, code, mx, near) => {
+        const d = mx ? e8m0ToF32Half(code) : ue4m3ToF32(code);
+        // x itself, and x moved onto / next to a level boundary of this scale
+        const probes = [x, Math.fround(near * 0.5 * d), Math.fround(near * 0.5 * d + x * 1e-7)];
+        return probes.every((p) => bestIndexFp4(p, d) === bestIndexFp4Scan(p, d));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('sizes are checked before any block is touched', () => {
+  it.each(DECODED)('%s', (type) => {
+    const { blockSize, typeSize } = TYPES[type];
+    const c = CPU_CODECS[type];
+    expect(() => c.decode!(new Uint8Array(2 * typeSize), new Float32Array(blockSize))).toThrow(RangeError);
+    expect(() => c.decode!(new Uint8Array(typeSize + 1), new Float32Array(blockSize))).toThrow(RangeError);
+    if (c.encode) {
+      expect(() => c.encode!(new Float32Array(blockSize + 16), new Uint8Array(typeSize))).toThrow(RangeError);
+      expect(() => c.encode!(new Float32Array(blockSize), new Uint8Array(2 * typeSize))).toThrow(RangeError);
+    }
   });
 });
