@@ -1,24 +1,8 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { NodeFileSource } from '../io/node/file-source';
 import { openModel } from '../formats/open';
 import { renderJson, renderText } from './render';
 import { UsageError, type CliIo, type Command } from './command';
-
-/** A directory argument stands for its files (not recursive, dot files skipped), in name order. */
-async function expand(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    const st = await stat(p);
-    if (!st.isDirectory()) {
-      out.push(p);
-      continue;
-    }
-    const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
-    for (const n of names) if ((await stat(join(p, n))).isFile()) out.push(join(p, n));
-  }
-  return out;
-}
+import { expandPaths as expand } from './files';
 
 export const inspectCommand: Command = {
   name: 'inspect',

@@ -1,9 +1,10 @@
 import { FormatError } from '../formats/errors';
 import { UsageError, type CliIo, type Command } from './command';
 import { inspectCommand } from './inspect';
+import { convertCommand } from './convert';
 
 /** Every subcommand; add one by writing its own file and listing it here. */
-const COMMANDS: readonly Command[] = [inspectCommand];
+const COMMANDS: readonly Command[] = [inspectCommand, convertCommand];
 
 const nodeIo: CliIo = {
   out: (s) => void process.stdout.write(s),

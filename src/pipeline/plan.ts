@@ -20,6 +20,8 @@ export interface PlannedOutputTensor {
   readonly outBytes: number;
   /** Why this type was chosen (shown in the UI and by the CLI). */
   readonly reason: string;
+  /** Output part, for --keep-split (tensors arrive grouped by part). */
+  readonly part?: number;
 }
 
 export interface OutputFile {
@@ -54,6 +56,11 @@ export interface OutputLayout {
   readonly baseName: string;
   /** Split a GGUF into parts / a safetensors file into shards of at most this many bytes. */
   readonly maxPartBytes?: number;
+  /**
+   * llama-quantize --keep-split: one output part per input part, tensors in input order, parts
+   * named <base>-0000N-of-0000M.gguf even when there is one.
+   */
+  readonly keepSplit?: boolean;
 }
 
 /** Assembles the writer side of a plan from the chosen tensors and metadata. */
@@ -71,7 +78,13 @@ export function layoutPlan(
   let ordered = tensors;
   if (layout.format === 'gguf') {
     const prefix = layout.baseName.replace(/\.gguf$/i, '');
-    if (layout.maxPartBytes) {
+    if (layout.keepSplit) {
+      const partOf = tensors.map((t) => t.part ?? 0);
+      const split = planGgufSplit({ metadata, tensors: specs, partOf, prefix });
+      const parts = split.length === 1 ? [{ ...split[0]!, name: `${prefix}-00001-of-00001.gguf` }] : split;
+      files = parts.map((p) => ({ name: p.name, size: p.plan.totalSize }));
+      open = (sinks) => writeGgufSplit(parts, sinks);
+    } else if (layout.maxPartBytes) {
       const split = planGgufSplit({ metadata, tensors: specs, maxPartBytes: layout.maxPartBytes, prefix });
       files = split.map((p) => ({ name: p.name, size: p.plan.totalSize }));
       open = (sinks) => writeGgufSplit(split, sinks);

@@ -3,13 +3,15 @@ import { canDecode, canEncode } from '../codecs/registry';
 import type { ModelView, TensorInfo } from '../formats/model';
 import { layoutPlan, planCast, PlanError, type ConversionPlan, type OutputLayout, type PlannedOutputTensor } from './plan';
 import { parsePreset } from './presets';
-import { applyKvUpdates, planQuantTypes, type QuantizeOptions } from './presets-plan';
+import { applyKvUpdates, planQuantTypes, type KvUpdate, type QuantizeOptions } from './presets-plan';
 
 export interface ConversionOptions extends OutputLayout {
   /** A type name (F16, Q8_0, ...) or a llama-quantize preset (Q4_K_M, ...). */
   readonly target: string;
   /** llama-quantize's options, for GGUF output. */
   readonly quantize?: Omit<QuantizeOptions, 'preset'>;
+  /** --override-kv, applied after llama-quantize's own updates, in order. */
+  readonly overrideKv?: readonly KvUpdate[];
 }
 
 /**
@@ -26,9 +28,10 @@ export function planConversion(model: ModelView, opts: ConversionOptions): Conve
     return planCast(model, asType, opts, canEncode, canDecode);
   }
   const preset = parsePreset(target);
-  if (model.format !== 'gguf' && asType !== null) return planCast(model, asType, opts, canEncode, canDecode);
+  const cast = (t: TypeName) => planCast(opts.overrideKv?.length ? { ...model, metadata: applyKvUpdates(model.metadata, opts.overrideKv) } : model, t, opts, canEncode, canDecode);
+  if (model.format !== 'gguf' && asType !== null) return cast(asType);
   if (preset === null) {
-    if (asType !== null) return planCast(model, asType, opts, canEncode, canDecode);
+    if (asType !== null) return cast(asType);
     throw new PlanError(`unknown target "${target}": give a type (F16, Q8_0, ...) or a llama-quantize preset (Q4_K_M, ...)`);
   }
   const q = planQuantTypes(
@@ -38,9 +41,13 @@ export function planConversion(model: ModelView, opts: ConversionOptions): Conve
   if (q.missingDecoders.length > 0) throw new PlanError(`Kiln cannot decode ${q.missingDecoders.join(', ')} yet`);
   if (q.missingEncoders.length > 0) throw new PlanError(`Kiln cannot encode ${q.missingEncoders.join(', ')} yet, which ${target} needs`);
   const byName = new Map<string, TensorInfo>(model.tensors.map((t) => [t.name, t]));
-  const tensors: PlannedOutputTensor[] = q.tensors.map((t) => {
+  let tensors: PlannedOutputTensor[] = q.tensors.map((t) => {
     const source = byName.get(t.name)!;
-    return { name: t.name, source, from: t.from, to: t.to, shape: t.shape, elements: t.shape.reduce((a, b) => a * b, 1), outBytes: t.nbytes, reason: t.reason };
+    const part = Math.max(0, model.files.indexOf(source.file));
+    return { name: t.name, source, from: t.from, to: t.to, shape: t.shape, elements: t.shape.reduce((a, b) => a * b, 1), outBytes: t.nbytes, reason: t.reason, part };
   });
-  return layoutPlan(opts, target, tensors, applyKvUpdates(model.metadata, q.kv), q.warnings);
+  // --keep-split sorts by input part, then by offset in it (llama_model_quantize_impl)
+  if (opts.keepSplit) tensors = [...tensors].sort((a, b) => a.part! - b.part! || a.source.fileOffset - b.source.fileOffset);
+  const metadata = applyKvUpdates(applyKvUpdates(model.metadata, q.kv), opts.overrideKv ?? []);
+  return layoutPlan(opts, target, tensors, metadata, q.warnings);
 }

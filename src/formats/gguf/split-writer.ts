@@ -12,6 +12,11 @@ export interface GgufSplitInput extends GgufPlanInput {
   readonly maxPartBytes?: number;
   /** gguf-split --split-max-tensors. */
   readonly maxTensorsPerPart?: number;
+  /**
+   * Explicit parts instead of cutting by size or count: the part number of every tensor,
+   * non-decreasing and without gaps (llama-quantize --keep-split keeps the input's parts).
+   */
+  readonly partOf?: readonly number[];
 }
 
 export interface GgufSplitPart {
@@ -53,7 +58,17 @@ export function planGgufSplit(input: GgufSplitInput): GgufSplitPart[] {
 
   const groups: number[][] = [[]];
   let current = 0;
-  input.tensors.forEach((t, i) => {
+  if (input.partOf !== undefined) {
+    const partOf = input.partOf;
+    if (partOf.length !== input.tensors.length) throw new TypeError(`partOf has ${partOf.length} entries for ${input.tensors.length} tensors`);
+    groups.length = 0;
+    partOf.forEach((p, i) => {
+      if (p === groups.length) groups.push([]);
+      else if (p !== groups.length - 1) throw new TypeError(`partOf must number parts 0, 1, 2... in tensor order; tensor ${i} is in part ${p} after part ${groups.length - 1}`);
+      groups[p]!.push(i);
+    });
+    if (groups.length === 0) groups.push([]);
+  } else input.tensors.forEach((t, i) => {
     const padded = padTo(ggufTensorBytes(t), alignment);
     const group = groups[groups.length - 1]!;
     const bySize = maxPartBytes !== undefined && current + padded > maxPartBytes;

@@ -1,0 +1,216 @@
+import { basename, dirname, resolve } from 'node:path';
+import type { TypeName } from '../codecs/catalogue';
+import { openModel } from '../formats/open';
+import { NodeFileSource } from '../io/node/file-source';
+import { NodeDirSinkFactory } from '../io/node/file-sink';
+import { CpuEngine } from '../pipeline/engine';
+import { executePlan, type ProgressInfo } from '../pipeline/executor';
+import type { OutputFormat } from '../pipeline/plan';
+import { planConversion } from '../pipeline/planner';
+import type { KvUpdate } from '../pipeline/presets-plan';
+import { verifyOutput } from '../pipeline/verify';
+import { UsageError, type CliIo, type Command } from './command';
+import { expandPaths } from './files';
+import { parseOverrideKv, parseSize, parseTensorType, parseTypeOption } from './options';
+
+const USAGE = [
+  'usage: tensor-kiln convert <input|dir>... -o <output> --type <TYPE|PRESET> [options]',
+  '',
+  'Converts any model Kiln reads to GGUF or safetensors, streaming (the model never has to fit',
+  'in memory), on the CPU. GGUF to GGUF with a preset gives the file llama-quantize would write.',
+  '',
+  '  -o, --output PATH          the output file; with --keep-split / --split-max-size, the prefix',
+  '                             of its parts (<prefix>-00001-of-0000N.gguf)',
+  '  -t, --type TYPE|PRESET     F32, F16, BF16, Q8_0, ... or a llama-quantize preset (Q4_K_M, ...)',
+  '  --format gguf|safetensors  default: from the output name (.safetensors), else gguf',
+  '',
+  "llama-quantize's options (GGUF output):",
+  '  --pure                     every quantizable tensor gets the preset\'s base type',
+  '  --output-tensor-type T     type of output.weight',
+  '  --token-embedding-type T   type of token_embd.weight',
+  '  --tensor-type PATTERN=T    type of tensors whose name matches PATTERN (regex); repeatable',
+  '  --leave-output-tensor      do not quantize output.weight',
+  '  --allow-requantize         decode quantized tensors and quantize them again',
+  '  --override-kv KEY=TYPE:V   set a metadata key (TYPE: int, float, bool, str); repeatable',
+  '  --keep-split               one output part per input part',
+  '  --split-max-size N[M|G]    split the output into parts of at most N bytes (also safetensors shards)',
+  '',
+  '  --no-verify                skip re-reading the output after writing',
+  '  --quiet                    no progress bar',
+].join('\n');
+
+interface Args {
+  inputs: string[];
+  output: string;
+  type: string;
+  format: OutputFormat;
+  pure: boolean;
+  outputTensorType: TypeName | null;
+  tokenEmbeddingType: TypeName | null;
+  tensorTypes: (readonly [string, TypeName])[];
+  leaveOutputTensor: boolean;
+  allowRequantize: boolean;
+  overrideKv: KvUpdate[];
+  keepSplit: boolean;
+  maxPartBytes: number | undefined;
+  verify: boolean;
+  quiet: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const inputs: string[] = [];
+  let output: string | null = null;
+  let type: string | null = null;
+  let format: OutputFormat | null = null;
+  const a: Omit<Args, 'inputs' | 'output' | 'type' | 'format'> = {
+    pure: false,
+    outputTensorType: null,
+    tokenEmbeddingType: null,
+    tensorTypes: [],
+    leaveOutputTensor: false,
+    allowRequantize: false,
+    overrideKv: [],
+    keepSplit: false,
+    maxPartBytes: undefined,
+    verify: true,
+    quiet: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`convert: ${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '-o':
+      case '--output':
+        output = value();
+        break;
+      case '-t':
+      case '--type':
+        type = value();
+        break;
+      case '--format': {
+        const f = value();
+        if (f !== 'gguf' && f !== 'safetensors') throw new UsageError(`convert: --format must be gguf or safetensors, not '${f}'`);
+        format = f;
+        break;
+      }
+      case '--pure':
+        a.pure = true;
+        break;
+      case '--output-tensor-type':
+        a.outputTensorType = parseTypeOption(arg, value());
+        break;
+      case '--token-embedding-type':
+        a.tokenEmbeddingType = parseTypeOption(arg, value());
+        break;
+      case '--tensor-type':
+        a.tensorTypes.push(parseTensorType(value()));
+        break;
+      case '--leave-output-tensor':
+        a.leaveOutputTensor = true;
+        break;
+      case '--allow-requantize':
+        a.allowRequantize = true;
+        break;
+      case '--override-kv':
+        a.overrideKv.push(parseOverrideKv(value()));
+        break;
+      case '--keep-split':
+        a.keepSplit = true;
+        break;
+      case '--split-max-size':
+        a.maxPartBytes = parseSize(value());
+        break;
+      case '--no-verify':
+        a.verify = false;
+        break;
+      case '--quiet':
+        a.quiet = true;
+        break;
+      default:
+        if (arg.startsWith('-')) throw new UsageError(`convert: unknown option '${arg}'`);
+        inputs.push(arg);
+    }
+  }
+  if (inputs.length === 0) throw new UsageError('convert: no input files given');
+  if (output === null) throw new UsageError('convert: no output given (-o PATH)');
+  if (type === null) throw new UsageError('convert: no target given (--type TYPE|PRESET)');
+  if (a.keepSplit && a.maxPartBytes !== undefined) throw new UsageError('convert: --keep-split and --split-max-size exclude each other');
+  format ??= /\.safetensors$/i.test(output) ? 'safetensors' : 'gguf';
+  return { ...a, inputs, output, type, format };
+}
+
+function bar(p: ProgressInfo): string {
+  const frac = p.bytesInTotal > 0 ? p.bytesIn / p.bytesInTotal : 1;
+  const width = 24;
+  const full = Math.round(frac * width);
+  const eta = p.etaSeconds === null ? '' : ` ETA ${Math.ceil(p.etaSeconds)} s`;
+  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${(frac * 100).toFixed(0).padStart(3)}% ${(p.bytesIn / 1e6).toFixed(0)}/${(p.bytesInTotal / 1e6).toFixed(0)} MB ${p.mbPerSec.toFixed(0)} MB/s${eta} ${p.tensorsDone}/${p.tensorsTotal} tensors`;
+}
+
+export const convertCommand: Command = {
+  name: 'convert',
+  summary: 'convert or quantize a model to GGUF or safetensors',
+  usage: USAGE,
+  async run(argv: readonly string[], io: CliIo): Promise<number> {
+    const args = parseArgs(argv);
+    const files = await expandPaths(args.inputs);
+    const sources: NodeFileSource[] = [];
+    const outPath = resolve(args.output);
+    const sinks = new NodeDirSinkFactory(dirname(outPath));
+    const ac = new AbortController();
+    const onSignal = () => ac.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const tty = process.stderr.isTTY === true && !args.quiet;
+    try {
+      for (const f of files) sources.push(await NodeFileSource.open(f));
+      const model = await openModel(sources);
+      const plan = planConversion(model, {
+        format: args.format,
+        target: args.type,
+        baseName: basename(outPath),
+        maxPartBytes: args.maxPartBytes,
+        keepSplit: args.keepSplit,
+        overrideKv: args.overrideKv,
+        quantize: {
+          pure: args.pure,
+          outputTensorType: args.outputTensorType,
+          tokenEmbeddingType: args.tokenEmbeddingType,
+          tensorTypes: args.tensorTypes,
+          leaveOutputTensor: args.leaveOutputTensor,
+          allowRequantize: args.allowRequantize,
+        },
+      });
+      for (const w of plan.warnings) io.err(`warning: ${w}\n`);
+      let lastLine = 0;
+      const res = await executePlan(plan, new CpuEngine(), sinks, {
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (tty) io.err(`\r${bar(p)}\x1b[K`);
+          else if (!args.quiet && p.seconds - lastLine >= 10) {
+            lastLine = p.seconds;
+            io.err(bar(p) + '\n');
+          }
+        },
+      });
+      if (tty) io.err('\n');
+      if (args.verify) await verifyOutput(plan, res, sinks);
+      const mbps = plan.inputBytes / 1e6 / Math.max(res.seconds, 1e-9);
+      if (!args.quiet) {
+        io.err(`${plan.target}: ${plan.tensors.length} tensors, ${(plan.inputBytes / 1e6).toFixed(1)} MB -> ${(plan.outputBytes / 1e6).toFixed(1)} MB in ${res.seconds.toFixed(1)} s (${mbps.toFixed(0)} MB/s)${args.verify ? ', verified' : ''}\n`);
+      }
+      for (const f of plan.files) io.out(`${resolve(dirname(outPath), f.name)}\n`);
+      return 0;
+    } finally {
+      if (tty) io.err('\r\x1b[K');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await sinks.closeReopened();
+      for (const s of sources) await s.close().catch(() => undefined);
+    }
+  },
+};
