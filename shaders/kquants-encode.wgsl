@@ -11,7 +11,7 @@
 // One invocation encodes one block (Q2_K 84, Q4_K 144, Q5_K 176 bytes are whole words) or two
 // (Q3_K 110, Q6_K 210 bytes), streaming the bytes out in order as whole words.
 //
-// Exactness: as kquants_search.wgsl explains (div_rn, sqrt_rn, no_fma, ggml's nearest_int, the
+// Exactness: as kquants_search.wgsl explains (div_rn_fast, sqrt_rn, no_fma, ggml's nearest_int, the
 // C's evaluation order and comparisons). Casts keep the low byte where the C stores an int into
 // a uint8_t / int8_t. CPU twins: src/codecs/kquants-encode.ts.
 //
@@ -47,14 +47,14 @@ fn enc_q2_k(b: u32) {
   var dh = 0u;
   var mh = 0u;
   if (max_scale > 0.0) {
-    let iscale = div_rn(15.0, max_scale);
+    let iscale = div_rn_fast(15.0, max_scale);
     for (var j = 0u; j < 16u; j++) { sc[j] = bitcast<u32>(nearest_int(iscale * scales[j])) & 0xffu; }
-    dh = f32_bits_to_f16(bitcast<u32>(div_rn(max_scale, 15.0)));
+    dh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(max_scale, 15.0)));
   }
   if (max_min > 0.0) {
-    let iscale = div_rn(15.0, max_min);
+    let iscale = div_rn_fast(15.0, max_min);
     for (var j = 0u; j < 16u; j++) { sc[j] = (sc[j] | (bitcast<u32>(nearest_int(iscale * mins[j])) << 4u)) & 0xffu; }
-    mh = f32_bits_to_f16(bitcast<u32>(div_rn(max_min, 15.0)));
+    mh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(max_min, 15.0)));
   }
   let dv = f16_to_f32(dh);
   let mv = f16_to_f32(mh);
@@ -100,14 +100,14 @@ fn enc_q3_k(b: u32) {
   for (var k = 0u; k < 12u; k++) { sb[k] = 0u; }
   var dh = 0u;
   if (max_scale != 0.0) {
-    let iscale = div_rn(-32.0, max_scale);
+    let iscale = div_rn_fast(-32.0, max_scale);
     for (var j = 0u; j < 16u; j++) {
       let l8 = (nearest_int(iscale * scales[j]) << 24u) >> 24u;
       let l = u32(clamp(l8, -32, 31) + 32);
       if (j < 8u) { sb[j] = l & 15u; } else { sb[j - 8u] |= (l & 15u) << 4u; }
       sb[8u + (j & 3u)] |= (l >> 4u) << (2u * (j >> 2u));
     }
-    dh = f32_bits_to_f16(bitcast<u32>(div_rn(1.0, iscale)));
+    dh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(1.0, iscale)));
   }
   let dv = f16_to_f32(dh);
   for (var j = 0u; j < 16u; j++) {
@@ -140,7 +140,7 @@ fn enc_q45_k(b: u32, nmax: i32, rmin: f32, nstep: i32) {
     load_group(o + 32u * j, 32u, live);
     var sum_x2 = 0.0;
     for (var l = 0u; l < 32u; l++) { sum_x2 += no_fma(gx[l] * gx[l]); }
-    let av_x = sqrt_rn(div_rn(sum_x2, 32.0));
+    let av_x = sqrt_rn(div_rn_fast(sum_x2, 32.0));
     for (var l = 0u; l < 32u; l++) { gw[l] = av_x + abs(gx[l]); }
     let r = make_qkx2(32u, nmax, rmin, nstep, false);
     scales[j] = r.x;
@@ -151,8 +151,8 @@ fn enc_q45_k(b: u32, nmax: i32, rmin: f32, nstep: i32) {
   }
   var inv_scale = 0.0;
   var inv_min = 0.0;
-  if (max_scale > 0.0) { inv_scale = div_rn(63.0, max_scale); }
-  if (max_min > 0.0) { inv_min = div_rn(63.0, max_min); }
+  if (max_scale > 0.0) { inv_scale = div_rn_fast(63.0, max_scale); }
+  if (max_min > 0.0) { inv_min = div_rn_fast(63.0, max_min); }
   for (var j = 0u; j < 8u; j++) {
     let ls = min(63u, bitcast<u32>(nearest_int(inv_scale * scales[j])) & 0xffu);
     let lm = min(63u, bitcast<u32>(nearest_int(inv_min * mins[j])) & 0xffu);
@@ -165,8 +165,8 @@ fn enc_q45_k(b: u32, nmax: i32, rmin: f32, nstep: i32) {
       sb[j] |= (lm >> 4u) << 6u;
     }
   }
-  let dh = f32_bits_to_f16(bitcast<u32>(div_rn(max_scale, 63.0)));
-  let mh = f32_bits_to_f16(bitcast<u32>(div_rn(max_min, 63.0)));
+  let dh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(max_scale, 63.0)));
+  let mh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(max_min, 63.0)));
   let dv = f16_to_f32(dh);
   let mv = f16_to_f32(mh);
   for (var j = 0u; j < 8u; j++) {
@@ -229,8 +229,8 @@ fn enc_q6_k(b: u32) {
     for (var k = 0u; k < 210u; k++) { out_byte(0u); }
     return;
   }
-  let iscale = div_rn(-128.0, max_scale);
-  let dh = f32_bits_to_f16(bitcast<u32>(div_rn(1.0, iscale)));
+  let iscale = div_rn_fast(-128.0, max_scale);
+  let dh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(1.0, iscale)));
   let dv = f16_to_f32(dh);
   var sc: array<u32, 16>;
   for (var g = 0u; g < 16u; g++) { sc[g] = bitcast<u32>(min(127, nearest_int(iscale * scales[g]))) & 0xffu; }

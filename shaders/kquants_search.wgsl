@@ -4,13 +4,11 @@
 // must accumulate in the reference's order to give the same floats, so nothing is split across
 // lanes. The group's values sit in gx (and its weights in gw); the chosen levels come back in gl.
 //
-// Exactness, operation by operation as the C: every `/` is div_rn (correctly rounded; WGSL's is
-// not); every product that feeds an add or subtract is wrapped in no_fma, so it is rounded first
-// (ggml's scalar base library has no FMA); sqrtf is sqrt_rn; nearest_int is ggml's trick.
-// nearest_div(a, b) = nearest_int(a / b) takes a shortcut that cannot change its result: it
-// multiplies by an approximate reciprocal and only divides exactly when the quotient lies
-// within a safe margin of a half-integer, where the rounding could go either way.
-// Two more shortcuts in make_qkx2 cannot change the result either (the CPU twin takes them too,
+// Exactness, operation by operation as the C: every `/` is div_rn_fast (correctly rounded, see
+// legacy_io.wgsl; WGSL's is not); every product that feeds an add or subtract is wrapped in
+// no_fma, so it is rounded first (ggml's scalar base library has no FMA); sqrtf is sqrt_rn;
+// nearest_int is ggml's trick; the loops keep the C's order, strict and non-strict comparisons.
+// Two shortcuts in make_qkx2 cannot change the result (the CPU twin takes them too,
 // src/codecs/kquants-search.ts): a try whose levels equal the previous try's has the same sums,
 // hence the same error, already compared; and with weights >= 0 the error sum only grows term by
 // term, so a try can stop once it reaches the best error.
@@ -27,21 +25,9 @@ var<private> ga: array<i32, 32>; // make_qkx2's Laux: this try's levels
 const GROUP_MAX_EPS_BITS = 0x26901d7du; // 1e-15f
 const TENTH_BITS = 0x3dcccccdu; // 0.1f
 
-// nearest_int(a / b), with the division correctly rounded. Fast path: q = a * (1/b) is within
-// |q| * 2^-20 of the exact quotient (WGSL's 1/b is within 2.5 ulp for normal b), and so is the
-// rounded quotient; if no half-integer lies within |q| * 2^-16 of q, both round to round(q).
+// nearest_int(a / b), the division correctly rounded.
 fn nearest_div(a: f32, b: f32) -> i32 {
-  let ab = abs(b);
-  if (ab >= 1.1754944e-38 && ab <= 8.5e37) {
-    let q = a * (1.0 / b);
-    if (abs(q) < 1048576.0) {
-      let f = q - floor(q);
-      if (abs(f - 0.5) > abs(q) * 1.52587890625e-05 + 1e-30) {
-        return i32(round(q));
-      }
-    }
-  }
-  return nearest_int(div_rn(a, b));
+  return nearest_int(div_rn_fast(a, b));
 }
 
 // --- products compared where they may be subnormal ---
@@ -135,8 +121,8 @@ fn make_qkx2(n: u32, nmax: i32, rmin: f32, nstep: i32, use_mad: bool) -> vec2<f3
     for (var i = 0u; i < n; i++) { gl[i] = 0; }
     return vec2<f32>(0.0, -mn);
   }
-  var iscale = div_rn(fnmax, mx - mn);
-  var scale = div_rn(1.0, iscale);
+  var iscale = div_rn_fast(fnmax, mx - mn);
+  var scale = div_rn_fast(1.0, iscale);
   var best = 0.0;
   for (var i = 0u; i < n; i++) {
     let l = clamp(nearest_int(iscale * (gx[i] - mn)), 0, nmax);
@@ -149,7 +135,7 @@ fn make_qkx2(n: u32, nmax: i32, rmin: f32, nstep: i32, use_mad: bool) -> vec2<f3
   var fresh = true;
   for (var is = 0; is <= nstep; is++) {
     // mn moves whenever a try wins, and the later tries start from it (as in ggml)
-    iscale = div_rn((rmin + no_fma(rdelta * f32(is))) + fnmax, mx - mn);
+    iscale = div_rn_fast((rmin + no_fma(rdelta * f32(is))) + fnmax, mx - mn);
     var changed = fresh;
     fresh = false;
     for (var i = 0u; i < n; i++) {
@@ -172,11 +158,11 @@ fn make_qkx2(n: u32, nmax: i32, rmin: f32, nstep: i32, use_mad: bool) -> vec2<f3
     }
     let D = no_fma(sum_w * sum_l2) - no_fma(sum_l * sum_l);
     if (D > 0.0) {
-      var this_scale = div_rn(no_fma(sum_w * sum_xl) - no_fma(sum_x * sum_l), D);
-      var this_min = div_rn(no_fma(sum_l2 * sum_x) - no_fma(sum_l * sum_xl), D);
+      var this_scale = div_rn_fast(no_fma(sum_w * sum_xl) - no_fma(sum_x * sum_l), D);
+      var this_min = div_rn_fast(no_fma(sum_l2 * sum_x) - no_fma(sum_l * sum_xl), D);
       if (this_min > 0.0) {
         this_min = 0.0;
-        this_scale = div_rn(sum_xl, sum_l2);
+        this_scale = div_rn_fast(sum_xl, sum_l2);
       }
       var cur = 0.0;
       for (var i = 0u; i < n; i++) {
@@ -221,7 +207,7 @@ fn make_qx_rmse1(n: u32, nmax: i32) -> f32 {
     return 0.0;
   }
   let fnmax = f32(nmax);
-  var iscale = div_rn(-fnmax, mx);
+  var iscale = div_rn_fast(-fnmax, mx);
   var sumlx = 0.0;
   var suml2 = 0.0;
   for (var i = 0u; i < n; i++) {
@@ -234,12 +220,12 @@ fn make_qx_rmse1(n: u32, nmax: i32) -> f32 {
     suml2 += no_fma((w * fl) * fl);
   }
   var scale = 0.0;
-  if (suml2 != 0.0) { scale = div_rn(sumlx, suml2); }
+  if (suml2 != 0.0) { scale = div_rn_fast(sumlx, suml2); }
   var best = scale * sumlx;
   let tenth = bitcast<f32>(TENTH_BITS);
   for (var is = -9; is <= 9; is++) {
     if (is == 0) { continue; }
-    iscale = div_rn(-(fnmax + no_fma(tenth * f32(is))), mx);
+    iscale = div_rn_fast(-(fnmax + no_fma(tenth * f32(is))), mx);
     sumlx = 0.0;
     suml2 = 0.0;
     for (var i = 0u; i < n; i++) {
@@ -253,7 +239,7 @@ fn make_qx_rmse1(n: u32, nmax: i32) -> f32 {
       for (var i = 0u; i < n; i++) {
         gl[i] = nmax + clamp(nearest_int(iscale * gx[i]), -nmax, nmax - 1);
       }
-      scale = div_rn(sumlx, suml2);
+      scale = div_rn_fast(sumlx, suml2);
       best = scale * sumlx;
     }
   }
@@ -269,7 +255,7 @@ fn make_q3(n: u32, nmax: i32) -> f32 {
     for (var i = 0u; i < n; i++) { gl[i] = 0; }
     return 0.0;
   }
-  let iscale = div_rn(-f32(nmax), mx);
+  let iscale = div_rn_fast(-f32(nmax), mx);
   var sumlx = 0.0;
   var suml2 = 0.0;
   for (var i = 0u; i < n; i++) {
@@ -307,7 +293,7 @@ fn make_q3(n: u32, nmax: i32) -> f32 {
     if (n_changed == 0) { break; }
   }
   for (var i = 0u; i < n; i++) { gl[i] += nmax; }
-  if (suml2 > 0.0) { return div_rn(sumlx, suml2); }
+  if (suml2 > 0.0) { return div_rn_fast(sumlx, suml2); }
   return 0.0;
 }
 

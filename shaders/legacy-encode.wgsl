@@ -8,7 +8,7 @@
 // then quantize each value with the reciprocal id = 1/d, exactly as the C does (it multiplies by
 // id rather than dividing by d, so the results depend on that rounding too).
 //
-// Exactness: the C divisions (d = max / -8, 1.0f / d, sum / 128, ...) go through div_rn
+// Exactness: the C divisions (d = max / -8, 1.0f / d, sum / 128, ...) go through div_rn_fast
 // (correctly rounded; WGSL's `/` is not); products feeding an add go through no_fma; float to
 // int conversions truncate as C's casts do, and (int8_t) keeps the low byte; roundf rounds half
 // away from zero (WGSL's round() does not). The loops keep the C's order and its strict / non-
@@ -41,7 +41,7 @@ fn signed_absmax32() -> f32 {
 
 // 1/d, or 0 where d == 0 (C: `d ? 1.0f/d : 0.0f`).
 fn recip_or_zero(d: f32) -> f32 {
-  if (d != 0.0) { return div_rn(1.0, d); }
+  if (d != 0.0) { return div_rn_fast(1.0, d); }
   return 0.0;
 }
 
@@ -49,7 +49,7 @@ fn recip_or_zero(d: f32) -> f32 {
 // (int8_t)(x * id + nmax + 0.5)). Writes d, then the codes (Q5_0: qh and the nibbles).
 fn enc_x_0(b: u32, nmax: f32, five: bool) {
   load_block(b);
-  let d = div_rn(signed_absmax32(), -nmax);
+  let d = div_rn_fast(signed_absmax32(), -nmax);
   let id = recip_or_zero(d);
   out_f16(d);
   let top = select(15, 31, five);
@@ -78,7 +78,7 @@ fn enc_x_1(b: u32, five: bool) {
     if (v < mn) { mn = v; }
     if (v > mx) { mx = v; }
   }
-  let d = div_rn(mx - mn, select(15.0, 31.0, five));
+  let d = div_rn_fast(mx - mn, select(15.0, 31.0, five));
   let id = recip_or_zero(d);
   out_f16(d);
   out_f16(mn);
@@ -102,7 +102,7 @@ fn enc_q8_0(b: u32) {
   load_block(b);
   var amax = 0.0;
   for (var j = 0u; j < 32u; j++) { amax = max(amax, abs(xb[j])); }
-  let d = div_rn(amax, 127.0);
+  let d = div_rn_fast(amax, 127.0);
   let id = recip_or_zero(d);
   out_f16(d);
   for (var j = 0u; j < 32u; j++) { out_byte(u32(roundf_i(xb[j] * id))); }
@@ -115,7 +115,7 @@ fn enc_q1_0(b: u32) {
   let o = b * 128u;
   var sum = 0.0;
   for (var j = 0u; j < 128u; j++) { sum += abs(x_at(o + j, live)); }
-  out_f16(div_rn(sum, 128.0));
+  out_f16(div_rn_fast(sum, 128.0));
   for (var k = 0u; k < 16u; k++) {
     var q = 0u;
     for (var t = 0u; t < 8u; t++) {
@@ -135,7 +135,7 @@ fn enc_q2_0(b: u32) {
     if (a > amax) { amax = a; }
   }
   var id = 0.0;
-  if (amax > 0.0) { id = div_rn(1.0, amax); }
+  if (amax > 0.0) { id = div_rn_fast(1.0, amax); }
   out_f16(amax);
   for (var k = 0u; k < 16u; k++) {
     var q = 0u;

@@ -82,6 +82,60 @@ fn group_base(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return (wid.x + wid.y * nwg.x) * WG;
 }
 
+// a / b correctly rounded, as div_rn (fmath.wgsl) gives it, for every input (subnormals, zeros,
+// Inf and NaN included), without div_rn's 24-step loop: the GPU divides the two 24-bit
+// significands (both normal floats, so WGSL bounds the error by 2.5 ulp), which puts the
+// quotient's significand Q within 3 of the true one; the exact remainder R = ma * 2^k - Q * mb
+// is then below 2^27 in magnitude, so it is exact in the low 32 bits of the integer products,
+// and one integer floor(R / mb) corrects Q. R / mb also gives the rounding (pack_rounded, which
+// places subnormal results). No loops: each helper call is inlined, and SwiftShader's compile
+// time grows fast with loops in inlined code.
+fn div_rn_fast(a: f32, b: f32) -> f32 {
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  let sign = (ua ^ ub) & 0x80000000u;
+  let aa = ua & 0x7fffffffu;
+  let ab = ub & 0x7fffffffu;
+  var special = 0xffffffffu;
+  if (aa > 0x7f800000u || ab > 0x7f800000u || (aa == ab && (aa == 0u || aa == 0x7f800000u))) {
+    special = 0x7fc00000u; // NaN, 0 / 0, Inf / Inf
+  } else if (aa == 0x7f800000u || ab == 0u) {
+    special = sign | 0x7f800000u;
+  } else if (ab == 0x7f800000u || aa == 0u) {
+    special = sign;
+  }
+  if (special != 0xffffffffu) { return bitcast<f32>(special | fmath_zero()); }
+  let x = unpack_f32(aa);
+  let y = unpack_f32(ab);
+  return bitcast<f32>(div_significands(sign, x, y, bitcast<u32>(f32(x.m) / f32(y.m))));
+}
+
+// The bits of sign * (x.m / y.m) * 2^(x.e - y.e), correctly rounded, from the bits uq of an
+// approximation of x.m / y.m within 3 ulp (tests feed it deliberately wrong ones).
+fn div_significands(sign: u32, x: Unpacked, y: Unpacked, uq: u32) -> u32 {
+  var e = i32(uq >> 23u) - 127; // -1, 0 or 1: x.m / y.m lies in (1/2, 2)
+  var q = (uq & 0x7fffffu) | 0x800000u;
+  let m = i32(y.m);
+  // x.m / y.m = (x.m * 2^(23 - e) / y.m) * 2^(e - 23); low 32 bits of the exact remainder
+  var r = bitcast<i32>((x.m << u32(23 - e)) - q * y.m);
+  let steps = select(r / m, -((m - 1 - r) / m), r < 0); // floor(r / m)
+  q = u32(i32(q) + steps);
+  r -= steps * m;
+  if (q >= 0x1000000u) { // the quotient reached the next binade: halve, the dropped bit rounds
+    let odd = (q & 1u) == 1u;
+    q >>= 1u;
+    e += 1;
+    return pack_rounded(sign, q, x.e - y.e + e, odd, r != 0);
+  }
+  if (q < 0x800000u) { // one bit short: take the next quotient bit from the remainder
+    let bit = select(0u, 1u, 2 * r >= m);
+    q = 2u * q + bit;
+    r = 2 * r - i32(bit) * m;
+    e -= 1;
+  }
+  return pack_rounded(sign, q, x.e - y.e + e, 2 * r >= m, r != 0 && 2 * r != m);
+}
+
 // --- streaming byte writer (encoders) ---
 var<private> out_pos: u32; // next byte offset in dst
 var<private> out_word: u32; // bytes of the word being assembled

@@ -16,6 +16,14 @@ afterAll(async () => {
 
 const TYPES = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q1_0', 'Q2_0'];
 
+describe('div_rn_fast (legacy_io.wgsl), the encoders\' division', () => {
+  it('equals IEEE float32 division on 400k random and near-tie inputs', async () => {
+    const r = (await s.page.evaluate(() => window.harnessExt.lkDivCompare!(400_000, 77))) as { bad: number; first: string[] };
+    expect(r.first).toEqual([]);
+    expect(r.bad).toBe(0);
+  });
+});
+
 describe('legacy decode kernels vs ggml and the CPU twin', () => {
   for (const t of TYPES) {
     for (const source of ['dequant_only', 'quantized'] as const) {

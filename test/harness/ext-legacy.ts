@@ -1,6 +1,7 @@
 import { TYPES, isTypeName, type TypeName } from '../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../src/codecs/registry';
 import type { HarnessEnv } from './main';
+import { shaderSource } from '../../src/gpu/shaders';
 
 /**
  * Page-side helpers for the legacy and K-quant kernel tests (test/gpu/codecs-legacy*.test.ts,
@@ -81,7 +82,114 @@ function floatDiffs(got: Uint8Array, want: Float32Array) {
   return n;
 }
 
+/** div_rn_fast and div_significands (shaders/legacy_io.wgsl) over (a, b) pairs in src, results to dst. */
+const DIV_ENTRY = `
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  begin_zero();
+  let i = gid.x;
+  if (i >= params.n) { return; }
+  let a = bitcast<f32>(src[2u * i]);
+  let b = bitcast<f32>(src[2u * i + 1u]);
+  dst[2u * i] = bitcast<u32>(div_rn_fast(a, b));
+  // the correction step alone, from a significand quotient pushed 0..3 ulp off (as WGSL's
+  // 2.5 ulp allows), for finite nonzero operands
+  let aa = bitcast<u32>(a) & 0x7fffffffu;
+  let ab = bitcast<u32>(b) & 0x7fffffffu;
+  var fixed = dst[2u * i];
+  if (aa != 0u && aa < 0x7f800000u && ab != 0u && ab < 0x7f800000u) {
+    let x = unpack_f32(aa);
+    let y = unpack_f32(ab);
+    let off = i32(i % 7u) - 3;
+    let uq = u32(i32(bitcast<u32>(f32(x.m) / f32(y.m))) + off);
+    fixed = div_significands((bitcast<u32>(a) ^ bitcast<u32>(b)) & 0x80000000u, x, y, uq);
+  }
+  dst[2u * i + 1u] = fixed;
+}`;
+
+async function divOnGpu(device: GPUDevice, pairs: Uint32Array<ArrayBuffer>): Promise<Uint32Array> {
+  const n = pairs.length / 2;
+  const mod = device.createShaderModule({ code: shaderSource('legacy_io') + DIV_ENTRY });
+  const errs = (await mod.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+  if (errs.length) throw new Error(errs.map((m) => `${m.lineNum}: ${m.message}`).join('; '));
+  const pipe = await device.createComputePipelineAsync({ layout: 'auto', compute: { module: mod, entryPoint: 'main' } });
+  const buf = (size: number, usage: number) => device.createBuffer({ size, usage });
+  const src = buf(pairs.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+  device.queue.writeBuffer(src, 0, pairs);
+  const dst = buf(n * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  const params = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  device.queue.writeBuffer(params, 0, new Uint32Array([n, 0, 0, 0]));
+  const staging = buf(n * 8, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipe);
+  const entries = [src, dst, params].map((buffer, binding) => ({ binding, resource: { buffer } }));
+  pass.setBindGroup(0, device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries }));
+  pass.dispatchWorkgroups(Math.ceil(n / 64));
+  pass.end();
+  enc.copyBufferToBuffer(dst, 0, staging, 0, n * 8);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Uint32Array(staging.getMappedRange().slice(0));
+  for (const b of [src, dst, params, staging]) b.destroy();
+  return out;
+}
+
 export const harnessExt = {
+  /**
+   * div_rn_fast against JavaScript's correctly rounded division (Math.fround(a / b) is exact:
+   * a double quotient of floats rounds innocuously), on random bit patterns of every exponent
+   * (subnormals, Inf, NaN and zeros included) and on quotients next to float32 ties (a = fl(b * t), t halfway between two floats, and
+   * its neighbours; a quotient of two floats is never exactly halfway).
+   */
+  async lkDivCompare(env: HarnessEnv, n: number, seed: number) {
+    const next = rng(seed);
+    const pairs = new Uint32Array(2 * n);
+    const f = new Float32Array(pairs.buffer);
+    for (let i = 0; i < n; i++) {
+      const kind = i % 6;
+      if (kind === 5) {
+        // quotients within a few ulp of 1 and of 2 (either side): binade edges of the correction
+        pairs[2 * i + 1] = ((next() & 0x807fffff) | ((100 + (next() % 50)) << 23)) >>> 0;
+        pairs[2 * i] = (pairs[2 * i + 1]! + (next() & 1 ? 0x800000 : 0) + (next() % 9) - 4) >>> 0;
+      } else if (kind === 0) {
+        pairs[2 * i] = next();
+        pairs[2 * i + 1] = next();
+      } else if (kind === 4) {
+        // subnormal operands, and quotients that land in or near the subnormal range
+        pairs[2 * i] = next() & (next() & 1 ? 0x807fffff : 0x87ffffff);
+        pairs[2 * i + 1] = next() & (next() & 1 ? 0x807fffff : 0xc3ffffff);
+      } else {
+        // exponents within a few binades, so the quotient is normal and the fast path runs
+        pairs[2 * i + 1] = ((next() & 0x807fffff) | ((120 + (next() % 16)) << 23)) >>> 0;
+        const b = f[2 * i + 1]!;
+        if (kind === 1) pairs[2 * i] = ((next() & 0x807fffff) | ((120 + (next() % 16)) << 23)) >>> 0;
+        else {
+          // q with 25 significant bits (an exact tie) or a 1-ulp neighbour of it: a = fl(b * q)
+          const q = (0x1000001 + 2 * (next() & 0x7fffff)) * 2 ** -24 * 2 ** ((next() % 8) - 4);
+          f[2 * i] = b * q;
+          if (kind === 3) pairs[2 * i] = (pairs[2 * i]! + ((next() % 3) - 1)) >>> 0;
+        }
+      }
+    }
+    const { ctx } = await env();
+    const got = await divOnGpu(ctx.device, pairs);
+    const want = new Float32Array(n);
+    for (let i = 0; i < n; i++) want[i] = f[2 * i]! / f[2 * i + 1]!;
+    const wb = new Uint32Array(want.buffer);
+    const gf = new Float32Array(got.buffer);
+    let bad = 0;
+    const first: string[] = [];
+    for (let i = 0; i < 2 * n; i++) {
+      const w = i >> 1;
+      if (got[i] === wb[w] || (Number.isNaN(gf[i]) && Number.isNaN(want[w]))) continue;
+      bad++;
+      const what = i & 1 ? `from ${(w % 7) - 3} ulp` : 'fast';
+      if (first.length < 5) first.push(`${what}: ${f[2 * w]} / ${f[2 * w + 1]}: got 0x${got[i]!.toString(16)} want 0x${wb[w]!.toString(16)}`);
+    }
+    return { n, bad, first };
+  },
+
   /**
    * Q8_K has no golden vectors (ggml gives it no to_float): random blocks with a finite f32 d
    * (2^-20 .. 2^10, either sign), decoded on the GPU and by the twin (dequantize_row_q8_K).
@@ -123,8 +231,8 @@ export const harnessExt = {
 
   /**
    * MB/s of f32 (4 bytes per element) through the GPU (upload, kernel, readback, as
-   * ChunkTransformer.run does it; best of three after a warm-up) and through the CPU twin, on the same
-   * 0.02 * N(0,1)-ish input; `cpuElements` may be fewer when the twin is slow. Also reports whether
+   * ChunkTransformer.run does it; best of three after a warm-up) and through the CPU twin, on the
+   * same 0.02 * N(0,1)-ish input (decode: its blocks, tiled); `cpuElements` may be fewer when the twin is slow. Also reports whether
    * the GPU's result equals the twin's on the elements both converted.
    */
   async lkThroughput(env: HarnessEnv, typeName: string, dir: 'decode' | 'encode', elements: number, cpuElements: number) {
@@ -163,7 +271,12 @@ export const harnessExt = {
       same = firstBlockDiffs(out.subarray(0, cb.length), cb, typeSize).blocks === 0;
       [gpuMs, cpuMs] = [g, c];
     } else {
-      const blocks = await tx.run('F32', type, new Uint8Array(x.buffer), n);
+      // decode speed does not depend on the content: tile the twin's encoding of 64 Ki values
+      const sample = Math.min(n, 65536);
+      const tile = new Uint8Array((sample / blockSize) * typeSize);
+      codec.encode(x.subarray(0, sample), tile);
+      const blocks = new Uint8Array((n / blockSize) * typeSize);
+      for (let o = 0; o < blocks.length; o += tile.length) blocks.set(tile.subarray(0, Math.min(tile.length, blocks.length - o)), o);
       const [g, out] = await time(() => tx.run(type, 'F32', blocks, n));
       const cf = new Float32Array(cn);
       const [c] = await time(() => codec.decode!(blocks.subarray(0, (cn / blockSize) * typeSize), cf));
