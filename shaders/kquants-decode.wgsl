@@ -7,7 +7,7 @@
 //
 // Exactness: each value is computed in the reference's order with one rounding per C operation:
 // the group scale first (d * sc, dmin * m), then times the quant, then minus the min; no_fma
-// keeps that product rounded before the subtraction (ggml's scalar reference has no FMA).
+// keeps both products feeding the subtraction rounded (ggml's scalar reference has no FMA).
 // Q6_K multiplies d * sc, then that by q, as the C's left-to-right `d * sc[is] * q`.
 // CPU twins: src/codecs/kquants-decode.ts.
 //
@@ -45,7 +45,7 @@ fn decode_q2_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
     let sc = (src[w + (g >> 2u)] >> (8u * (g & 3u))) & 0xffu;
     let dd = src[w + 20u];
     let dl = f16_to_f32(dd & 0xffffu) * f32(sc & 15u);
-    let ml = f16_to_f32(dd >> 16u) * f32(sc >> 4u);
+    let ml = no_fma(f16_to_f32(dd >> 16u) * f32(sc >> 4u));
     let q = crumbs(src[w + 4u + ((32u * n + 16u * h + l) >> 2u)], 2u * j);
     put4(b * 256u + e,
       no_fma(dl * f32(q.x)) - ml,
@@ -117,7 +117,7 @@ fn decode_q4_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
     let dd = src[w];
     let sm = scale_min_k4(4u * w + 4u, g);
     let dl = f16_to_f32(dd & 0xffffu) * f32(sm.x);
-    let ml = f16_to_f32(dd >> 16u) * f32(sm.y);
+    let ml = no_fma(f16_to_f32(dd >> 16u) * f32(sm.y));
     let c = e >> 6u;
     let q = nibbles(src[w + 4u + 8u * c + ((e & 31u) >> 2u)], 4u * (g & 1u));
     put4(b * 256u + e,
@@ -144,7 +144,7 @@ fn decode_q5_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
     let dd = src[w];
     let sm = scale_min_k4(4u * w + 4u, g);
     let dl = f16_to_f32(dd & 0xffffu) * f32(sm.x);
-    let ml = f16_to_f32(dd >> 16u) * f32(sm.y);
+    let ml = no_fma(f16_to_f32(dd >> 16u) * f32(sm.y));
     let c = e >> 6u;
     let q = nibbles(src[w + 12u + 8u * c + (l >> 2u)], 4u * (g & 1u));
     let hb = (src[w + 4u + (l >> 2u)] >> g) & 0x01010101u;

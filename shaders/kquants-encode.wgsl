@@ -61,7 +61,7 @@ fn enc_q2_k(b: u32) {
   for (var j = 0u; j < 16u; j++) {
     let d = dv * f32(sc[j] & 15u);
     if (d == 0.0) { continue; }
-    let dm = mv * f32(sc[j] >> 4u);
+    let dm = no_fma(mv * f32(sc[j] >> 4u)); // rounded before x + dm, as the C stores it
     for (var i = 0u; i < 16u; i++) {
       set_level(16u * j + i, u32(clamp(nearest_div(x_at(o + 16u * j + i, live) + dm, d), 0, 3)));
     }
@@ -181,7 +181,7 @@ fn enc_q45_k(b: u32, nmax: i32, rmin: f32, nstep: i32) {
     }
     let d = dv * f32(sc);
     if (d == 0.0) { continue; }
-    let dm = mv * f32(m);
+    let dm = no_fma(mv * f32(m));
     for (var i = 0u; i < 32u; i++) {
       set_level(32u * j + i, u32(clamp(nearest_div(x_at(o + 32u * j + i, live) + dm, d), 0, nmax)));
     }

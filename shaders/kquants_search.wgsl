@@ -105,7 +105,7 @@ fn make_qkx2(n: u32, nmax: i32, rmin: f32, nstep: i32, use_mad: bool) -> vec2<f3
   var mn = gx[0];
   var mx = gx[0];
   var sum_w = gw[0];
-  var sum_x = sum_w * gx[0];
+  var sum_x = no_fma(sum_w * gx[0]);
   var monotone = !(sum_w < 0.0);
   for (var i = 1u; i < n; i++) {
     let v = gx[i];

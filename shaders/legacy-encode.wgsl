@@ -105,7 +105,7 @@ fn enc_q8_0(b: u32) {
   let d = div_rn_fast(amax, 127.0);
   let id = recip_or_zero(d);
   out_f16(d);
-  for (var j = 0u; j < 32u; j++) { out_byte(u32(roundf_i(xb[j] * id))); }
+  for (var j = 0u; j < 32u; j++) { out_byte(u32(roundf_i(no_fma(xb[j] * id)))); }
 }
 
 // quantize_row_q1_0_ref: d = (sum of |x|, in order) / 128; bit j set where x[j] >= 0.
@@ -140,7 +140,7 @@ fn enc_q2_0(b: u32) {
   for (var k = 0u; k < 16u; k++) {
     var q = 0u;
     for (var t = 0u; t < 4u; t++) {
-      let c = clamp(roundf_i(x_at(o + 4u * k + t, live) * id) + 1, 0, 3);
+      let c = clamp(roundf_i(no_fma(x_at(o + 4u * k + t, live) * id)) + 1, 0, 3);
       q |= u32(c) << (2u * t);
     }
     out_byte(q);
