@@ -29,7 +29,11 @@ fn nibbles(w: u32, shift: u32) -> vec4<u32> {
 // group 8n + 2j + h, byte qs[32n + 16h + l]. x = (d * sc) * q - (dmin * m).
 // Matches dequantize_row_q2_K.
 @compute @workgroup_size(WG)
-fn decode_q2_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q2_k(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 64u; r++) {
     let item = r * WG + lane;
@@ -67,7 +71,11 @@ fn q3_scale(s: u32, j: u32) -> i32 {
 // group; the third bit is bit (4n + j) of hmask[16h + l], and a clear bit means minus 4.
 // x = (d * scale) * q. Matches dequantize_row_q3_K.
 @compute @workgroup_size(WG)
-fn decode_q3_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q3_k(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 64u; r++) {
     let item = r * WG + lane;
@@ -105,7 +113,11 @@ fn scale_min_k4(s: u32, j: u32) -> vec2<u32> {
 // 32 are the low nibbles of qs[32c + l], the next 32 the high ones; group e / 32.
 // x = (d * sc) * q - (dmin * m). Matches dequantize_row_q4_K.
 @compute @workgroup_size(WG)
-fn decode_q4_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q4_k(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 64u; r++) {
     let item = r * WG + lane;
@@ -131,7 +143,11 @@ fn decode_q4_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
 // Q5_K: d, dmin, scales[12], qh[32], qs[128] (176 bytes, whole words). As Q4_K, plus the fifth
 // bit: bit g of qh[l] for element e = 32g + l. Matches dequantize_row_q5_K.
 @compute @workgroup_size(WG)
-fn decode_q5_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q5_k(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 64u; r++) {
     let item = r * WG + lane;
@@ -161,7 +177,11 @@ fn decode_q5_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
 // top 2 bits at 2k of qh[32n + l]; group 8n + 2k + l / 16. x = (d * sc) * (q - 32).
 // Matches dequantize_row_q6_K.
 @compute @workgroup_size(WG)
-fn decode_q6_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q6_k(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 64u; r++) {
     let item = r * WG + lane;
@@ -187,7 +207,11 @@ fn decode_q6_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
 // Q8_K: d (f32), qs[256] (int8), bsums[16] (not needed) (292 bytes, whole words); x = d * q.
 // Matches dequantize_row_q8_K.
 @compute @workgroup_size(WG)
-fn decode_q8_k(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q8_k(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 64u; r++) {
     let item = r * WG + lane;

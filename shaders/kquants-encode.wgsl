@@ -247,7 +247,11 @@ fn enc_q6_k(b: u32) {
   }
   for (var h = 0u; h < 256u; h += 128u) {
     for (var l = 0u; l < 32u; l++) {
-      out_byte((level(h + l) >> 4u) | ((level(h + l + 32u) >> 4u) << 2u) | ((level(h + l + 64u) >> 4u) << 4u) | ((level(h + l + 96u) >> 4u) << 6u));
+      let a = level(h + l) >> 4u;
+      let b = level(h + l + 32u) >> 4u;
+      let c = level(h + l + 64u) >> 4u;
+      let d = level(h + l + 96u) >> 4u;
+      out_byte(a | (b << 2u) | (c << 4u) | (d << 6u));
     }
   }
   for (var g = 0u; g < 16u; g++) { out_byte(sc[g]); }

@@ -16,7 +16,11 @@
 // Q4_0: d (f16), 16 bytes; element j < 16 is the low nibble of qs[j], j >= 16 the high nibble
 // of qs[j - 16]; x = (q - 8) * d. Matches dequantize_row_q4_0.
 @compute @workgroup_size(WG)
-fn decode_q4_0(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q4_0(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 8u; r++) {
     let item = r * WG + lane;
@@ -36,7 +40,11 @@ fn decode_q4_0(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
 
 // Q4_1: d, m (f16), 16 bytes of nibbles as Q4_0; x = q * d + m. Matches dequantize_row_q4_1.
 @compute @workgroup_size(WG)
-fn decode_q4_1(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q4_1(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 8u; r++) {
     let item = r * WG + lane;
@@ -65,7 +73,11 @@ fn q5_value(q: u32, k: u32, qh: u32, e: u32) -> u32 {
 // Q5_0: d (f16), qh (u32: the fifth bit of element e is bit e), 16 bytes of nibbles;
 // x = (q - 16) * d. Matches dequantize_row_q5_0.
 @compute @workgroup_size(WG)
-fn decode_q5_0(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q5_0(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 8u; r++) {
     let item = r * WG + lane;
@@ -87,7 +99,11 @@ fn decode_q5_0(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
 
 // Q5_1: d, m (f16), qh, 16 bytes of nibbles; x = q * d + m. Matches dequantize_row_q5_1.
 @compute @workgroup_size(WG)
-fn decode_q5_1(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q5_1(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 8u; r++) {
     let item = r * WG + lane;
@@ -111,7 +127,11 @@ fn decode_q5_1(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
 
 // Q8_0: d (f16), 32 signed bytes; x = q * d. Matches dequantize_row_q8_0.
 @compute @workgroup_size(WG)
-fn decode_q8_0(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q8_0(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 8u; r++) {
     let item = r * WG + lane;
@@ -128,7 +148,11 @@ fn decode_q8_0(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
 // Q1_0: d (f16), 128 sign bits (bit e of the 16 bytes: set = +d, clear = -d). 32 parts per block.
 // Matches dequantize_row_q1_0.
 @compute @workgroup_size(WG)
-fn decode_q1_0(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q1_0(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 32u; r++) {
     let item = r * WG + lane;
@@ -149,7 +173,11 @@ fn decode_q1_0(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
 // Q2_0: d (f16), 64 two-bit codes c (4 per byte, low bits first); x = (c - 1) * d. 16 parts.
 // Matches dequantize_row_q2_0.
 @compute @workgroup_size(WG)
-fn decode_q2_0(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn decode_q2_0(
+  @builtin(local_invocation_index) lane: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
   let base = group_base(wid, nwg);
   for (var r = 0u; r < 16u; r++) {
     let item = r * WG + lane;

@@ -185,7 +185,8 @@ export const harnessExt = {
       if (got[i] === wb[w] || (Number.isNaN(gf[i]) && Number.isNaN(want[w]))) continue;
       bad++;
       const what = i & 1 ? `from ${(w % 7) - 3} ulp` : 'fast';
-      if (first.length < 5) first.push(`${what}: ${f[2 * w]} / ${f[2 * w + 1]}: got 0x${got[i]!.toString(16)} want 0x${wb[w]!.toString(16)}`);
+      const detail = `got 0x${got[i]!.toString(16)} want 0x${wb[w]!.toString(16)}`;
+      if (first.length < 5) first.push(`${what}: ${f[2 * w]} / ${f[2 * w + 1]}: ${detail}`);
     }
     return { n, bad, first };
   },
@@ -284,6 +285,16 @@ export const harnessExt = {
       [gpuMs, cpuMs] = [g, c];
     }
     const mbs = (count: number, ms: number) => Math.round(((count * 4) / 1e6 / (ms / 1000)) * 10) / 10;
-    return { type, dir, elements: n, gpuMs: Math.round(gpuMs), gpuMBs: mbs(n, gpuMs), cpuElements: cn, cpuMs: Math.round(cpuMs), cpuMBs: mbs(cn, cpuMs), same };
+    return {
+      type,
+      dir,
+      elements: n,
+      gpuMs: Math.round(gpuMs),
+      gpuMBs: mbs(n, gpuMs),
+      cpuElements: cn,
+      cpuMs: Math.round(cpuMs),
+      cpuMBs: mbs(cn, cpuMs),
+      same,
+    };
   },
 };
