@@ -13,7 +13,9 @@
 // int conversions truncate as C's casts do, and (int8_t) keeps the low byte; roundf rounds half
 // away from zero (WGSL's round() does not). The loops keep the C's order and its strict / non-
 // strict comparisons, which decide ties between equal magnitudes. NaN and Inf inputs are outside
-// the contract: WGSL leaves their arithmetic indeterminate. CPU twins: src/codecs/legacy-encode.ts.
+// the contract: WGSL leaves their arithmetic indeterminate. A GPU may flush subnormal inputs
+// (|x| < 2^-126) to zero, so a block made only of such values can differ from ggml there.
+// CPU twins: src/codecs/legacy-encode.ts.
 //
 //#include legacy_io
 
