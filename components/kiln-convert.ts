@@ -2,6 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { formatBytes, formatSeconds } from '../src/app/format';
 import type { OutputFormat } from '../src/pipeline/plan';
 import { KilnWatch } from './kiln-context';
+import './kiln-quantize-options';
 
 /**
  * The conversion: output format and type, what each tensor will become, the run with progress and
@@ -103,6 +104,7 @@ export class KilnConvert extends LitElement {
           </select>
         </label>
       </div>
+      <kiln-quantize-options></kiln-quantize-options>
       ${s.plan
         ? html`<div class="muted" data-testid="plan">
               ${s.plan.files.map((f) => html`<div>${f.name}: ${formatBytes(f.size)}</div>`)}
@@ -116,7 +118,10 @@ export class KilnConvert extends LitElement {
             </details>`
         : null}
       <div class="row">
-        <button class="primary" data-testid="convert" ?disabled=${s.converting || !s.plan} @click=${() => void app.convert()}>Convert</button>
+        <button class="primary" data-testid="convert" ?disabled=${s.converting || !s.plan} @click=${() => void app.convert()} title="Convert in the browser's storage, then download">Convert</button>
+        ${app.canSaveToDisk()
+          ? html`<button data-testid="convert-save" ?disabled=${s.converting || !s.plan} @click=${() => void app.convertAndSave()} title="Choose where to save, then write there as the data comes out">Convert and save to…</button>`
+          : null}
         ${s.converting ? html`<button data-testid="cancel" @click=${() => app.cancel()}>Cancel</button>` : null}
       </div>
       ${s.converting || p
@@ -127,6 +132,12 @@ export class KilnConvert extends LitElement {
                   ETA ${formatSeconds(p.etaSeconds)} · ${p.engine}`
                 : 'starting…'}
             </div>`
+        : null}
+      ${s.saved.length > 0
+        ? html`<div data-testid="saved">
+            <p class="muted">Done in ${formatSeconds(s.result?.seconds ?? null)} on ${s.result?.engine}; ${s.result?.verified ? 'output re-read and verified' : ''}.</p>
+            <p>Saved ${s.saved.join(', ')}.</p>
+          </div>`
         : null}
       ${s.outputs.length > 0
         ? html`<div data-testid="outputs">

@@ -6,6 +6,8 @@ import type { ConvertRequest, ConvertResult, EngineInfo, ModelSummary, PlanSumma
 import { presetStatuses } from '../pipeline/presets-probe';
 import { isAlias } from '../pipeline/presets';
 import { opfsFile } from '../io/opfs-sink';
+import type { SaveTarget } from '../io/handle-sink';
+import type { QuantizeOptionsText } from '../pipeline/quantize-options';
 import { KilnClient } from './kiln-client';
 import { makeSampleModel } from './sample-model';
 
@@ -27,11 +29,15 @@ export interface AppState {
   readonly selected: number | null;
   readonly format: OutputFormat;
   readonly target: string;
+  /** llama-quantize's options and the split size, as typed in the form. */
+  readonly options: QuantizeOptionsText;
   readonly plan: PlanSummary | null;
   readonly converting: boolean;
   readonly progress: ProgressInfo | null;
   readonly result: ConvertResult | null;
   readonly outputs: readonly OutputLink[];
+  /** Names of files written where the user chose (Save to disk). */
+  readonly saved: readonly string[];
   readonly error: string | null;
 }
 
@@ -51,11 +57,13 @@ export class AppController extends EventTarget {
     selected: null,
     format: 'gguf',
     target: 'F16',
+    options: {},
     plan: null,
     converting: false,
     progress: null,
     result: null,
     outputs: [],
+    saved: [],
     error: null,
   };
   private cancelRun: (() => void) | null = null;
@@ -120,10 +128,19 @@ export class AppController extends EventTarget {
     await this.refreshPlan();
   }
 
+  async setOptions(patch: Partial<QuantizeOptionsText>): Promise<void> {
+    this.set({ options: { ...this.state.options, ...patch } });
+    await this.refreshPlan();
+  }
+
   private request(): ConvertRequest {
     const model = this.state.model!;
     const stem = (model.files[0] ?? 'model').replace(/(-\d{5}-of-\d{5})?\.(gguf|safetensors|bin|pth|pt|ckpt|onnx|index)$/i, '').replace(/-(F32|F16|BF16)$/i, '');
-    return { format: this.state.format, target: this.state.target, baseName: `${stem}-${this.state.target}` };
+    const o = this.state.options;
+    // llama-quantize's options apply to GGUF output only; the split size to both formats
+    const options: QuantizeOptionsText = this.state.format === 'gguf' ? o : { splitMaxSize: o.splitMaxSize };
+    const pure = this.state.format === 'gguf' && o.pure ? '-pure' : '';
+    return { format: this.state.format, target: this.state.target, baseName: `${stem}-${this.state.target}${pure}`, options };
   }
 
   private async refreshPlan(): Promise<void> {
@@ -136,17 +153,53 @@ export class AppController extends EventTarget {
     }
   }
 
+  /** Whether the browser can write where the user chooses (File System Access API). */
+  canSaveToDisk(): boolean {
+    return typeof (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker === 'function';
+  }
+
   async convert(): Promise<void> {
+    await this.run(undefined);
+  }
+
+  /**
+   * Asks where to save (a file for one output, a folder for several), then converts straight into
+   * it. Must be called from the click itself: the pickers need the user's gesture.
+   */
+  async convertAndSave(): Promise<void> {
+    const plan = this.state.plan;
+    if (!plan || this.state.converting) return;
+    const w = globalThis as unknown as {
+      showSaveFilePicker(o: { suggestedName: string }): Promise<FileSystemFileHandle>;
+      showDirectoryPicker(o: { mode: 'readwrite' }): Promise<FileSystemDirectoryHandle>;
+    };
+    let save: SaveTarget;
+    try {
+      save = plan.files.length === 1 ? { kind: 'file', handle: await w.showSaveFilePicker({ suggestedName: plan.files[0]!.name }) } : { kind: 'directory', handle: await w.showDirectoryPicker({ mode: 'readwrite' }) };
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') return; // the user closed the picker
+      this.fail(e);
+      return;
+    }
+    await this.run(save);
+  }
+
+  private async run(save: SaveTarget | undefined): Promise<void> {
     if (!this.state.model || this.state.converting) return;
     this.revokeOutputs();
-    this.set({ converting: true, error: null, progress: null, result: null, outputs: [] });
-    const run = this.client.convert(this.request(), (progress) => this.set({ progress }));
+    this.set({ converting: true, error: null, progress: null, result: null, outputs: [], saved: [] });
+    const run = this.client.convert(this.request(), (progress) => this.set({ progress }), save);
     this.cancelRun = run.cancel;
     try {
       const result = await run.done;
+      if (result.opfsDir === null) {
+        this.set({ converting: false, result, saved: result.plan.files.map((f) => (save?.kind === 'file' ? save.handle.name : f.name)) });
+        return;
+      }
+      const dir = result.opfsDir;
       const outputs = await Promise.all(
         result.plan.files.map(async (f) => {
-          const file = await opfsFile(result.opfsDir, f.name);
+          const file = await opfsFile(dir, f.name);
           return { name: f.name, size: file.size, url: URL.createObjectURL(file) };
         }),
       );

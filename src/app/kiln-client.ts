@@ -1,4 +1,5 @@
 import type { ProgressInfo } from '../pipeline/executor';
+import type { SaveTarget } from '../io/handle-sink';
 import type { ConvertRequest, Request, Response, ResultOf } from '../pipeline/protocol';
 
 type Kind = keyof ResultOf;
@@ -72,8 +73,8 @@ export class KilnClient {
   }
 
   /** Starts a conversion; `cancel()` stops it and removes its partial output. */
-  convert(request: ConvertRequest, progress: (p: ProgressInfo) => void): { done: Promise<ResultOf['convert']>; cancel: () => void } {
-    const { id, done } = this.call('convert', { request }, progress);
-    return { done, cancel: () => this.worker.postMessage({ kind: 'cancel', id } satisfies Request) };
+  convert(request: ConvertRequest, progress: (p: ProgressInfo) => void, save?: SaveTarget): { done: Promise<ResultOf['convert']>; cancel: () => void } {
+    const { id, done } = this.call('convert', save ? { request, save } : { request }, progress);
+    return { done, cancel: () => void this.call('cancel', { target: id }).done.catch(() => undefined) };
   }
 }

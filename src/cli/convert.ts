@@ -1,5 +1,4 @@
 import { basename, dirname, resolve } from 'node:path';
-import type { TypeName } from '../codecs/catalogue';
 import { openModel } from '../formats/open';
 import { NodeFileSource } from '../io/node/file-source';
 import { NodeDirSinkFactory } from '../io/node/file-sink';
@@ -7,11 +6,10 @@ import { CpuEngine } from '../pipeline/engine';
 import { executePlan, type ProgressInfo } from '../pipeline/executor';
 import type { OutputFormat } from '../pipeline/plan';
 import { planConversion } from '../pipeline/planner';
-import type { KvUpdate } from '../pipeline/presets-plan';
 import { verifyOutput } from '../pipeline/verify';
 import { UsageError, type CliIo, type Command } from './command';
 import { expandPaths } from './files';
-import { parseOverrideKv, parseSize, parseTensorType, parseTypeOption } from './options';
+import { OptionError, parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
 
 const USAGE = [
   'usage: tensor-kiln convert <input|dir>... -o <output> --type <TYPE|PRESET> [options]',
@@ -44,15 +42,7 @@ interface Args {
   output: string;
   type: string;
   format: OutputFormat;
-  pure: boolean;
-  outputTensorType: TypeName | null;
-  tokenEmbeddingType: TypeName | null;
-  tensorTypes: (readonly [string, TypeName])[];
-  leaveOutputTensor: boolean;
-  allowRequantize: boolean;
-  overrideKv: KvUpdate[];
-  keepSplit: boolean;
-  maxPartBytes: number | undefined;
+  options: QuantizeOptionsText;
   verify: boolean;
   quiet: boolean;
 }
@@ -62,19 +52,9 @@ function parseArgs(argv: readonly string[]): Args {
   let output: string | null = null;
   let type: string | null = null;
   let format: OutputFormat | null = null;
-  const a: Omit<Args, 'inputs' | 'output' | 'type' | 'format'> = {
-    pure: false,
-    outputTensorType: null,
-    tokenEmbeddingType: null,
-    tensorTypes: [],
-    leaveOutputTensor: false,
-    allowRequantize: false,
-    overrideKv: [],
-    keepSplit: false,
-    maxPartBytes: undefined,
-    verify: true,
-    quiet: false,
-  };
+  const o: { -readonly [K in keyof QuantizeOptionsText]: QuantizeOptionsText[K] } & { tensorTypes: string[]; overrideKv: string[] } = { tensorTypes: [], overrideKv: [] };
+  let verify = true;
+  let quiet = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -98,37 +78,37 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       }
       case '--pure':
-        a.pure = true;
+        o.pure = true;
         break;
       case '--output-tensor-type':
-        a.outputTensorType = parseTypeOption(arg, value());
+        o.outputTensorType = value();
         break;
       case '--token-embedding-type':
-        a.tokenEmbeddingType = parseTypeOption(arg, value());
+        o.tokenEmbeddingType = value();
         break;
       case '--tensor-type':
-        a.tensorTypes.push(parseTensorType(value()));
+        o.tensorTypes.push(value());
         break;
       case '--leave-output-tensor':
-        a.leaveOutputTensor = true;
+        o.leaveOutputTensor = true;
         break;
       case '--allow-requantize':
-        a.allowRequantize = true;
+        o.allowRequantize = true;
         break;
       case '--override-kv':
-        a.overrideKv.push(parseOverrideKv(value()));
+        o.overrideKv.push(value());
         break;
       case '--keep-split':
-        a.keepSplit = true;
+        o.keepSplit = true;
         break;
       case '--split-max-size':
-        a.maxPartBytes = parseSize(value());
+        o.splitMaxSize = value();
         break;
       case '--no-verify':
-        a.verify = false;
+        verify = false;
         break;
       case '--quiet':
-        a.quiet = true;
+        quiet = true;
         break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`convert: unknown option '${arg}'`);
@@ -138,9 +118,14 @@ function parseArgs(argv: readonly string[]): Args {
   if (inputs.length === 0) throw new UsageError('convert: no input files given');
   if (output === null) throw new UsageError('convert: no output given (-o PATH)');
   if (type === null) throw new UsageError('convert: no target given (--type TYPE|PRESET)');
-  if (a.keepSplit && a.maxPartBytes !== undefined) throw new UsageError('convert: --keep-split and --split-max-size exclude each other');
+  try {
+    parseQuantizeOptions(o); // reject bad options before any file is opened
+  } catch (e) {
+    if (e instanceof OptionError) throw new UsageError(`convert: ${e.message}`);
+    throw e;
+  }
   format ??= /\.safetensors$/i.test(output) ? 'safetensors' : 'gguf';
-  return { ...a, inputs, output, type, format };
+  return { inputs, output, type, format, options: o, verify, quiet };
 }
 
 function bar(p: ProgressInfo): string {
@@ -169,22 +154,7 @@ export const convertCommand: Command = {
     try {
       for (const f of files) sources.push(await NodeFileSource.open(f));
       const model = await openModel(sources);
-      const plan = planConversion(model, {
-        format: args.format,
-        target: args.type,
-        baseName: basename(outPath),
-        maxPartBytes: args.maxPartBytes,
-        keepSplit: args.keepSplit,
-        overrideKv: args.overrideKv,
-        quantize: {
-          pure: args.pure,
-          outputTensorType: args.outputTensorType,
-          tokenEmbeddingType: args.tokenEmbeddingType,
-          tensorTypes: args.tensorTypes,
-          leaveOutputTensor: args.leaveOutputTensor,
-          allowRequantize: args.allowRequantize,
-        },
-      });
+      const plan = planConversion(model, { format: args.format, target: args.type, baseName: basename(outPath), ...parseQuantizeOptions(args.options) });
       for (const w of plan.warnings) io.err(`warning: ${w}\n`);
       let lastLine = 0;
       const res = await executePlan(plan, new CpuEngine(), sinks, {

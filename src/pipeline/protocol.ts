@@ -3,6 +3,8 @@ import type { TensorStats } from '../codecs/stats';
 import type { FormatName, MetaValue } from '../formats/model';
 import type { ProgressInfo } from './executor';
 import type { OutputFormat } from './plan';
+import type { SaveTarget } from '../io/handle-sink';
+import type { QuantizeOptionsText } from './quantize-options';
 
 /** Messages between the page and the pipeline worker (structured-clone friendly). */
 
@@ -30,7 +32,8 @@ export interface ConvertRequest {
   /** A type name (F16, Q8_0...) or a llama-quantize preset (Q4_K_M...). */
   readonly target: string;
   readonly baseName: string;
-  readonly maxPartBytes?: number;
+  /** llama-quantize's options and the output split, as the user typed them. */
+  readonly options?: QuantizeOptionsText;
 }
 
 export interface PlanSummary {
@@ -43,8 +46,8 @@ export interface PlanSummary {
 
 export interface ConvertResult {
   readonly plan: PlanSummary;
-  /** OPFS folder holding the files. */
-  readonly opfsDir: string;
+  /** OPFS folder holding the files, or null when they were saved where the user chose. */
+  readonly opfsDir: string | null;
   readonly seconds: number;
   readonly engine: string;
   readonly verified: boolean;
@@ -62,8 +65,8 @@ export type Request =
   | { readonly kind: 'engine'; readonly id: number }
   | { readonly kind: 'stats'; readonly id: number; readonly tensor: number }
   | { readonly kind: 'plan'; readonly id: number; readonly request: ConvertRequest }
-  | { readonly kind: 'convert'; readonly id: number; readonly request: ConvertRequest }
-  | { readonly kind: 'cancel'; readonly id: number };
+  | { readonly kind: 'convert'; readonly id: number; readonly request: ConvertRequest; readonly save?: SaveTarget }
+  | { readonly kind: 'cancel'; readonly id: number; /** the convert request to stop */ readonly target: number };
 
 export type Response =
   | { readonly kind: 'result'; readonly id: number; readonly value: unknown }
@@ -76,4 +79,5 @@ export type ResultOf = {
   stats: TensorStats;
   plan: PlanSummary;
   convert: ConvertResult;
+  cancel: null;
 };

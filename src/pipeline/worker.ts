@@ -5,12 +5,14 @@ import { openModel } from '../formats/open';
 import { acquireGpu } from '../gpu/device';
 import { BlobSource } from '../io/blob-source';
 import { OpfsSinkFactory } from '../io/opfs-sink';
+import { HandleSinkFactory, type SaveTarget } from '../io/handle-sink';
 import { CompositeEngine } from './composite-engine';
 import { CpuEngine, type TransformEngine } from './engine';
 import { executePlan } from './executor';
 import { GpuEngine } from './gpu-engine';
 import type { ConversionPlan } from './plan';
 import { planConversion } from './planner';
+import { parseQuantizeOptions } from './quantize-options';
 import type { ConvertRequest, ConvertResult, EngineInfo, ModelSummary, PlanSummary, Request, Response } from './protocol';
 import { tensorStats } from './stats-job';
 import { verifyOutput } from './verify';
@@ -79,16 +81,17 @@ function requireModel(): ModelView {
 }
 
 function plan(req: ConvertRequest): ConversionPlan {
-  return planConversion(requireModel(), { format: req.format, target: req.target, baseName: req.baseName, maxPartBytes: req.maxPartBytes });
+  return planConversion(requireModel(), { format: req.format, target: req.target, baseName: req.baseName, ...parseQuantizeOptions(req.options ?? {}) });
 }
 
-async function convert(id: number, req: ConvertRequest): Promise<ConvertResult> {
+async function convert(id: number, req: ConvertRequest, save: SaveTarget | undefined): Promise<ConvertResult> {
   const p = plan(req);
   const ac = new AbortController();
   running.set(id, ac);
   try {
     const { primary } = await engines();
-    const sinks = await OpfsSinkFactory.fresh();
+    const opfs = save ? null : await OpfsSinkFactory.fresh();
+    const sinks = opfs ?? new HandleSinkFactory(save!);
     const res = await executePlan(p, primary, sinks, {
       signal: ac.signal,
       onProgress: (progress) => post({ kind: 'progress', id, progress }),
@@ -101,7 +104,7 @@ async function convert(id: number, req: ConvertRequest): Promise<ConvertResult> 
       },
     });
     const verified = await verifyOutput(p, res, sinks);
-    return { plan: planSummary(p), opfsDir: sinks.dirName, seconds: res.seconds, engine: res.engine, verified };
+    return { plan: planSummary(p), opfsDir: opfs ? opfs.dirName : null, seconds: res.seconds, engine: res.engine, verified };
   } finally {
     running.delete(id);
   }
@@ -128,9 +131,9 @@ async function handle(msg: Request): Promise<unknown> {
     case 'plan':
       return planSummary(plan(msg.request));
     case 'convert':
-      return convert(msg.id, msg.request);
+      return convert(msg.id, msg.request, msg.save);
     case 'cancel':
-      running.get(msg.id)?.abort();
+      running.get(msg.target)?.abort();
       return null;
   }
 }

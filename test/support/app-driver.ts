@@ -99,3 +99,14 @@ export function recordRequests(page: Page): string[] {
 export function fileExists(p: string): boolean {
   return existsSync(p);
 }
+
+export async function setChecked(page: Page, id: string, checked: boolean): Promise<void> {
+  await waitForTestId(page, id);
+  await page.evaluate(`(() => { const c = ${FIND}(document, ${JSON.stringify(id)}); if (c.checked !== ${checked}) { c.checked = ${checked}; c.dispatchEvent(new Event('change', { bubbles: true, composed: true })); } })()`);
+}
+
+/** Opens the (closed) details element that holds a test id, as a user expanding it would. */
+export async function reveal(page: Page, id: string): Promise<void> {
+  await waitForTestId(page, id);
+  await page.evaluate(`(() => { let e = ${FIND}(document, ${JSON.stringify(id)}); while (e) { if (e.tagName === 'DETAILS') e.open = true; e = e.parentNode instanceof ShadowRoot ? e.parentNode.host : e.parentNode; } })()`);
+}

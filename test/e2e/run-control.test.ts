@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch, type BrowserSession } from '../support/browser';
+import { click, countTestId, selectValue, testIdText, uploadFiles, waitForTestId } from '../support/app-driver';
+import { main } from '../../src/cli/main';
+import { makeSampleModel } from '../../src/app/sample-model';
+import { sha256 } from '../support/tiny-llama';
+
+/**
+ * Running a conversion as a user does beyond the happy path: the built-in sample, saving where the
+ * user picks (the picker is stubbed with an OPFS file handle, the same FileSystemFileHandle
+ * interface, since a test cannot click a native dialog), cancelling, and a bad file.
+ */
+let s: BrowserSession;
+let work: string;
+
+const OPFS_LIST = `(async () => {
+  const out = [];
+  async function walk(dir, path) {
+    for await (const [name, h] of dir.entries()) {
+      if (h.kind === 'file') out.push(path + name + ':' + (await h.getFile()).size);
+      else await walk(h, path + name + '/');
+    }
+  }
+  await walk(await navigator.storage.getDirectory(), '');
+  return out;
+})()`;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'kiln-e2e-run-'));
+  s = await launch();
+  await s.page.goto(`${inject('baseUrl')}/`);
+});
+
+afterAll(async () => {
+  await s?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('running conversions', () => {
+  it('opens the built-in sample with one click', async () => {
+    await click(s.page, 'open-sample');
+    await waitForTestId(s.page, 'tensor-row');
+    expect(await countTestId(s.page, 'tensor-row')).toBe(21);
+    expect(await testIdText(s.page, 'model-facts')).toMatch(/gguf/);
+  });
+
+  it('saves where the user picks; the bytes equal the CLI conversion of the same model', async () => {
+    await s.page.evaluate(`window.showSaveFilePicker = async ({ suggestedName }) =>
+      (await navigator.storage.getDirectory()).getFileHandle('picked-' + suggestedName, { create: true })`);
+    await selectValue(s.page, 'target-format', 'gguf');
+    await selectValue(s.page, 'target-type', 'Q8_0');
+    await click(s.page, 'convert-save');
+    await s.page.waitForFunction(`(${FIND_TEXT})('saved') || (${FIND_TEXT})('error')`, { polling: 250, timeout: 300_000 });
+    expect(await testIdText(s.page, 'error')).toBeNull();
+    expect(await testIdText(s.page, 'saved')).toMatch(/Saved picked-kiln-sample-llama-Q8_0\.gguf/);
+    const hex = (await s.page.evaluate(`(async () => {
+      const f = await (await (await navigator.storage.getDirectory()).getFileHandle('picked-kiln-sample-llama-Q8_0.gguf')).getFile();
+      const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer()));
+      return [...d].map((b) => b.toString(16).padStart(2, '0')).join('');
+    })()`)) as string;
+    const sample = await makeSampleModel();
+    writeFileSync(join(work, 'sample.gguf'), new Uint8Array(await sample.arrayBuffer()));
+    const code = await main(['convert', join(work, 'sample.gguf'), '-o', join(work, 'cli.gguf'), '--type', 'Q8_0', '--quiet'], { out: () => undefined, err: () => undefined });
+    expect(code).toBe(0);
+    expect(hex).toBe(sha256(readFileSync(join(work, 'cli.gguf'))));
+  });
+
+  it('cancel stops the run and removes its partial output', async () => {
+    await selectValue(s.page, 'target-type', 'Q4_K_M');
+    await click(s.page, 'convert');
+    await waitForTestId(s.page, 'cancel');
+    await click(s.page, 'cancel');
+    await waitForTestId(s.page, 'error');
+    expect(await testIdText(s.page, 'error')).toMatch(/cancelled/);
+    expect(await countTestId(s.page, 'download')).toBe(0);
+    const files = (await s.page.evaluate(OPFS_LIST)) as string[];
+    expect(files.filter((f) => f.startsWith('kiln-output/'))).toEqual([]);
+  });
+
+  it('a file that is not a model gives a clear error naming it', async () => {
+    writeFileSync(join(work, 'notes.gguf'), 'GGUF but not really');
+    await uploadFiles(s.page, [join(work, 'notes.gguf')]);
+    await waitForTestId(s.page, 'error');
+    expect(await testIdText(s.page, 'error')).toMatch(/(Format|Unsupported)Error: gguf: .*notes\.gguf, offset 4/);
+  });
+});
+
+const FIND_TEXT = `(id) => (function find(root) {
+  const hit = root.querySelector('[data-testid="' + id + '"]');
+  if (hit) return hit;
+  for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const r = find(el.shadowRoot); if (r) return r; }
+  return null;
+})(document)`;
