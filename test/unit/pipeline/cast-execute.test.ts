@@ -88,6 +88,25 @@ describe('cast plan + executor (CPU engine)', () => {
     expect(() => planCast(view, 'Q8_0', layoutSt, canEncode, canDecode)).toThrow(/safetensors cannot hold Q8_0/);
   });
 
+  it('an engine that fails mid-run (a lost GPU) hands over to another: same bytes as a clean run', async () => {
+    const { view } = await model();
+    const plan = planCast(view, 'F16', { ...layoutGguf }, canEncode, canDecode);
+    const clean = new MemorySinkFactory();
+    await executePlan(plan, new CpuEngine(), clean);
+    let calls = 0;
+    const flaky = new CpuEngine();
+    const lost = Object.assign(Object.create(flaky) as CpuEngine, {
+      label: 'lost GPU',
+      transform: (...args: Parameters<CpuEngine['transform']>) => (++calls >= 2 ? Promise.reject(new Error('Device lost')) : flaky.transform(...args)),
+    });
+    const failures: unknown[] = [];
+    const sinks = new MemorySinkFactory();
+    const res = await executePlan(plan, lost, sinks, { onEngineFailure: (e) => (failures.push(e), new CpuEngine()) });
+    expect(failures).toHaveLength(1);
+    expect(res.engine).toBe('CPU (TypeScript codecs)');
+    expect(sinks.sinks.get('out.gguf')!.bytes()).toEqual(clean.sinks.get('out.gguf')!.bytes());
+  });
+
   it('cancel aborts the sinks: nothing is committed', async () => {
     const { view } = await model();
     const plan = planCast(view, 'F16', layoutGguf, canEncode, canDecode);
