@@ -51,7 +51,7 @@ fn best_neighbour(u: u32, k: u32, scale: f32, plus: bool) -> u32 {
     let g = tbl[off + j];
     let code = tbl[g];
     var d2 = 0.0;
-    for (var i = 0u; i < 8u; i++) {
+    for (var i = 0u; i < rolled(8u); i++) {
       let q = shifted((code >> (2u * i)) & 3u, plus);
       let diff = no_fma(scale * q) - xs[8u * k + i];
       d2 = d2 + no_fma((ws[8u * k + i] * diff) * diff);
@@ -106,7 +106,7 @@ var<private> best_i2: u32;
 fn try_pattern(s: vec2<f32>, k: i32, i1: u32, i2: u32) {
   if (s.y > 0.0 && prod_gt(s.x, s.x, best_score, s.y)) {
     best_scale = div_rn(s.x, s.y);
-    best_score = best_scale * s.x;
+    best_score = mul_exact(best_scale, s.x);
     best_k = k;
     best_i1 = i1;
     best_i2 = i2;
@@ -145,7 +145,7 @@ fn group(x0: u32) -> Group {
   best_k = -1;
   let zero = Acc(vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0));
   var a = zero; // positions < i1 at level 0
-  for (var i1 = 0u; i1 <= 16u; i1++) {
+  for (var i1 = 0u; i1 <= rolled(16u); i1++) {
     if (i1 > 0u) { a = acc_add(a, i1 - 1u, 0u); }
     var b = a; // then positions i1 .. i2-1 at level 1
     for (var i2 = i1; i2 <= 16u; i2++) {
@@ -177,7 +177,7 @@ fn group(x0: u32) -> Group {
   let plus1 = k % 2u == 0u;
   var idx = array<u32, 2>(0u, 0u);
   var all_on_grid = true;
-  for (var h = 0u; h < 2u; h++) {
+  for (var h = 0u; h < rolled(2u); h++) {
     let m = t_map(code[h]);
     if (m < 0) {
       all_on_grid = false;

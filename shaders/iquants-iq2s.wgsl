@@ -48,7 +48,7 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
   for (var j = 1u; j <= cnt; j++) {
     let code = tbl[tbl[off + j]];
     var d2 = 0.0;
-    for (var i = 0u; i < 8u; i++) {
+    for (var i = 0u; i < rolled(8u); i++) {
       let diff = no_fma(scale * level_q(code, i)) - xv[8u * k + i];
       d2 = d2 + no_fma((wa[8u * k + i] * diff) * diff);
     }
@@ -62,7 +62,7 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
 
 fn levels_at(k: u32, id: f32) -> u32 {
   var u = 0u;
-  for (var i = 0u; i < 8u; i++) {
+  for (var i = 0u; i < rolled(8u); i++) {
     let l = nearest_int(0.5 * (no_fma(id * xv[8u * k + i]) - 1.0));
     u |= u32(clamp(l, 0, 2)) << (2u * i);
   }
@@ -89,16 +89,16 @@ fn sums(aux: bool) -> vec2<f32> {
 var<private> empty: bool;
 fn group(x0: u32, sigma2: f32) -> f32 {
   let w0 = no_fma(0.25 * sigma2);
-  for (var i = 0u; i < 16u; i++) {
+  for (var i = 0u; i < rolled(16u); i++) {
     let x = src_f32(x0 + i);
     wt[i] = w0 + no_fma(x * x);
     wa[i] = sqrt_rn(wt[i]);
-    xv[i] = select(-x, x, x >= 0.0);
+    xv[i] = select(neg(x), x, ge0(x));
   }
   for (var k = 0u; k < 2u; k++) {
     var s = 0u;
     for (var i = 0u; i < 8u; i++) {
-      if (!(src_f32(x0 + 8u * k + i) >= 0.0)) { s |= 1u << i; }
+      if (!ge0(src_f32(x0 + 8u * k + i))) { s |= 1u << i; }
     }
     signs[k] = s;
   }
@@ -111,7 +111,7 @@ fn group(x0: u32, sigma2: f32) -> f32 {
   var best = 0.0;
   var scale = div_rn(mx, 5.0);
   var on_grid = 3u; // bit k: half k on the grid
-  for (var is = -9; is <= 9; is++) {
+  for (var is = -9; is <= 9 + i32(params.zero); is++) {
     let id = div_rn(5.0 + no_fma(f32(is) * F_0_1), mx);
     let this_scale = div_rn(1.0, id);
     var on_aux = 3u;
@@ -127,7 +127,7 @@ fn group(x0: u32, sigma2: f32) -> f32 {
     let s = sums(true);
     if (s.y > 0.0 && prod_gt(s.x, s.x, best, s.y)) {
       scale = div_rn(s.x, s.y);
-      best = scale * s.x;
+      best = mul_exact(scale, s.x);
       lc[0] = la[0];
       lc[1] = la[1];
       on_grid = on_aux;
@@ -211,6 +211,5 @@ fn encode_iq2_s(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   let g = flat_index(gid, nwg, WG);
   if (2u * g >= params.n) { return; }
   out_begin(g * 41u);
-  encode_block(2u * g);
-  encode_block(2u * g + 1u);
+  for (var i = 0u; i < rolled(2u); i++) { encode_block(2u * g + i); }
 }

@@ -36,6 +36,7 @@ var<private> wa: array<f32, 32>; // sqrt(x^2)
 var<private> lc: array<u32, 8>;  // L: packed 3-bit levels per 4 elements
 var<private> la: array<u32, 8>;  // Laux
 var<private> signs: array<u32, 4>; // per 8 elements
+var<private> tiny: bool; // group max below TINY_GROUP: sums and distances in IEEE arithmetic on bits
 
 fn level_q(code: u32, i: u32) -> f32 {
   return f32(2u * ((code >> (3u * i)) & 7u) + 1u);
@@ -51,11 +52,11 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
     let g = t_list(off + j);
     let code = t_code(g);
     var d2 = 0.0;
-    for (var i = 0u; i < 4u; i++) {
-      let diff = no_fma(scale * level_q(code, i)) - xv[4u * k + i];
-      d2 = d2 + no_fma((wa[4u * k + i] * diff) * diff);
+    for (var i = 0u; i < rolled(4u); i++) {
+      let diff = fadd(fmul(scale, level_q(code, i), tiny), neg(xv[4u * k + i]), tiny);
+      d2 = fadd(d2, fmul(fmul(wa[4u * k + i], diff, tiny), diff, tiny), tiny);
     }
-    if (d2 < best_d2) {
+    if (flt(d2, best_d2, tiny)) {
       best_d2 = d2;
       best = g;
     }
@@ -66,8 +67,8 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
 // The levels of group k at inverse scale id: nearest_int(0.5 * (id * x - 1)) clamped to [0, 7].
 fn levels_at(k: u32, id: f32) -> u32 {
   var u = 0u;
-  for (var i = 0u; i < 4u; i++) {
-    let l = nearest_int(0.5 * (no_fma(id * xv[4u * k + i]) - 1.0));
+  for (var i = 0u; i < rolled(4u); i++) {
+    let l = nearest_int(0.5 * (fmul(id, xv[4u * k + i], tiny) - 1.0));
     u |= u32(clamp(l, 0, 7)) << (3u * i);
   }
   return u;
@@ -77,14 +78,12 @@ fn levels_at(k: u32, id: f32) -> u32 {
 fn sums(aux: bool) -> vec2<f32> {
   var sumqx = 0.0;
   var sumq2 = 0.0;
-  for (var k = 0u; k < 8u; k++) {
-    let code = select(lc[k], la[k], aux);
-    for (var i = 0u; i < 4u; i++) {
-      let w = wt[4u * k + i];
-      let q = level_q(code, i);
-      sumqx = sumqx + no_fma((w * xv[4u * k + i]) * q);
-      sumq2 = sumq2 + no_fma((w * q) * q);
-    }
+  for (var j = 0u; j < rolled(32u); j++) {
+    let code = select(lc[j / 4u], la[j / 4u], aux);
+    let w = wt[j];
+    let q = level_q(code, j % 4u);
+    sumqx = fadd(sumqx, fmul(fmul(w, xv[j], tiny), q, tiny), tiny);
+    sumq2 = fadd(sumq2, fmul(fmul(w, q, tiny), q, tiny), tiny);
   }
   return vec2<f32>(sumqx, sumq2);
 }
@@ -93,17 +92,20 @@ fn sums(aux: bool) -> vec2<f32> {
 // leaves the levels in lc and the signs in `signs`.
 var<private> empty: bool;
 fn group(x0: u32, xxs: bool) -> f32 {
-  for (var i = 0u; i < 32u; i++) {
+  var amax = 0u;
+  for (var i = 0u; i < 32u; i++) { amax = max(amax, abs_bits(src_f32(x0 + i))); }
+  tiny = amax < bitcast<u32>(TINY_GROUP);
+  for (var i = 0u; i < rolled(32u); i++) {
     let x = src_f32(x0 + i);
-    wt[i] = x * x;
+    wt[i] = fmul(x, x, tiny);
     wa[i] = sqrt_rn(wt[i]);
-    xv[i] = select(-x, x, x >= 0.0);
+    xv[i] = select(neg(x), x, ge0(x));
   }
   for (var k = 0u; k < 4u; k++) {
     var s = 0u;
     var nflip = 0u;
     for (var i = 0u; i < 8u; i++) {
-      if (!(src_f32(x0 + 8u * k + i) >= 0.0)) {
+      if (!ge0(src_f32(x0 + 8u * k + i))) {
         s |= 1u << i;
         nflip += 1u;
       }
@@ -111,32 +113,32 @@ fn group(x0: u32, xxs: bool) -> f32 {
     if (xxs && (nflip & 1u) == 1u) {
       var imin = 0u;
       var vmin = x4_bits(src_f32(x0 + 8u * k));
-      for (var i = 1u; i < 8u; i++) {
+      for (var i = 1u; i < rolled(8u); i++) {
         let v = x4_bits(src_f32(x0 + 8u * k + i));
         if (v < vmin) {
           vmin = v;
           imin = i;
         }
       }
-      xv[8u * k + imin] = -xv[8u * k + imin];
+      xv[8u * k + imin] = neg(xv[8u * k + imin]);
       s ^= 1u << imin;
     }
     signs[k] = select(s, s & 127u, xxs);
   }
   var mx = xv[0];
-  for (var i = 1u; i < 32u; i++) { mx = select(xv[i], mx, mx > xv[i]); }
+  for (var i = 1u; i < 32u; i++) { mx = select(xv[i], mx, fgt(mx, xv[i])); }
   for (var k = 0u; k < 8u; k++) { lc[k] = 0u; }
-  empty = select(mx == 0.0, mx < F_1EM8, xxs);
+  empty = select(abs_bits(mx) == 0u, mx < F_1EM8, xxs);
   if (empty) { return 0.0; }
   var best = 0.0;
   var scale = div_rn(mx, 15.0);
   var on_grid = select(0u, 0xffu, xxs); // bit k: group k on the grid
   let ntry = select(9, 15, xxs);
-  for (var is = -ntry; is <= ntry; is++) {
+  for (var is = -ntry; is <= ntry + i32(params.zero); is++) {
     let id = div_rn(15.0 + no_fma(f32(is) * F_0_2), mx);
     let this_scale = div_rn(1.0, id);
     var on_aux = 0xffu;
-    for (var k = 0u; k < 8u; k++) {
+    for (var k = 0u; k < rolled(8u); k++) {
       let u = levels_at(k, id);
       if (t_map(u) < 0) {
         on_aux &= ~(1u << k);
@@ -146,16 +148,16 @@ fn group(x0: u32, xxs: bool) -> f32 {
       }
     }
     let s = sums(true);
-    if (s.y > 0.0 && prod_gt(s.x, s.x, best, s.y)) {
+    if ((s.y > 0.0 || (tiny && gt0(s.y))) && prod_gt(s.x, s.x, best, s.y)) {
       scale = div_rn(s.x, s.y);
-      best = scale * s.x;
+      best = mul_exact(scale, s.x);
       for (var k = 0u; k < 8u; k++) { lc[k] = la[k]; }
       on_grid = on_aux;
     }
   }
-  if (on_grid != 0xffu && scale > 0.0) {
+  if (on_grid != 0xffu && fgt(scale, 0.0)) {
     let id = div_rn(1.0, scale);
-    for (var k = 0u; k < 8u; k++) {
+    for (var k = 0u; k < rolled(8u); k++) {
       if (xxs && ((on_grid >> k) & 1u) == 1u) { continue; }
       let u = levels_at(k, id);
       if (t_map(u) < 0) {
@@ -165,10 +167,10 @@ fn group(x0: u32, xxs: bool) -> f32 {
       }
     }
     let s = sums(false);
-    if (s.y > 0.0) { scale = div_rn(s.x, s.y); }
+    if (s.y > 0.0 || (tiny && gt0(s.y))) { scale = div_rn(s.x, s.y); }
   }
-  if (scale < 0.0) {
-    scale = -scale;
+  if (fgt(0.0, scale)) {
+    scale = neg(scale);
     for (var k = 0u; k < 4u; k++) { signs[k] = select((~signs[k]) & 0xffu, (~signs[k]) & 127u, xxs); }
   }
   return scale;
@@ -194,7 +196,7 @@ fn emit_block(d_bits: u32, nwords: u32) {
 }
 
 fn scale_code(id: f32, s: f32, top: i32) -> u32 {
-  return u32(clamp(nearest_int(0.5 * (no_fma(id * s) - 1.0)), 0, top));
+  return u32(clamp(nearest_int(0.5 * (no_fma(mul_exact(id, s)) - 1.0)), 0, top));
 }
 
 fn encode_iq3_xxs_block(b: u32) {
@@ -207,9 +209,9 @@ fn encode_iq3_xxs_block(b: u32) {
     if (empty) { continue; }
     for (var k = 0u; k < 8u; k++) { body_byte(8u * ib + k, u32(t_map(lc[k]))); }
     body[16u + ib] = signs[0] | (signs[1] << 7u) | (signs[2] << 14u) | (signs[3] << 21u);
-    max_scale = select(s, max_scale, max_scale > s);
+    max_scale = select(s, max_scale, fgt(max_scale, s));
   }
-  if (max_scale == 0.0) {
+  if (abs_bits(max_scale) == 0u) {
     for (var w = 0u; w < 27u; w++) { body[w] = 0u; }
     emit_block(0u, 24u);
     return;
@@ -217,7 +219,7 @@ fn encode_iq3_xxs_block(b: u32) {
   let d = div_rn(max_scale, 31.0);
   let id = div_rn(1.0, d);
   for (var ib = 0u; ib < 8u; ib++) { body[16u + ib] |= scale_code(id, scales[ib], 15) << 28u; }
-  emit_block(f32_bits_to_f16(bitcast<u32>(d * F_1_0125)), 24u);
+  emit_block(f32_bits_to_f16(bitcast<u32>(mul_exact(d, F_1_0125))), 24u);
 }
 
 fn encode_iq3_s_block(b: u32) {
@@ -236,9 +238,9 @@ fn encode_iq3_s_block(b: u32) {
     }
     for (var k = 0u; k < 4u; k++) { body_byte(72u + qs_at / 2u + k, signs[k]); }
     qs_at += 8u;
-    max_scale = select(s, max_scale, max_scale > s);
+    max_scale = select(s, max_scale, fgt(max_scale, s));
   }
-  if (max_scale == 0.0) {
+  if (abs_bits(max_scale) == 0u) {
     emit_block(0u, 27u);
     return;
   }
@@ -247,7 +249,7 @@ fn encode_iq3_s_block(b: u32) {
   for (var ib = 0u; ib < 8u; ib += 2u) {
     body_byte(104u + ib / 2u, scale_code(id, scales[ib], 15) | (scale_code(id, scales[ib + 1u], 15) << 4u));
   }
-  emit_block(f32_bits_to_f16(bitcast<u32>(d * F_1_033)), 27u);
+  emit_block(f32_bits_to_f16(bitcast<u32>(mul_exact(d, F_1_033))), 27u);
 }
 
 @compute @workgroup_size(WG)
@@ -256,8 +258,7 @@ fn encode_iq3_xxs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   if (2u * g >= params.n) { return; }
   grid_n = 256u;
   out_begin(g * 49u);
-  encode_iq3_xxs_block(2u * g);
-  encode_iq3_xxs_block(2u * g + 1u);
+  for (var i = 0u; i < rolled(2u); i++) { encode_iq3_xxs_block(2u * g + i); }
 }
 
 @compute @workgroup_size(WG)
@@ -266,6 +267,5 @@ fn encode_iq3_s(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   if (2u * g >= params.n) { return; }
   grid_n = 512u;
   out_begin(g * 55u);
-  encode_iq3_s_block(2u * g);
-  encode_iq3_s_block(2u * g + 1u);
+  for (var i = 0u; i < rolled(2u); i++) { encode_iq3_s_block(2u * g + i); }
 }

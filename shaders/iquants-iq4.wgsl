@@ -19,12 +19,25 @@ override WG: u32 = 64u;
 
 // best_index_int8(16, kvalues_iq4nl, x)
 fn best_index_iq4(x: f32) -> u32 {
+  if (abs_bits(x) > 0x7f800000u) { return 15u; } // NaN falls through ggml's bisection to the top
   if (x <= -127.0) { return 0u; }
   if (x >= 113.0) { return 15u; }
+  // the number of levels <= x among levels 1..14, against literal levels (no table reads)
   var mu = 1u;
-  for (var i = 1u; i < 15u; i++) {
-    mu += select(0u, 1u, x >= kv_iq4(i));
-  }
+  mu += select(0u, 1u, x >= -104.0);
+  mu += select(0u, 1u, x >= -83.0);
+  mu += select(0u, 1u, x >= -65.0);
+  mu += select(0u, 1u, x >= -49.0);
+  mu += select(0u, 1u, x >= -35.0);
+  mu += select(0u, 1u, x >= -22.0);
+  mu += select(0u, 1u, x >= -10.0);
+  mu += select(0u, 1u, x >= 1.0);
+  mu += select(0u, 1u, x >= 13.0);
+  mu += select(0u, 1u, x >= 25.0);
+  mu += select(0u, 1u, x >= 38.0);
+  mu += select(0u, 1u, x >= 53.0);
+  mu += select(0u, 1u, x >= 69.0);
+  mu += select(0u, 1u, x >= 89.0);
   return select(mu, mu - 1u, x - kv_iq4(mu - 1u) < kv_iq4(mu) - x);
 }
 
@@ -46,6 +59,7 @@ fn group_scale() -> f32 {
     }
   }
   if (amax < F_1EM15) { return 0.0; }
+  let e = amax < TINY_GROUP; // sums near the subnormal range: IEEE arithmetic on bits
   var d = div_rn(-mx, -127.0);
   var id = div_rn(1.0, d);
   var sumqx = 0.0;
@@ -53,26 +67,26 @@ fn group_scale() -> f32 {
   for (var j = 0u; j < 32u; j++) {
     let x = xb[j];
     let q = kv_iq4(best_index_iq4(id * x));
-    let wq = (x * x) * q;
-    sumqx = sumqx + no_fma(wq * x);
-    sumq2 = sumq2 + no_fma(wq * q);
+    let wq = fmul(fmul(x, x, e), q, e);
+    sumqx = fadd(sumqx, fmul(wq, x, e), e);
+    sumq2 = fadd(sumq2, fmul(wq, q, e), e);
   }
-  d = select(0.0, div_rn(sumqx, sumq2), sumq2 > 0.0);
-  var best = d * sumqx;
-  for (var itry = -7; itry <= 7; itry++) {
+  d = select(0.0, div_rn(sumqx, sumq2), sumq2 > 0.0 || (e && gt0(sumq2)));
+  var best = mul_exact(d, sumqx);
+  for (var itry = -7; itry <= 7 + i32(params.zero); itry++) {
     id = div_rn(f32(itry - 127), mx);
     sumqx = 0.0;
     sumq2 = 0.0;
     for (var j = 0u; j < 32u; j++) {
       let x = xb[j];
       let q = kv_iq4(best_index_iq4(id * x));
-      let wq = (x * x) * q;
-      sumqx = sumqx + no_fma(wq * x);
-      sumq2 = sumq2 + no_fma(wq * q);
+      let wq = fmul(fmul(x, x, e), q, e);
+      sumqx = fadd(sumqx, fmul(wq, x, e), e);
+      sumq2 = fadd(sumq2, fmul(wq, q, e), e);
     }
-    if (sumq2 > 0.0 && prod_gt(sumqx, sumqx, best, sumq2)) {
+    if ((sumq2 > 0.0 || (e && gt0(sumq2))) && prod_gt(sumqx, sumqx, best, sumq2)) {
       d = div_rn(sumqx, sumq2);
-      best = d * sumqx;
+      best = mul_exact(d, sumqx);
     }
   }
   return d;
@@ -97,7 +111,12 @@ fn encode_iq4_nl(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   for (var i = 0u; i < 2u; i++) {
     load32((2u * g + i) * 32u);
     let d = group_scale();
-    out_f16(d);
+    // a NaN scale (sums overflowed: inf / inf) is x86's default NaN, which has the sign bit set
+    if (abs_bits(d) > 0x7f800000u) {
+      out_u16(0xfe00u); // f16 of 0xffc00000
+    } else {
+      out_f16(d);
+    }
     out_nibbles(inv_or_zero(d));
   }
 }

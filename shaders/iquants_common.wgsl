@@ -108,9 +108,13 @@ fn out_f16(x: f32) {
   out_u16(f32_bits_to_f16(bitcast<u32>(x)));
 }
 
-// kvalues_iq4nl, the 16 non-linear levels of IQ4_NL and IQ4_XS.
+// kvalues_iq4nl, the 16 non-linear levels of IQ4_NL and IQ4_XS. A private variable, not a
+// `const` array: indexing a constant array with a run-time index makes compilers copy it into a
+// local array on every call.
+var<private> KV_IQ4: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0, 1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+
 fn kv_iq4(c: u32) -> f32 {
-  return f32(array<i32, 16>(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113)[c]);
+  return KV_IQ4[c & 15u];
 }
 
 // ---- Products that may fall below the normal range ----
@@ -158,6 +162,141 @@ fn mul_bits(a: f32, b: f32) -> u32 {
 }
 
 const NORMAL2: f32 = 2.3509887e-38; // 2^-125: a GPU product at least this large is the IEEE one
+
+// a * b as C rounds it, kept exact (as bits in an f32) when the product is subnormal; such a
+// value must only be compared or passed to prod_gt / mul_bits, which read its bits.
+fn mul_exact(a: f32, b: f32) -> f32 {
+  let p = a * b;
+  if (abs(p) >= NORMAL2) { return p; }
+  return bitcast<f32>(mul_bits(a, b));
+}
+
+// Bits of the correctly rounded float32 sum of two float32 bit patterns, subnormals included.
+fn add_bits_u(ua: u32, ub: u32) -> u32 {
+  let aa = ua & 0x7fffffffu;
+  let ab = ub & 0x7fffffffu;
+  if (aa >= 0x7f800000u || ab >= 0x7f800000u) { return bitcast<u32>(bitcast<f32>(ua) + bitcast<f32>(ub)); }
+  if (aa == 0u) { return select(ub, ua & ub, ab == 0u); } // (+0) + (-0) = +0
+  if (ab == 0u) { return ua; }
+  var x = ua; // the operand of larger magnitude
+  var y = ub;
+  if (ab > aa) {
+    x = ub;
+    y = ua;
+  }
+  let sign = x & 0x80000000u;
+  var ex = i32((x >> 23u) & 0xffu);
+  let ey = i32((y >> 23u) & 0xffu);
+  // significands with 3 extra bits (guard, round, sticky); subnormals have exponent 1
+  var mx = select((x & 0x7fffffu) | 0x800000u, x & 0x7fffffu, ex == 0) << 3u;
+  var my = select((y & 0x7fffffu) | 0x800000u, y & 0x7fffffu, ey == 0) << 3u;
+  ex = max(ex, 1);
+  let d = u32(ex - max(ey, 1));
+  if (d >= 27u) {
+    my = select(0u, 1u, my != 0u);
+  } else if (d > 0u) {
+    my = (my >> d) | select(0u, 1u, (my & ((1u << d) - 1u)) != 0u);
+  }
+  var m = select(mx - my, mx + my, ((x ^ y) & 0x80000000u) == 0u);
+  if (m == 0u) { return 0u; }
+  var e = ex;
+  if (m >= 0x8000000u) {
+    m = (m >> 1u) | (m & 1u);
+    e += 1;
+  } else {
+    // bring the leading bit to position 26, but not below exponent 1 (subnormal results)
+    let sh = min(i32(countLeadingZeros(m)) - 5, e - 1);
+    if (sh > 0) {
+      m = m << u32(sh);
+      e -= sh;
+    }
+  }
+  let low = m & 7u;
+  m = m >> 3u;
+  if (low > 4u || (low == 4u && (m & 1u) == 1u)) { m += 1u; }
+  if (m >= 0x1000000u) {
+    m = m >> 1u;
+    e += 1;
+  }
+  if (e >= 255) { return sign | 0x7f800000u; }
+  let ef = select(u32(e), 0u, m < 0x800000u);
+  return sign | (ef << 23u) | (m & 0x7fffffu);
+}
+
+fn is_subnormal(x: f32) -> bool {
+  let u = bitcast<u32>(x);
+  return (u & 0x7f800000u) == 0u && (u & 0x7fffffu) != 0u;
+}
+
+const MIN_NORMAL: f32 = bitcast<f32>(0x00800000u);
+
+// a + b as IEEE rounds it, subnormal operands and results included.
+fn add_exact(a: f32, b: f32) -> f32 {
+  let s = a + b;
+  if (!is_subnormal(a) && !is_subnormal(b) && abs(s) >= MIN_NORMAL) { return s; }
+  return bitcast<f32>(add_bits_u(bitcast<u32>(a), bitcast<u32>(b)));
+}
+
+// Float operations for a search that may run on values so small that intermediate results are
+// subnormal (`exact`): then IEEE results on bits, else plain GPU arithmetic. Products come out
+// through no_fma, since callers add them.
+fn fmul(a: f32, b: f32, exact: bool) -> f32 {
+  if (exact) { return no_fma(mul_exact(a, b)); }
+  return no_fma(a * b);
+}
+
+fn fadd(a: f32, b: f32, exact: bool) -> f32 {
+  if (exact) { return add_exact(a, b); }
+  return a + b;
+}
+
+// C's a < b, subnormals compared by their bits (false when either is NaN).
+fn flt(a: f32, b: f32, exact: bool) -> bool {
+  if (!exact || (!is_subnormal(a) && !is_subnormal(b))) { return a < b; }
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  if (((ua | ub) & 0x7fffffffu) == 0u || (ua & 0x7fffffffu) > 0x7f800000u || (ub & 0x7fffffffu) > 0x7f800000u) { return false; }
+  return order_key(ua) < order_key(ub);
+}
+
+// C's x > 0 on bits: subnormals included, false for NaN.
+fn gt0(x: f32) -> bool {
+  let u = bitcast<u32>(x);
+  return u != 0u && u <= 0x7f800000u;
+}
+
+// C's `x >= 0` on bits (true for +-0, false for NaN), so a GPU that treats subnormal inputs
+// as zero still sees a negative subnormal as negative; and |x| (or -x) as a sign-bit change.
+fn ge0(x: f32) -> bool {
+  let u = bitcast<u32>(x);
+  return (u & 0x7fffffffu) <= 0x7f800000u && ((u >> 31u) == 0u || u == 0x80000000u);
+}
+
+fn neg(x: f32) -> f32 {
+  return bitcast<f32>(bitcast<u32>(x) ^ 0x80000000u);
+}
+
+// |a| > |b| for non-NaN magnitudes, on bits (subnormals are not zero here).
+fn abs_bits(x: f32) -> u32 {
+  return bitcast<u32>(x) & 0x7fffffffu;
+}
+
+// C's a > b on bits: subnormals are not zero, +0 > -0 is false, NaN compares false.
+fn fgt(a: f32, b: f32) -> bool {
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  if (((ua | ub) & 0x7fffffffu) == 0u || (ua & 0x7fffffffu) > 0x7f800000u || (ub & 0x7fffffffu) > 0x7f800000u) { return false; }
+  return order_key(ua) > order_key(ub);
+}
+
+// A loop bound the compiler cannot see through, so loops whose bodies hold the exact (bit-level)
+// paths are not unrolled into many copies of them (compile time, code size).
+fn rolled(n: u32) -> u32 {
+  return n + params.zero;
+}
+
+// Below this group maximum the encoders' sums may hold subnormal terms that matter.
+const TINY_GROUP: f32 = bitcast<f32>(0x35800000u); // 2^-20
 
 // Total order key of non-NaN float bits (-0 and +0 are told apart; callers treat both as 0).
 fn order_key(u: u32) -> u32 {

@@ -77,13 +77,15 @@ fn decode_nvfp4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   }
 }
 
-// best_index_mxfp4: first index of the smallest |kvalue * e - x| (NaN errors never win).
+// best_index_mxfp4: first index of the smallest |kvalue * e - x| (NaN errors never win). With a
+// scale near the subnormal range the errors are IEEE results on bits (fmul, fadd, flt).
 fn best_index_fp4(x: f32, e: f32) -> u32 {
+  let ex = e < TINY_GROUP;
   var best = 0u;
-  var best_err = abs(kv_fp4(0u) * e - x);
+  var best_err = abs(fadd(fmul(kv_fp4(0u), e, ex), neg(x), ex));
   for (var i = 1u; i < 16u; i++) {
-    let err = abs(kv_fp4(i) * e - x);
-    if (err < best_err) {
+    let err = abs(fadd(fmul(kv_fp4(i), e, ex), neg(x), ex));
+    if (flt(err, best_err, ex)) {
       best = i;
       best_err = err;
     }
@@ -118,12 +120,12 @@ fn mxfp4_exponent(amax: f32) -> u32 {
 
 fn encode_mxfp4_block(b: u32) {
   let x0 = b * 32u;
-  var amax = 0.0;
+  var amax = 0u; // |x| bits: `if (amax < |v|)` with subnormals kept and NaN never taken
   for (var j = 0u; j < 32u; j++) {
-    let a = abs(src_f32(x0 + j));
-    if (amax < a) { amax = a; }
+    let a = abs_bits(src_f32(x0 + j));
+    if (a <= 0x7f800000u && amax < a) { amax = a; }
   }
-  let e = select(0u, mxfp4_exponent(amax), amax > 0.0);
+  let e = select(0u, mxfp4_exponent(bitcast<f32>(amax)), amax != 0u);
   let d = e8m0_half(e);
   out_byte(e);
   for (var j = 0u; j < 16u; j++) {

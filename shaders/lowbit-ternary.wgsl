@@ -71,23 +71,24 @@ fn decode_tq2_0(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   }
 }
 
-// Running max as C's MAX(amax, fabsf(v)) = amax > a ? amax : a.
+// Running max as C's MAX(amax, fabsf(v)) = amax > a ? amax : a, compared on bits (a NaN on
+// either side takes a; subnormals are not zero).
 fn tq_amax(x0: u32) -> f32 {
-  var amax = 0.0;
+  var amax = 0u;
   for (var j = 0u; j < 256u; j++) {
-    let a = abs(src_f32(x0 + j));
-    amax = select(a, amax, amax > a);
+    let a = abs_bits(src_f32(x0 + j));
+    amax = select(a, amax, amax <= 0x7f800000u && a <= 0x7f800000u && amax > a);
   }
-  return amax;
+  return bitcast<f32>(amax);
 }
 
 fn tq_inv(d: f32) -> f32 {
-  return select(div_rn(1.0, d), 0.0, d == 0.0);
+  return select(div_rn(1.0, d), 0.0, abs_bits(d) == 0u);
 }
 
 // lroundf(x * id) + 1, as the C int: 0, 1 or 2 for finite products, 1 for NaN and +-Inf.
 fn tq_code(x: f32, id: f32) -> u32 {
-  let t = x * id;
+  let t = mul_exact(x, id); // x may be subnormal, id huge
   if (!(abs(t) < 2147483648.0)) { return 1u; }
   return u32(roundf_i(t) + 1);
 }

@@ -44,8 +44,8 @@ describe.each(['IQ4_NL', 'IQ4_XS'])('%s encode', (type) => {
   });
 });
 
-it('mul_bits and prod_gt equal IEEE float32 products down to the subnormals (200k cases)', async () => {
-  const r = (await s.page.evaluate(() => window.harnessExt.mulBitsCompare!(200_000, 5))) as { mul: number; gt: number; first: string[] };
+it('mul_bits, prod_gt and add_exact equal IEEE float32 results down to the subnormals (200k cases)', async () => {
+  const r = (await s.page.evaluate(() => window.harnessExt.mulBitsCompare!(200_000, 5))) as { mul: number; gt: number; add: number; first: string[] };
   expect(r.first).toEqual([]);
-  expect([r.mul, r.gt]).toEqual([0, 0]);
+  expect([r.mul, r.gt, r.add]).toEqual([0, 0, 0]);
 });

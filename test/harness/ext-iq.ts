@@ -3,6 +3,7 @@ import { CPU_CODECS } from '../../src/codecs/registry';
 import type { HarnessEnv } from './main';
 import { fetchFixture, goldenManifest } from './fixtures';
 import { shaderSource } from '../../src/gpu/shaders';
+import { KernelCache } from '../../src/gpu/codec-runner';
 
 /**
  * Page-side helpers for the IQ / low-bit kernel tests: golden encodes broken down by input row
@@ -45,6 +46,65 @@ function sse(x: Float32Array, y: Float32Array, from: number, to: number): number
 }
 
 export const harnessExt = {
+  /** Milliseconds to compile one kernel's module and pipeline from scratch (a fresh cache). */
+  async compileMs(env: HarnessEnv, module: string, entry: string, wg: number) {
+    const { ctx } = await env();
+    const t0 = performance.now();
+    await new KernelCache(ctx).pipeline(module, entry, wg);
+    return performance.now() - t0;
+  },
+
+  /**
+   * Encodes `blocks` blocks of seeded random data on the GPU and with the CPU twin; returns the
+   * number of differing blocks and the first few. Each block gets its own distribution (normal,
+   * uniform, sparse, one outlier, few distinct values) and scale (2^minExp .. 2^maxExp); with `special` > 0 that share of values is NaN or +-Inf.
+   */
+  async encodeRandomVsTwin(env: HarnessEnv, typeName: string, blocks: number, seed: number, minExp = -24, maxExp = 24, special = 0) {
+    const type = toName(typeName);
+    const { blockSize, typeSize } = TYPES[type];
+    const n = blocks * blockSize;
+    const x = new Float32Array(n);
+    let s = seed >>> 0 || 1;
+    const next = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), s >>> 0);
+    const uni = () => next() / 2 ** 32;
+    const gauss = () => {
+      let t = 0;
+      for (let k = 0; k < 12; k++) t += uni();
+      return t - 6;
+    };
+    for (let b = 0; b < blocks; b++) {
+      const kind = next() % 5;
+      const scale = 2 ** ((next() % (maxExp - minExp + 1)) + minExp);
+      for (let i = b * blockSize; i < (b + 1) * blockSize; i++) {
+        let v = gauss();
+        if (kind === 1) v = uni() * 2 - 1;
+        if (kind === 2) v = next() % 4 === 0 ? gauss() : 0;
+        if (kind === 3) v = i % blockSize === next() % blockSize ? 50 * gauss() : gauss();
+        if (kind === 4) v = (next() % 3) - 1;
+        x[i] = v * scale;
+        if (special > 0 && uni() < special) x[i] = [NaN, Infinity, -Infinity, -NaN][next() % 4]!;
+      }
+    }
+    const { tx } = await env();
+    const got = await tx.run('F32', type, new Uint8Array(x.buffer), n);
+    const enc = CPU_CODECS[type].encode;
+    if (!enc) return { blocks, diff: -1, first: ['no CPU twin encoder'] };
+    const want = new Uint8Array(blocks * typeSize);
+    enc(x, want);
+    let diff = 0;
+    const first: string[] = [];
+    for (let b = 0; b < blocks; b++) {
+      for (let i = b * typeSize; i < (b + 1) * typeSize; i++) {
+        if (got[i] !== want[i]) {
+          diff++;
+          if (first.length < 5) first.push(`block ${b} byte ${i - b * typeSize}: got ${got[i]} want ${want[i]}`);
+          break;
+        }
+      }
+    }
+    return { blocks, diff, first };
+  },
+
   /**
    * mul_bits and prod_gt against JS on `n` seeded operand quadruples whose products land around
    * the float32 subnormal range (and some elsewhere). Returns mismatch counts and examples.
@@ -60,6 +120,8 @@ export const harnessExt = {
       q[i] = (next() & 0x807fffff) | (e << 23);
       if (i % 4 === 2 && next() % 4 === 0) f[i] = f[i - 2]!; // equal products
       if (i % 4 === 3 && next() % 4 === 0) f[i] = f[i - 2]!;
+      // c near -a*b or +a*b, so additions cancel or straddle the subnormal range
+      if (i % 4 === 2 && next() % 2 === 0) f[i] = Math.fround(f[i - 2]! * f[i - 1]! * (next() % 2 ? -1 : 1) * (1 + ((next() % 64) - 32) / 2 ** (next() % 24)));
     }
     const { ctx } = await env();
     const got = await mulBitsOnGpu(ctx.device, q, shaderSource('iquants_common'));
@@ -67,21 +129,27 @@ export const harnessExt = {
     const U = new Uint32Array(F.buffer);
     let mul = 0;
     let gt = 0;
+    let add = 0;
     const first: string[] = [];
     for (let i = 0; i < n; i++) {
       F[0] = Math.fround(f[4 * i]! * f[4 * i + 1]!);
       const p = F[0]!;
-      if (got[2 * i] !== U[0]) {
+      if (got[3 * i] !== U[0]) {
         mul++;
-        if (first.length < 5) first.push(`${f[4 * i]} * ${f[4 * i + 1]}: got 0x${got[2 * i]!.toString(16)} want 0x${U[0]!.toString(16)}`);
+        if (first.length < 5) first.push(`${f[4 * i]} * ${f[4 * i + 1]}: got 0x${got[3 * i]!.toString(16)} want 0x${U[0]!.toString(16)}`);
       }
       const want = p > Math.fround(f[4 * i + 2]! * f[4 * i + 3]!) ? 1 : 0;
-      if (got[2 * i + 1] !== want) {
+      if (got[3 * i + 1] !== want) {
         gt++;
-        if (first.length < 5) first.push(`prod_gt ${Array.from(f.subarray(4 * i, 4 * i + 4)).join(', ')}: got ${got[2 * i + 1]}`);
+        if (first.length < 5) first.push(`prod_gt ${Array.from(f.subarray(4 * i, 4 * i + 4)).join(', ')}: got ${got[3 * i + 1]}`);
+      }
+      F[0] = p + f[4 * i + 2]!;
+      if (got[3 * i + 2] !== U[0] && !(Number.isNaN(F[0]) && (got[3 * i + 2]! & 0x7fffffff) > 0x7f800000)) {
+        add++;
+        if (first.length < 5) first.push(`${p} + ${f[4 * i + 2]}: got 0x${got[3 * i + 2]!.toString(16)} want 0x${U[0]!.toString(16)}`);
       }
     }
-    return { mul, gt, first };
+    return { mul, gt, add, first };
   },
 
   /** Encodes the golden rows on the GPU; per row: differing blocks vs ggml and twin, and SSEs. */
@@ -165,7 +233,7 @@ export const harnessExt = {
   },
 };
 
-/** mul_bits / prod_gt (shaders/iquants_common.wgsl) on the GPU against float32 products in JS. */
+/** mul_bits / prod_gt / add_exact (shaders/iquants_common.wgsl) on the GPU, raw result bits. */
 const MUL_ENTRY = `
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -175,8 +243,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let b = bitcast<f32>(src[4u * i + 1u]);
   let c = bitcast<f32>(src[4u * i + 2u]);
   let d = bitcast<f32>(src[4u * i + 3u]);
-  dst[2u * i] = mul_bits(a, b);
-  dst[2u * i + 1u] = select(0u, 1u, prod_gt(a, b, c, d));
+  dst[3u * i] = mul_bits(a, b);
+  dst[3u * i + 1u] = select(0u, 1u, prod_gt(a, b, c, d));
+  dst[3u * i + 2u] = bitcast<u32>(add_exact(bitcast<f32>(mul_bits(a, b)), c));
 }`;
 
 export async function mulBitsOnGpu(device: GPUDevice, quads: Uint32Array<ArrayBuffer>, shader: string): Promise<Uint32Array> {
@@ -188,17 +257,17 @@ export async function mulBitsOnGpu(device: GPUDevice, quads: Uint32Array<ArrayBu
   const mk = (size: number, usage: number) => device.createBuffer({ size, usage });
   const src = mk(quads.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
   device.queue.writeBuffer(src, 0, quads);
-  const dst = mk(n * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  const dst = mk(n * 12, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
   const params = mk(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   device.queue.writeBuffer(params, 0, new Uint32Array([n, 0, 0, 0]));
-  const staging = mk(n * 8, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  const staging = mk(n * 12, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   pass.setPipeline(pipe);
   pass.setBindGroup(0, device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [src, dst, params].map((buffer, binding) => ({ binding, resource: { buffer } })) }));
   pass.dispatchWorkgroups(Math.ceil(n / 64));
   pass.end();
-  enc.copyBufferToBuffer(dst, 0, staging, 0, n * 8);
+  enc.copyBufferToBuffer(dst, 0, staging, 0, n * 12);
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
   const out = new Uint32Array(staging.getMappedRange().slice(0));
