@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, type BrowserSession } from '../test/support/browser';
 import { click, selectValue, uploadFiles, waitForOutcome, waitForTestId } from '../test/support/app-driver';
-import { pssSampler } from './support/memory';
+import { pssByKind, pssSampler } from './support/memory';
 import { writeSafetensorsF32 } from './support/gen-model';
 import { fmt, mb, report } from './support/report';
 
@@ -26,6 +26,7 @@ beforeAll(async () => {
   bytes = await writeSafetensorsF32(file, SIZE);
   s = await launch();
   await s.page.goto(`${inject('baseUrl')}/`);
+  if (process.env.KILN_BENCH_VERBOSE) console.log('idle', Object.entries(pssByKind(s.browser.process()!.pid!)).map(([k, v]) => `${k} ${(v / 1e6).toFixed(0)} MB`).join(', '));
   await uploadFiles(s.page, [file]);
   await waitForTestId(s.page, 'tensor-row');
 });
@@ -46,6 +47,7 @@ async function run(format: string, type: string): Promise<{ seconds: number; pea
   const out = await waitForOutcome(s.page, 3_600_000);
   const seconds = (performance.now() - t0) / 1000;
   const peak = sampler.stop();
+  if (process.env.KILN_BENCH_VERBOSE) console.log(format, type, Object.entries(sampler.peakByKind()).map(([k, v]) => `${k} ${(v / 1e6).toFixed(0)} MB`).join(', '));
   if (out.error) throw new Error(out.error);
   return { seconds, peak };
 }

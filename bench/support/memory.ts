@@ -39,16 +39,40 @@ export function treePss(root: number): number {
   return kb * 1024;
 }
 
-/** Samples a tree's PSS every `ms` until stopped; returns the peak. */
-export function pssSampler(root: number, ms = 200): { stop(): number } {
+/** Samples a tree's PSS every `ms` until stopped; returns the peak, and each process kind's PSS at that moment. */
+export function pssSampler(root: number, ms = 200): { stop(): number; peakByKind(): Record<string, number> } {
   let peak = treePss(root);
+  let byKind = pssByKind(root);
   const t = setInterval(() => {
-    peak = Math.max(peak, treePss(root));
+    const now = treePss(root);
+    if (now > peak) {
+      peak = now;
+      byKind = pssByKind(root);
+    }
   }, ms);
   return {
     stop() {
       clearInterval(t);
       return Math.max(peak, treePss(root));
     },
+    peakByKind: () => byKind,
   };
+}
+
+/** PSS per Chromium process kind (browser, renderer, gpu-process, utility...), for diagnosis. */
+export function pssByKind(root: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pid of processTree(root)) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const kind = /--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser';
+      const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1];
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      const key = sub ? `${kind}:${sub.split('.').pop()}` : kind;
+      if (m) out[key] = (out[key] ?? 0) + Number(m[1]) * 1024;
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }

@@ -42,8 +42,11 @@ export interface TensorInfo {
   /**
    * Reads `length` canonical bytes starting `offset` bytes into the tensor. Byte order,
    * strides and compression of the file are undone here, so every consumer sees one layout.
+   * `into` (at least `length` bytes) is a buffer the caller wants reused: readers that pass
+   * bytes straight through may fill it and return a view of it (its ArrayBuffer may come back
+   * transferred: use the result's buffer); others ignore it.
    */
-  read(offset: number, length: number): Promise<Uint8Array>;
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface ModelView {

@@ -80,8 +80,8 @@ export class ChunkTransformer {
     return f32Buf;
   }
 
-  /** `bytes` holds `elements` elements of `from`; returns them as `to`. */
-  async run(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number): Promise<Uint8Array> {
+  /** `bytes` holds `elements` elements of `from`; returns them as `to` (in `out` when it is big enough). */
+  async run(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
     const tf = TYPES[from];
     const tt = TYPES[to];
     if (elements % tf.blockSize !== 0 || elements % tt.blockSize !== 0) {
@@ -126,9 +126,11 @@ export class ChunkTransformer {
     enc.copyBufferToBuffer(outBuf, 0, staging, 0, copyBytes);
     device.queue.submit([enc.finish()]);
     await staging.mapAsync(GPUMapMode.READ, 0, copyBytes);
-    const out = new Uint8Array(staging.getMappedRange(0, copyBytes).slice(0, outBytes));
+    const mapped = new Uint8Array(staging.getMappedRange(0, copyBytes), 0, outBytes);
+    const dst = out !== undefined && out.length >= outBytes ? out.subarray(0, outBytes) : new Uint8Array(outBytes);
+    dst.set(mapped);
     staging.unmap();
-    return out;
+    return dst;
   }
 
   destroy(): void {

@@ -1,4 +1,4 @@
-import { checkRange, type ByteSource } from './byte-source';
+import { checkRange, intoView, type ByteSource } from './byte-source';
 
 // FileReaderSync exists only in workers; the DOM lib does not declare it.
 interface SyncReader {
@@ -25,13 +25,39 @@ export class BlobSource implements ByteSource {
     this.syncReader = typeof FileReaderSync === 'function' ? new FileReaderSync() : null;
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     checkRange(this, offset, length);
+    const target = intoView(into, length);
+    if (target !== null && length > 0) return this.readInto(offset, target);
     const part = this.blob.slice(offset, offset + length);
     const buf = this.syncReader ? this.syncReader.readAsArrayBuffer(part) : await part.arrayBuffer();
     if (buf.byteLength !== length) {
       throw new Error(`${this.name}: short read, ${buf.byteLength} of ${length} bytes at offset ${offset} (was the file changed?)`);
     }
     return new Uint8Array(buf);
+  }
+
+  /**
+   * Streams the range into the caller's buffer with a BYOB reader, so no buffer is allocated per
+   * read. The reader transfers the buffer on every read; the result views the final transfer.
+   */
+  private async readInto(offset: number, target: Uint8Array): Promise<Uint8Array> {
+    const length = target.length;
+    const reader = this.blob.slice(offset, offset + length).stream().getReader({ mode: 'byob' });
+    const base = target.byteOffset;
+    let buffer = target.buffer as ArrayBuffer;
+    let filled = 0;
+    try {
+      while (filled < length) {
+        const { value, done } = await reader.read(new Uint8Array(buffer, base + filled, length - filled));
+        if (done || value === undefined) break;
+        buffer = value.buffer as ArrayBuffer;
+        filled += value.byteLength;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+    if (filled !== length) throw new Error(`${this.name}: short read, ${filled} of ${length} bytes at offset ${offset} (was the file changed?)`);
+    return new Uint8Array(buffer, base, length);
   }
 }

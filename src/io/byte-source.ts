@@ -12,7 +12,16 @@ export interface ByteSource {
    * not lie inside the source. Each call returns its own bytes (a later read never overwrites
    * them), which callers must not modify: a view may share memory with the source itself.
    */
-  read(offset: number, length: number): Promise<Uint8Array>;
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * When a source is given `into` (a buffer the caller recycles to keep allocation, and so garbage
+ * collection, out of streaming loops) it may read into it; the result is then a view of `into`'s
+ * memory, possibly on a transferred ArrayBuffer.
+ */
+export function intoView(into: Uint8Array | undefined, length: number): Uint8Array | null {
+  return into !== undefined && into.length >= length ? into.subarray(0, length) : null;
 }
 
 export function checkRange(src: { name: string; size: number }, offset: number, length: number): void {
@@ -45,8 +54,8 @@ export class SliceSource implements ByteSource {
   ) {
     checkRange(inner, offset, size);
   }
-  read(offset: number, length: number): Promise<Uint8Array> {
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     checkRange(this, offset, length);
-    return this.inner.read(this.offset + offset, length);
+    return this.inner.read(this.offset + offset, length, into);
   }
 }

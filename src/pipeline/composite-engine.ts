@@ -30,8 +30,8 @@ export class CompositeEngine implements TransformEngine {
     return (this.primary.supports(from, to) ? this.primary : this.fallback).maxChunkElements(from, to);
   }
 
-  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number): Promise<Uint8Array> {
-    return this.pick(from, to).transform(from, to, bytes, elements);
+  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
+    return this.pick(from, to).transform(from, to, bytes, elements, out);
   }
 
   dispose(): void {

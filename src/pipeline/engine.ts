@@ -11,8 +11,17 @@ export interface TransformEngine {
   maxChunkElements(from: TypeName, to: TypeName): number;
   /** Whether the pair can be converted (decoder for `from` and encoder for `to` exist). */
   supports(from: TypeName, to: TypeName): boolean;
-  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number): Promise<Uint8Array>;
+  /**
+   * Converts `elements` elements. `out`, when given and large enough, receives the result and the
+   * returned array is a view of it (so a caller can recycle output buffers).
+   */
+  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array>;
   dispose(): void;
+}
+
+/** Bytes `elements` elements of `to` take. */
+export function outputBytes(to: TypeName, elements: number): number {
+  return (elements / TYPES[to].blockSize) * TYPES[to].typeSize;
 }
 
 export function lcm(a: number, b: number): number {
@@ -31,6 +40,7 @@ const CPU_CHUNK_BYTES = 16 * 1024 * 1024;
 
 export class CpuEngine implements TransformEngine {
   readonly label = 'CPU (TypeScript codecs)';
+  private scratch = new Float32Array(0);
 
   supports(from: TypeName, to: TypeName): boolean {
     return (from === 'F32' || CPU_CODECS[from].decode !== null) && (to === 'F32' || CPU_CODECS[to].encode !== null);
@@ -41,17 +51,23 @@ export class CpuEngine implements TransformEngine {
     return Math.max(g, Math.floor(CPU_CHUNK_BYTES / 4 / g) * g);
   }
 
-  async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number): Promise<Uint8Array> {
+  async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
     const decode = CPU_CODECS[from].decode;
     const encode = CPU_CODECS[to].encode;
     if (!decode) throw new Error(`no CPU decoder for ${from}`);
     if (!encode) throw new Error(`no CPU encoder for ${to}`);
-    const f32 = new Float32Array(elements);
+    const n = outputBytes(to, elements);
+    const dst = out !== undefined && out.length >= n ? out.subarray(0, n) : new Uint8Array(n);
+    if (to === 'F32' && dst.byteOffset % 4 === 0) {
+      decode(bytes, new Float32Array(dst.buffer, dst.byteOffset, elements));
+      return dst;
+    }
+    if (this.scratch.length < elements) this.scratch = new Float32Array(elements);
+    const f32 = this.scratch.subarray(0, elements);
     decode(bytes, f32);
-    if (to === 'F32') return new Uint8Array(f32.buffer);
-    const out = new Uint8Array((elements / TYPES[to].blockSize) * TYPES[to].typeSize);
-    encode(f32, out);
-    return out;
+    if (to === 'F32') dst.set(new Uint8Array(f32.buffer, f32.byteOffset, n));
+    else encode(f32, dst);
+    return dst;
   }
 
   dispose(): void {}

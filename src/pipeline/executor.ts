@@ -2,7 +2,8 @@ import { TYPES } from '../codecs/catalogue';
 import { crc32Update } from '../formats/zip/crc32';
 import type { SinkFactory } from '../io/byte-sink';
 import type { ConversionPlan, PlannedOutputTensor } from './plan';
-import type { TransformEngine } from './engine';
+import { outputBytes, type TransformEngine } from './engine';
+import { BufferPool } from './buffer-pool';
 
 export interface ProgressInfo {
   readonly phase: 'converting' | 'verifying';
@@ -25,8 +26,8 @@ export interface RunOptions {
   readonly onProgress?: (p: ProgressInfo) => void;
   /** Called when the engine fails (e.g. the GPU device was lost); may return an engine to continue with. */
   readonly onEngineFailure?: (error: unknown) => TransformEngine | null;
-  /** Input bytes per raw-copy chunk (types that pass through unchanged). */
-  readonly copyChunkBytes?: number;
+  /** Elements per raw-copy chunk (tensors whose type does not change). */
+  readonly copyChunkElements?: number;
 }
 
 export interface RunResult {
@@ -54,17 +55,18 @@ interface Job {
   readonly last: boolean;
 }
 
-const DEFAULT_COPY_CHUNK = 64 * 1024 * 1024; // as the GPU engine's F32 input chunk, so copy and convert read alike
+/** As many elements as a GPU chunk, so a copy reads exactly as a conversion does. */
+const DEFAULT_COPY_CHUNK_ELEMENTS = 4 * 1024 * 1024;
 const PROGRESS_INTERVAL_MS = 200;
 
-function* jobsOf(plan: ConversionPlan, engine: TransformEngine, copyChunk: number): Generator<Job> {
+function* jobsOf(plan: ConversionPlan, engine: TransformEngine, copyElements: number): Generator<Job> {
   let index = 0;
   for (const t of plan.tensors) {
     const inPer = TYPES[t.from].typeSize / TYPES[t.from].blockSize;
     let step: number; // elements per chunk
     if (t.from === t.to) {
       const granule = TYPES[t.from].blockSize;
-      step = Math.max(granule, Math.floor(copyChunk / inPer / granule) * granule);
+      step = Math.max(granule, Math.floor(copyElements / granule) * granule);
     } else {
       step = engine.maxChunkElements(t.from, t.to);
     }
@@ -120,12 +122,32 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
     if (opts.signal?.aborted) throw new CancelledError();
   };
 
-  const convert = async (job: Job, input: Uint8Array): Promise<Uint8Array> => {
+  // Chunk buffers are recycled (see BufferPool); a result is returned to the pool only when it
+  // lives in a buffer the pool handed out, never when a reader returned its own memory.
+  const pool = new BufferPool();
+  interface Chunk {
+    bytes: Uint8Array;
+    owned: boolean;
+  }
+  const readChunk = async (j: Job): Promise<Chunk> => {
+    if (j.length === 0) return { bytes: new Uint8Array(0), owned: false };
+    const into = pool.acquire(j.length);
+    const bytes = await j.tensor.source.read(j.offset, j.length, into);
+    const transferred = into.buffer.byteLength === 0; // a BYOB read moved it into `bytes`
+    const owned = bytes.buffer === into.buffer || transferred;
+    if (!owned) pool.release(into);
+    return { bytes, owned };
+  };
+  const convert = async (job: Job, input: Chunk): Promise<Chunk> => {
     const t = job.tensor;
     if (t.from === t.to) return input;
+    const out = pool.acquire(outputBytes(t.to, job.elements));
     for (;;) {
       try {
-        return await engine.transform(t.from, t.to, input, job.elements);
+        const bytes = await engine.transform(t.from, t.to, input.bytes, job.elements, out);
+        if (input.owned) pool.release(input.bytes);
+        if (bytes.buffer !== out.buffer) pool.release(out);
+        return { bytes, owned: true };
       } catch (e) {
         const next = opts.onEngineFailure?.(e) ?? null;
         if (next === null || next === engine) throw e;
@@ -137,22 +159,23 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
   try {
     checkCancel();
     report(null, true);
-    const jobs = jobsOf(plan, engine, opts.copyChunkBytes ?? DEFAULT_COPY_CHUNK);
-    const read = (j: Job) => (j.length === 0 ? Promise.resolve(new Uint8Array(0)) : j.tensor.source.read(j.offset, j.length));
-    const pending: { job: Job; out: Promise<Uint8Array> }[] = [];
+    const jobs = jobsOf(plan, engine, opts.copyChunkElements ?? DEFAULT_COPY_CHUNK_ELEMENTS);
+    const pending: { job: Job; out: Promise<Chunk> }[] = [];
     const flush = async () => {
       const { job, out } = pending.shift()!;
-      const bytes = await out;
+      const chunk = await out;
+      const bytes = chunk.bytes;
       checkCancel();
       await writer.write(bytes);
       checksums.set(job.tensor.name, crc32Update(checksums.get(job.tensor.name) ?? 0, bytes));
+      if (chunk.owned) pool.release(bytes);
       bytesIn += job.length;
       bytesOut += bytes.length;
       if (job.last) tensorsDone++;
       report(job.tensor.name);
     };
     let cur = jobs.next();
-    let nextRead = cur.done ? null : read(cur.value);
+    let nextRead = cur.done ? null : readChunk(cur.value);
     while (!cur.done) {
       const job = cur.value;
       const input = await nextRead!;
@@ -161,7 +184,7 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
       out.catch(() => undefined); // awaited in order by flush; avoid an unhandled rejection meanwhile
       pending.push({ job, out });
       cur = jobs.next();
-      nextRead = cur.done ? null : read(cur.value);
+      nextRead = cur.done ? null : readChunk(cur.value);
       if (pending.length >= 2) await flush();
     }
     while (pending.length > 0) await flush();

@@ -4,8 +4,11 @@ import type { GpuContext } from '../gpu/device';
 import { ChunkTransformer } from '../gpu/transform';
 import { chunkGranule, type TransformEngine } from './engine';
 
-/** Chunk size aimed for: big enough to amortise a dispatch, small enough to overlap stages. */
-const TARGET_CHUNK_BYTES = 64 * 1024 * 1024;
+/**
+ * Elements per chunk aimed for: 16 MB of f32 amortises a dispatch and a readback, and keeps the
+ * two slots' buffers (which live in host memory on a software adapter) near 100 MB in all.
+ */
+const TARGET_CHUNK_ELEMENTS = 4 * 1024 * 1024;
 
 /**
  * WGSL kernels through two ChunkTransformers used in turn, so one chunk's upload and kernels
@@ -30,14 +33,14 @@ export class GpuEngine implements TransformEngine {
   maxChunkElements(from: TypeName, to: TypeName): number {
     const g = chunkGranule(from, to);
     const byLimit = this.slots[0]!.maxElements(from, to);
-    const target = Math.floor(TARGET_CHUNK_BYTES / 4);
+    const target = TARGET_CHUNK_ELEMENTS;
     return Math.max(g, Math.floor(Math.min(byLimit, target) / g) * g);
   }
 
-  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number): Promise<Uint8Array> {
+  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
     const slot = this.slots[this.next]!;
     this.next = (this.next + 1) % this.slots.length;
-    return slot.run(from, to, bytes, elements);
+    return slot.run(from, to, bytes, elements, out);
   }
 
   /** A transformer for jobs that keep decoded data on the GPU (statistics). */

@@ -8,7 +8,7 @@ export class VerifyError extends Error {
   override readonly name = 'VerifyError';
 }
 
-const CHUNK = 32 * 1024 * 1024;
+const CHUNK = 16 * 1024 * 1024;
 
 /**
  * Re-reads the written output as a new user would: parses its header with Kiln's own reader,
@@ -22,6 +22,8 @@ export async function verifyOutput(plan: ConversionPlan, run: RunResult, sinks: 
   }
   const view = await openModel(sources);
   const planned = new Map(plan.tensors.map((t) => [t.name, t]));
+  // one buffer for every read: re-reading gigabytes must not allocate per chunk
+  let buffer: Uint8Array = new Uint8Array(CHUNK);
   if (view.tensors.length !== plan.tensors.length) throw new VerifyError(`output holds ${view.tensors.length} tensors, planned ${plan.tensors.length}`);
   for (const t of view.tensors) {
     const p = planned.get(t.name);
@@ -30,7 +32,12 @@ export async function verifyOutput(plan: ConversionPlan, run: RunResult, sinks: 
       throw new VerifyError(`tensor "${t.name}" reads back as ${t.typeLabel} [${t.shape.join(', ')}], planned ${p.to} [${p.shape.join(', ')}]`);
     }
     let crc = 0;
-    for (let o = 0; o < t.nbytes; o += CHUNK) crc = crc32Update(crc, await t.read(o, Math.min(CHUNK, t.nbytes - o)));
+    for (let o = 0; o < t.nbytes; o += CHUNK) {
+      const n = Math.min(CHUNK, t.nbytes - o);
+      const bytes = await t.read(o, n, buffer.subarray(0, n));
+      crc = crc32Update(crc, bytes);
+      if (buffer.buffer.byteLength === 0) buffer = new Uint8Array(bytes.buffer as ArrayBuffer, 0, CHUNK); // transferred by a BYOB read
+    }
     const want = run.checksums.get(t.name) ?? 0;
     if (crc !== want) throw new VerifyError(`tensor "${t.name}" reads back with CRC-32 ${crc.toString(16)}, written ${want.toString(16)}`);
   }

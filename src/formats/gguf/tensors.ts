@@ -35,10 +35,10 @@ class GgufTensor implements TensorInfo {
     this.fileOffset = dataOffset + e.offset;
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     checkTensorRange(this.name, this.nbytes, offset, length);
     const swap = this.swap;
-    if (swap === null || swap.kind === 'none') return this.src.read(this.fileOffset + offset, length);
+    if (swap === null || swap.kind === 'none') return this.src.read(this.fileOffset + offset, length, into);
     if (swap.kind === 'refuse') {
       throw new UnsupportedError(
         { format: 'gguf', file: this.file, offset: this.fileOffset, tensor: this.name },

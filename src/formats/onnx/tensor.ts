@@ -27,7 +27,7 @@ export class OnnxTensor implements TensorInfo {
     private readonly data: OnnxData,
   ) {}
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     const d = this.data;
     if (this.type === null) {
       throw new UnsupportedError({ format: 'onnx', file: this.file, tensor: this.name }, `${this.typeLabel} data cannot be decoded`);
@@ -37,7 +37,7 @@ export class OnnxTensor implements TensorInfo {
     }
     if (length === 0) return new Uint8Array(0);
     invariant(d.kind !== 'none', `${this.name} has a type but no data`);
-    if (d.kind === 'bytes') return d.src.read(d.offset + offset, length);
+    if (d.kind === 'bytes') return d.src.read(d.offset + offset, length, into);
     if (d.kind === 'fixed') return readFixed(d.src, d.segs, offset, length);
     return d.data.read(offset, length);
   }

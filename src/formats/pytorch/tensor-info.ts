@@ -70,12 +70,12 @@ export function makeTensorInfo(name: string, t: TensorValue, file: string, bytes
   const swapUnit = bytes.bigEndian ? t.dtype.swapUnit : 1;
   const view = { itemSize: isz, offset: start, shape: t.shape, stride: t.stride };
 
-  async function read(offset: number, length: number): Promise<Uint8Array> {
+  async function read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > nbytes) {
       throw new RangeError(`${name}: read of ${length} bytes at ${offset} is outside the tensor (${nbytes} bytes)`);
     }
     if (length === 0) return new Uint8Array(0);
-    if (contiguous && swapUnit === 1) return bytes!.source.read(startByte + offset, length);
+    if (contiguous && swapUnit === 1) return bytes!.source.read(startByte + offset, length, into);
     // Work in whole elements (and whole swap units), then cut out the bytes asked for.
     const unit = contiguous ? swapUnit : isz;
     const a = Math.floor(offset / unit) * unit;

@@ -32,11 +32,11 @@ class SafetensorsTensor implements TensorInfo {
     this.file = src.name;
     this.fileOffset = dataOffset + e.begin;
   }
-  read(offset: number, length: number): Promise<Uint8Array> {
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.nbytes) {
       throw new RangeError(`tensor '${this.name}': read of ${length} bytes at offset ${offset} is outside its ${this.nbytes} bytes`);
     }
-    return this.src.read(this.fileOffset + offset, length);
+    return this.src.read(this.fileOffset + offset, length, into);
   }
 }
 

@@ -32,7 +32,7 @@ export class BundleTensor implements TensorInfo {
     return this.shard !== null && this.type !== null && this.swapWidth === 1 ? this.storedOffset : -1;
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     if (this.type === null || this.shard === null) {
       throw new UnsupportedError({ format: 'tensorflow', file: this.file, tensor: this.name }, `${this.typeLabel} data cannot be decoded`);
     }
@@ -41,7 +41,7 @@ export class BundleTensor implements TensorInfo {
     }
     if (length === 0) return new Uint8Array(0);
     const w = this.swapWidth;
-    if (w === 1) return this.shard.read(this.storedOffset + offset, length);
+    if (w === 1) return this.shard.read(this.storedOffset + offset, length, into);
     // big-endian: read whole elements, reverse each, hand back the asked-for window
     const first = offset - (offset % w);
     const end = offset + length;

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { checkRange, type ByteSource } from '../byte-source';
+import { checkRange, intoView, type ByteSource } from '../byte-source';
 
 /** A file on disk read by ranges (pread); Node only. */
 export class NodeFileSource implements ByteSource {
@@ -17,11 +17,14 @@ export class NodeFileSource implements ByteSource {
     return new NodeFileSource(basename(path), path, st.size, fh);
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     checkRange(this, offset, length);
     // allocUnsafe skips zero-filling a buffer the read overwrites anyway (2-4x faster on big chunks)
-    const buf = Buffer.allocUnsafe(length);
-    const out = new Uint8Array(buf.buffer, buf.byteOffset, length);
+    let out = intoView(into, length);
+    if (out === null) {
+      const buf = Buffer.allocUnsafe(length);
+      out = new Uint8Array(buf.buffer, buf.byteOffset, length);
+    }
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.fh.read(out, done, length - done, offset + done);
