@@ -9,7 +9,7 @@
  * levels, which does not change any float32 result. ggml sorts with glibc qsort, a stable merge
  * sort for arrays this small, so ties keep element order here too.
  */
-import { FLT_MAX, fr, NoFiniteNeighbour, nearestIntBits as nearestInt } from './iq-math';
+import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt } from './iq-math';
 import { f32ToF16 } from './half';
 import { iq1Grid, neighbours, type SearchGrid } from './iq-search';
 
@@ -64,7 +64,7 @@ function bestNeighbour(g: SearchGrid, u: number, x: Float32Array, xb: number, wo
   }
   // Only non-finite errors (huge |x|, where w*diff^2 overflows) get here; ggml then
   // scans the whole grid reading past its 8 values, and aborts when that finds nothing either.
-  if (gi < 0) throw new NoFiniteNeighbour('IQ1_M', scale);
+  if (gi < 0) throw noFiniteNeighbour('IQ1_M', scale);
   for (let i = 0; i < 8; i++) L[lo + i] = lev[gi * 8 + i]!;
   return gi;
 }
@@ -215,6 +215,7 @@ function group(g: SearchGrid, x: Float32Array, xb: number, dst: Uint8Array, o: n
   dst[o + 2 * ib] = index[0]! & 255;
   dst[o + 2 * ib + 1] = index[1]! & 255;
   dst[o + 32 + ib] = (index[0]! >> 8) | ((index[1]! >> 8) << 4);
+  checkScale('IQ1_M', scale);
   shifts[ib] = bestK;
   return scale;
 }

@@ -5,7 +5,7 @@
  * matches quantize_row_iq2_s_impl as quantize_iq2_s calls it from ggml_quantize_chunk without
  * importance weights (weight = sigma2/4 + x^2). Every float operation is rounded to float32.
  */
-import { FLT_MAX, fr, NoFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
+import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
 import { iq2sGrid, neighbours, type SearchGrid } from './iq-search';
 
 const SIZE = 82; // d, qs[32], signs[32], qh[8], scales[8]
@@ -51,7 +51,7 @@ function bestNeighbour(g: SearchGrid, u: number, xo: number, scale: number, out:
       gi = list[n]!;
     }
   }
-  if (gi < 0) throw new NoFiniteNeighbour('IQ2_S', scale);
+  if (gi < 0) throw noFiniteNeighbour('IQ2_S', scale);
   for (let i = 0; i < 8; i++) out[lo + i] = lev[gi * 8 + i]!;
   return gi;
 }
@@ -156,6 +156,7 @@ function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: 
     dst[o + 66 + (i8 >> 2)] |= (gi >> 8) << (2 * (i8 % 4));
     dst[o + 34 + i8] = blockSigns[k]!;
   }
+  checkScale('IQ2_S', scale);
   return scale;
 }
 

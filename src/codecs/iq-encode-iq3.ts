@@ -9,7 +9,7 @@
  * IQ3_S stores 8 free sign bits, starts "off grid", skips only all-zero groups and, for such a
  * group, does not advance its qs / signs write position (so later groups land earlier).
  */
-import { FLT_MAX, fr, NoFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
+import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
 import { iq3sGrid, iq3xxsGrid, neighbours, type SearchGrid } from './iq-search';
 
 const K_MAX_Q = 8;
@@ -61,7 +61,7 @@ function bestNeighbour(g: SearchGrid, u: number, xo: number, scale: number, out:
       gi = list[n]!;
     }
   }
-  if (gi < 0) throw new NoFiniteNeighbour(typeName, scale);
+  if (gi < 0) throw noFiniteNeighbour(typeName, scale);
   for (let i = 0; i < 4; i++) out[xo + i] = lev[gi * 4 + i]!;
   return gi;
 }
@@ -222,6 +222,7 @@ export function encodeIQ3_XXS(src: Float32Array, dst: Uint8Array): void {
       for (let k = 0; k < 8; k++) dst[o + 2 + 8 * ib + k] = gridIndex[k]!;
       const w = (blockSigns[0]! | (blockSigns[1]! << 7) | (blockSigns[2]! << 14) | (blockSigns[3]! << 21)) >>> 0;
       writeU32(dst, o + 66 + 4 * ib, w);
+      checkScale('IQ3_XXS', scale);
       scales[ib] = scale;
       maxScale = maxScale > scale ? maxScale : scale;
     }
@@ -269,6 +270,7 @@ export function encodeIQ3_S(src: Float32Array, dst: Uint8Array): void {
       qs += 8;
       for (let k = 0; k < 4; k++) dst[signs + k] = blockSigns[k]!;
       signs += 4;
+      checkScale('IQ3_S', scale);
       scales[ib] = scale;
       maxScale = maxScale > scale ? maxScale : scale;
     }

@@ -74,14 +74,24 @@ export function nearestIntBits(x: number): number {
 }
 
 /**
- * ggml aborts (GGML_ASSERT(grid_index >= 0)) when no grid neighbour has a weighted error below
- * FLT_MAX: the error is weight * diff^2 with weight ~ |x| or x^2, so it overflows float32 once
- * values reach about 1e10..1e13 (NaN input can get here too). There is no ggml output to match,
- * so the encoder stops with this error instead of inventing one.
+ * Where ggml's quantizer aborts (a failed GGML_ASSERT) there is no ggml output to match, so the
+ * encoder stops with this error instead of inventing bytes. The grid-search quantizers do so
+ * when no grid neighbour has a weighted error below FLT_MAX (the error is weight * diff^2 with
+ * weight ~ |x| or x^2, so it overflows float32 for values around 1e10 and beyond, or is NaN),
+ * and when a group's scale comes out NaN (GGML_ASSERT(scale >= 0)).
  */
-export class NoFiniteNeighbour extends Error {
-  constructor(type: string, scale: number) {
-    super(`${type}: ggml's quantizer aborts on this block (no grid point has a finite error at scale ${scale}; the weighted squared error overflows float32 for values around 1e10 and beyond)`);
-    this.name = 'NoFiniteNeighbour';
+export class QuantizeAbort extends Error {
+  constructor(type: string, reason: string) {
+    super(`${type}: ggml's quantizer aborts on this block (${reason})`);
+    this.name = 'QuantizeAbort';
   }
+}
+
+export function noFiniteNeighbour(type: string, scale: number): QuantizeAbort {
+  return new QuantizeAbort(type, `no grid point has a finite error at scale ${scale}; values around 1e10 and beyond overflow float32`);
+}
+
+/** GGML_ASSERT(scale >= 0) at the end of each group: false for a NaN scale (NaN or Inf input). */
+export function checkScale(type: string, scale: number): void {
+  if (!(scale >= 0)) throw new QuantizeAbort(type, `group scale ${scale} is not >= 0; the input holds NaN or Inf`);
 }

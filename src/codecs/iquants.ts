@@ -21,8 +21,9 @@ import { encodeIQ1_M } from './iq-encode-iq1m';
  * without an importance matrix (ggml_quantize_requires_imatrix), and Kiln quantizes as
  * ggml_quantize_chunk does with imatrix = NULL.
  *
- * The grid-search encoders (IQ2_S, IQ3_XXS, IQ3_S, IQ1_M) throw NoFiniteNeighbour where ggml
- * aborts: blocks whose weighted errors overflow float32 (values around 1e10 and beyond).
+ * The grid-search encoders (IQ2_S, IQ3_XXS, IQ3_S, IQ1_M) throw QuantizeAbort where ggml
+ * aborts: blocks whose weighted errors overflow float32 (values around 1e10 and beyond) or
+ * whose scale comes out NaN (NaN or Inf input).
  */
 export const IQUANTS_CODECS = {
   IQ2_XXS: blockCodec('IQ2_XXS', decodeIQ2_XXS, null),

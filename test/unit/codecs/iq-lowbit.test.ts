@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TYPES, type TypeName } from '../../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../../src/codecs/registry';
-import { NoFiniteNeighbour } from '../../../src/codecs/iq-math';
+import { QuantizeAbort } from '../../../src/codecs/iq-math';
 import { bestIndexFp4, bestIndexFp4Scan, e8m0ToF32Half, ue4m3ToF32 } from '../../../src/codecs/lowbit-fp4';
-import { fixtureBytes } from '../../support/fixtures';
+import { fixtureBytes, fixtureJson } from '../../support/fixtures';
 import { blockMismatches } from '../../support/golden';
 
 const ENCODED: TypeName[] = ['IQ4_NL', 'IQ4_XS', 'TQ1_0', 'TQ2_0', 'MXFP4', 'NVFP4', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_M'];
@@ -40,8 +40,24 @@ describe('encoders reproduce ggml on adversarial inputs (test/fixtures/iq-lowbit
   it.each(GRID_SEARCH)('%s: matches ggml at 4e10 and throws where ggml aborts', (type) => {
     expect(encode(type, huge.subarray(0, 256))).toEqual(fixtureBytes(`iq-lowbit/huge0.${type}.bin`));
     for (let b = 1; b < 8; b++) {
-      expect(() => encode(type, huge.subarray(256 * b, 256 * (b + 1))), `super-block ${b}`).toThrow(NoFiniteNeighbour);
+      expect(() => encode(type, huge.subarray(256 * b, 256 * (b + 1))), `super-block ${b}`).toThrow(QuantizeAbort);
     }
+  });
+});
+
+describe('NaN and Inf input: the same bytes as ggml, or an error exactly where ggml aborts', () => {
+  const x = f32('iq-lowbit/nonfinite.f32');
+  const want = fixtureJson<{ types: Record<string, (string | null)[]> }>('iq-lowbit/nonfinite.json').types;
+  it.each(ENCODED)('%s: 16 super-blocks', (type) => {
+    const got = want[type]!.map((_, b) => {
+      try {
+        return Buffer.from(encode(type, x.subarray(256 * b, 256 * (b + 1)))).toString('hex');
+      } catch (e) {
+        if (!(e instanceof QuantizeAbort)) throw e;
+        return null;
+      }
+    });
+    expect(got).toEqual(want[type]);
   });
 });
 
