@@ -68,8 +68,9 @@ function levels(id: number, xo: number, out: Int8Array): number {
   return u;
 }
 
-/** sumqx and sumq2 of the levels in `lv`; returns sumqx and leaves sumq2 in `lastQ2`. */
+/** sumq2 of the last fit() (a module-level out-parameter, so the hot loop allocates nothing). */
 let lastQ2 = 0;
+/** The weighted sums of ggml's scale fit for the levels in `lv`: returns sumqx, sets lastQ2. */
 function fit(lv: Int8Array): number {
   let sumqx = 0;
   let sumq2 = 0;

@@ -78,8 +78,9 @@ function levels(id: number, xo: number, out: Int8Array): number {
   return u;
 }
 
+/** sumq2 of the last fit() (a module-level out-parameter, so the hot loop allocates nothing). */
 let lastQ2 = 0;
-/** sumqx of the levels in `lv` (sumq2 left in lastQ2). */
+/** The weighted sums of ggml's scale fit for the levels in `lv`: returns sumqx, sets lastQ2. */
 function fit(lv: Int8Array): number {
   let sumqx = 0;
   let sumq2 = 0;

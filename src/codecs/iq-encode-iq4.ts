@@ -5,12 +5,38 @@
  * matches quantize_row_iq4_nl_impl as quantize_iq4_nl / quantize_iq4_xs call it from
  * ggml_quantize_chunk (ntry = 7, no importance weights: weight = x^2).
  */
-import { bestIndexInt8, fr, nearestIntBits as nearestInt, writeF16 } from './iq-math';
+import { fr, nearestIntBits as nearestInt, writeF16 } from './iq-math';
 import { KVALUES_IQ4NL as V } from './iq-tables';
 
 /** GROUP_MAX_EPS = 1e-15f */
 const GROUP_MAX_EPS = fr(1e-15);
 const NTRY = 7;
+
+/**
+ * For x in (-127, 113): the first level above x depends only on floor(x), the levels being
+ * integers; indexed by floor(x) + 127.
+ */
+const FIRST_ABOVE = ((): Uint8Array => {
+  const t = new Uint8Array(240);
+  for (let f = -127; f < 113; f++) {
+    let mu = 1;
+    while (V[mu]! <= f) mu++;
+    t[f + 127] = mu;
+  }
+  return t;
+})();
+
+/**
+ * matches best_index_int8(16, kvalues_iq4nl, x): the bisection ends on the first level above
+ * x, found here by table, then the same float32 comparison picks it or the one below.
+ */
+export function bestIndexIQ4(x: number): number {
+  if (x <= -127) return 0;
+  if (x >= 113) return 15;
+  if (x !== x) return 15; // NaN: every comparison fails, the bisection runs to the top
+  const mu = FIRST_ABOVE[Math.floor(x) + 127]!;
+  return fr(x - V[mu - 1]!) < fr(V[mu]! - x) ? mu - 1 : mu;
+}
 
 const L = new Uint8Array(256);
 const scales = new Float32Array(8);
@@ -39,7 +65,7 @@ function blockScale(x: Float32Array, xo: number, lo: number): number {
   let sumq2 = 0;
   for (let j = 0; j < 32; j++) {
     const xj = x[xo + j]!;
-    const l = bestIndexInt8(V, fr(id * xj));
+    const l = bestIndexIQ4(fr(id * xj));
     L[lo + j] = l;
     const q = V[l]!;
     const wq = fr(weight[j]! * q);
@@ -54,7 +80,7 @@ function blockScale(x: Float32Array, xo: number, lo: number): number {
     sumq2 = 0;
     for (let j = 0; j < 32; j++) {
       const xj = x[xo + j]!;
-      const q = V[bestIndexInt8(V, fr(id * xj))]!;
+      const q = V[bestIndexIQ4(fr(id * xj))]!;
       const wq = fr(weight[j]! * q);
       sumqx = fr(sumqx + fr(wq * xj));
       sumq2 = fr(sumq2 + fr(wq * q));
@@ -81,7 +107,7 @@ export function encodeIQ4_NL(src: Float32Array, dst: Uint8Array): void {
     const d = blockScale(src, xo, 0);
     writeF16(dst, o, d);
     const id = d !== 0 ? fr(1 / d) : 0; // C truth: NaN counts as nonzero
-    for (let j = 0; j < 32; j++) L[j] = bestIndexInt8(V, fr(id * src[xo + j]!));
+    for (let j = 0; j < 32; j++) L[j] = bestIndexIQ4(fr(id * src[xo + j]!));
     packNibbles(dst, o + 2, 32);
   }
 }
@@ -111,7 +137,7 @@ export function encodeIQ4_XS(src: Float32Array, dst: Uint8Array): void {
       const dl = fr(d * l);
       const idl = dl !== 0 ? fr(1 / dl) : 0;
       const xb = xo + 32 * ib;
-      for (let j = 0; j < 32; j++) L[32 * ib + j] = bestIndexInt8(V, fr(idl * src[xb + j]!));
+      for (let j = 0; j < 32; j++) L[32 * ib + j] = bestIndexIQ4(fr(idl * src[xb + j]!));
       l += 32;
       if (ib % 2 === 0) dst[o + 4 + (ib >> 1)] = l & 0xf;
       else dst[o + 4 + (ib >> 1)] |= (l & 0xf) << 4;

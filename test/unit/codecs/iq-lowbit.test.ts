@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TYPES, type TypeName } from '../../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../../src/codecs/registry';
-import { QuantizeAbort } from '../../../src/codecs/iq-math';
+import { bestIndexInt8, QuantizeAbort } from '../../../src/codecs/iq-math';
+import { bestIndexIQ4 } from '../../../src/codecs/iq-encode-iq4';
+import { KVALUES_IQ4NL } from '../../../src/codecs/iq-tables';
 import { bestIndexFp4, bestIndexFp4Scan, e8m0ToF32Half, ue4m3ToF32 } from '../../../src/codecs/lowbit-fp4';
 import { fixtureBytes, fixtureJson } from '../../support/fixtures';
 import { blockMismatches } from '../../support/golden';
@@ -207,5 +209,20 @@ describe('sizes are checked before any block is touched', () => {
       expect(() => c.encode!(new Float32Array(blockSize + 16), new Uint8Array(typeSize))).toThrow(RangeError);
       expect(() => c.encode!(new Float32Array(blockSize), new Uint8Array(2 * typeSize))).toThrow(RangeError);
     }
+  });
+});
+
+describe('the IQ4 level lookup agrees with ggml\'s best_index_int8 bisection', () => {
+  it('for any float32, and next to every level and midpoint', () => {
+    fc.assert(
+      fc.property(fc.float(), fc.integer({ min: -260, max: 230 }), fc.integer({ min: -3, max: 3 }), (x, half, ulps) => {
+        // half-integers cover every level and every midpoint; nudge by a few float32 steps
+        const b = new Float32Array([half / 2]);
+        const u = new Int32Array(b.buffer);
+        u[0]! += ulps;
+        return [x, b[0]!].every((p) => bestIndexIQ4(p) === bestIndexInt8(KVALUES_IQ4NL, p));
+      }),
+      { numRuns: 20000 },
+    );
   });
 });
