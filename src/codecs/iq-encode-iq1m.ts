@@ -7,7 +7,8 @@
  * importance weights (weight = x^2). The exhaustive split search sums in the same order as
  * ggml (sorted position 0..15, level by level), reusing the running sums of the first two
  * levels, which does not change any float32 result. ggml sorts with glibc qsort, a stable merge
- * sort for arrays this small, so ties keep element order here too.
+ * sort for arrays this small, so ties keep element order here too (with a NaN in the group,
+ * every split's sums are NaN and the order never matters).
  */
 import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt } from './iq-math';
 import { f32ToF16 } from './half';
@@ -169,12 +170,12 @@ function levelsFor(k4: number, k: number): Float32Array {
 
 /** Quantizes the 16 values at xb (group ib) into block `o`; returns its scale. */
 function group(g: SearchGrid, x: Float32Array, xb: number, dst: Uint8Array, o: number, ib: number): number {
-  let max = 0;
+  let max = Math.abs(x[xb]!);
   for (let i = 0; i < 16; i++) {
     const v = x[xb + i]!;
     weight[i] = fr(v * v);
     const a = Math.abs(v);
-    max = i === 0 || a > max ? a : max;
+    if (i > 0) max = max > a ? max : a; // MAX(max, fabsf(x)), NaN handling included
   }
   shifts[ib] = 0;
   if (max < GROUP_MAX_EPS_IQ1_M) return 0;
