@@ -86,7 +86,11 @@ export class KilnApp extends LitElement {
 
   override render() {
     const s = this.controller.state;
-    const engine = s.engine ? (s.engine.gpu ? `Engine: ${s.engine.label}` : `Engine: ${s.engine.label}${s.engine.note ? ` — no WebGPU (${s.engine.note})` : ''}`) : 'Engine: starting…';
+    const engine = s.engine
+      ? s.engine.gpu
+        ? `Engine: ${s.engine.label}${s.engine.fallbackAdapter ? ` — a software adapter: conversions run on ${s.engine.cpuThreads} CPU threads unless you pick GPU` : ''}`
+        : `Engine: ${s.engine.label}${s.engine.note ? ` — no WebGPU (${s.engine.note})` : ''}`
+      : 'Engine: starting…';
     return html`
       <header>
         <h1>Tensor Kiln</h1>

@@ -1,6 +1,7 @@
 import { LitElement, css, html } from 'lit';
 import { formatBytes, formatSeconds } from '../src/app/format';
 import type { OutputFormat } from '../src/pipeline/plan';
+import type { EnginePreference } from '../src/pipeline/protocol';
 import { KilnWatch } from './kiln-context';
 import './kiln-quantize-options';
 
@@ -101,6 +102,14 @@ export class KilnConvert extends LitElement {
           Type
           <select data-testid="target-type" ?disabled=${s.converting} @change=${(e: Event) => void app.setTarget((e.target as HTMLSelectElement).value)}>
             ${targets.map((t) => html`<option value=${t.value} ?selected=${t.value === s.target}>${t.label}</option>`)}
+          </select>
+        </label>
+        <label>
+          Run on
+          <select data-testid="engine-select" ?disabled=${s.converting} @change=${(e: Event) => app.setEnginePreference((e.target as HTMLSelectElement).value as EnginePreference)}>
+            <option value="auto" ?selected=${s.enginePreference === 'auto'}>auto${s.engine ? ` (${s.engine.gpu && !s.engine.fallbackAdapter ? 'GPU' : 'CPU'})` : ''}</option>
+            <option value="gpu" ?selected=${s.enginePreference === 'gpu'} ?disabled=${s.engine !== null && !s.engine.gpu}>GPU (WebGPU)</option>
+            <option value="cpu" ?selected=${s.enginePreference === 'cpu'}>CPU${s.engine ? ` (${s.engine.cpuThreads} threads)` : ''}</option>
           </select>
         </label>
       </div>

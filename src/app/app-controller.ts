@@ -2,7 +2,7 @@ import { createContext } from '@lit/context';
 import type { TensorStats } from '../codecs/stats';
 import type { ProgressInfo } from '../pipeline/executor';
 import type { OutputFormat } from '../pipeline/plan';
-import type { ConvertRequest, ConvertResult, EngineInfo, ModelSummary, PlanSummary } from '../pipeline/protocol';
+import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanSummary } from '../pipeline/protocol';
 import { presetStatuses } from '../pipeline/presets-probe';
 import { isAlias } from '../pipeline/presets';
 import { opfsFile } from '../io/opfs-sink';
@@ -29,6 +29,7 @@ export interface AppState {
   readonly selected: number | null;
   readonly format: OutputFormat;
   readonly target: string;
+  readonly enginePreference: EnginePreference;
   /** llama-quantize's options and the split size, as typed in the form. */
   readonly options: QuantizeOptionsText;
   readonly plan: PlanSummary | null;
@@ -57,6 +58,7 @@ export class AppController extends EventTarget {
     selected: null,
     format: 'gguf',
     target: 'F16',
+    enginePreference: 'auto',
     options: {},
     plan: null,
     converting: false,
@@ -128,6 +130,10 @@ export class AppController extends EventTarget {
     await this.refreshPlan();
   }
 
+  setEnginePreference(enginePreference: EnginePreference): void {
+    this.set({ enginePreference });
+  }
+
   async setOptions(patch: Partial<QuantizeOptionsText>): Promise<void> {
     this.set({ options: { ...this.state.options, ...patch } });
     await this.refreshPlan();
@@ -140,7 +146,7 @@ export class AppController extends EventTarget {
     // llama-quantize's options apply to GGUF output only; the split size to both formats
     const options: QuantizeOptionsText = this.state.format === 'gguf' ? o : { splitMaxSize: o.splitMaxSize };
     const pure = this.state.format === 'gguf' && o.pure ? '-pure' : '';
-    return { format: this.state.format, target: this.state.target, baseName: `${stem}-${this.state.target}${pure}`, options };
+    return { format: this.state.format, target: this.state.target, baseName: `${stem}-${this.state.target}${pure}`, options, engine: this.state.enginePreference };
   }
 
   private async refreshPlan(): Promise<void> {

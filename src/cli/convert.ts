@@ -2,7 +2,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { openModel } from '../formats/open';
 import { NodeFileSource } from '../io/node/file-source';
 import { NodeDirSinkFactory } from '../io/node/file-sink';
-import { CpuEngine } from '../pipeline/engine';
+import type { TransformEngine } from '../pipeline/engine';
+import { cliEngine } from './node-pool';
 import { executePlan, type ProgressInfo } from '../pipeline/executor';
 import type { OutputFormat } from '../pipeline/plan';
 import { planConversion } from '../pipeline/planner';
@@ -33,6 +34,7 @@ const USAGE = [
   '  --keep-split               one output part per input part',
   '  --split-max-size N[M|G]    split the output into parts of at most N bytes (also safetensors shards)',
   '',
+  '  --threads N                CPU threads (default: one per core)',
   '  --no-verify                skip re-reading the output after writing',
   '  --quiet                    no progress bar',
 ].join('\n');
@@ -45,6 +47,7 @@ interface Args {
   options: QuantizeOptionsText;
   verify: boolean;
   quiet: boolean;
+  threads: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -55,6 +58,7 @@ function parseArgs(argv: readonly string[]): Args {
   const o: { -readonly [K in keyof QuantizeOptionsText]: QuantizeOptionsText[K] } & { tensorTypes: string[]; overrideKv: string[] } = { tensorTypes: [], overrideKv: [] };
   let verify = true;
   let quiet = false;
+  let threads: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -110,6 +114,12 @@ function parseArgs(argv: readonly string[]): Args {
       case '--quiet':
         quiet = true;
         break;
+      case '--threads': {
+        const v = value();
+        threads = Number(v);
+        if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UsageError(`convert: --threads takes a number from 1 to 256, not '${v}'`);
+        break;
+      }
       default:
         if (arg.startsWith('-')) throw new UsageError(`convert: unknown option '${arg}'`);
         inputs.push(arg);
@@ -125,7 +135,7 @@ function parseArgs(argv: readonly string[]): Args {
     throw e;
   }
   format ??= /\.safetensors$/i.test(output) ? 'safetensors' : 'gguf';
-  return { inputs, output, type, format, options: o, verify, quiet };
+  return { inputs, output, type, format, options: o, verify, quiet, threads };
 }
 
 function bar(p: ProgressInfo): string {
@@ -151,13 +161,15 @@ export const convertCommand: Command = {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const tty = process.stderr.isTTY === true && !args.quiet;
+    let engine: TransformEngine | null = null;
     try {
       for (const f of files) sources.push(await NodeFileSource.open(f));
       const model = await openModel(sources);
       const plan = planConversion(model, { format: args.format, target: args.type, baseName: basename(outPath), ...parseQuantizeOptions(args.options) });
       for (const w of plan.warnings) io.err(`warning: ${w}\n`);
       let lastLine = 0;
-      const res = await executePlan(plan, new CpuEngine(), sinks, {
+      engine = cliEngine(args.threads);
+      const res = await executePlan(plan, engine, sinks, {
         signal: ac.signal,
         onProgress: (p) => {
           if (tty) io.err(`\r${bar(p)}\x1b[K`);
@@ -179,6 +191,7 @@ export const convertCommand: Command = {
       if (tty) io.err('\r\x1b[K');
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      engine?.dispose();
       await sinks.closeReopened();
       for (const s of sources) await s.close().catch(() => undefined);
     }

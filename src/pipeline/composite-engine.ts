@@ -22,6 +22,10 @@ export class CompositeEngine implements TransformEngine {
     return this.fallback;
   }
 
+  get parallelism(): number {
+    return Math.max(this.primary.parallelism ?? 1, this.fallback.parallelism ?? 1);
+  }
+
   supports(from: TypeName, to: TypeName): boolean {
     return this.primary.supports(from, to) || this.fallback.supports(from, to);
   }

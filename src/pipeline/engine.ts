@@ -7,6 +7,8 @@ import { CPU_CODECS } from '../codecs/registry';
  */
 export interface TransformEngine {
   readonly label: string;
+  /** Chunks it converts at once (threads, GPU slots); the executor keeps that many in flight. */
+  readonly parallelism?: number;
   /** Largest chunk, in elements, this engine takes for the pair (a multiple of both block sizes). */
   maxChunkElements(from: TypeName, to: TypeName): number;
   /** Whether the pair can be converted (decoder for `from` and encoder for `to` exist). */

@@ -185,7 +185,7 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
       pending.push({ job, out });
       cur = jobs.next();
       nextRead = cur.done ? null : readChunk(cur.value);
-      if (pending.length >= 2) await flush();
+      if (pending.length >= Math.max(2, engine.parallelism ?? 1)) await flush();
     }
     while (pending.length > 0) await flush();
     await writer.finish();

@@ -18,12 +18,19 @@ export class GpuEngine implements TransformEngine {
   readonly label: string;
   readonly cache: KernelCache;
   private readonly slots: ChunkTransformer[];
+  /** Each slot's last job: a slot's buffers serve one chunk at a time. */
+  private readonly busy: Promise<unknown>[];
   private next = 0;
 
   constructor(readonly gpu: GpuContext) {
     this.label = `GPU (${gpu.adapterLabel})`;
     this.cache = new KernelCache(gpu);
     this.slots = [new ChunkTransformer(this.cache), new ChunkTransformer(this.cache)];
+    this.busy = this.slots.map(() => Promise.resolve());
+  }
+
+  get parallelism(): number {
+    return this.slots.length;
   }
 
   supports(from: TypeName, to: TypeName): boolean {
@@ -38,9 +45,11 @@ export class GpuEngine implements TransformEngine {
   }
 
   transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
-    const slot = this.slots[this.next]!;
+    const i = this.next;
     this.next = (this.next + 1) % this.slots.length;
-    return slot.run(from, to, bytes, elements, out);
+    const job = this.busy[i]!.catch(() => undefined).then(() => this.slots[i]!.run(from, to, bytes, elements, out));
+    this.busy[i] = job;
+    return job;
   }
 
   /** A transformer for jobs that keep decoded data on the GPU (statistics). */

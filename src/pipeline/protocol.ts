@@ -32,6 +32,8 @@ export interface ConvertRequest {
   /** A type name (F16, Q8_0...) or a llama-quantize preset (Q4_K_M...). */
   readonly target: string;
   readonly baseName: string;
+  /** Where conversions run: auto picks the GPU unless its adapter is a software fallback. */
+  readonly engine?: EnginePreference;
   /** llama-quantize's options and the output split, as the user typed them. */
   readonly options?: QuantizeOptionsText;
 }
@@ -53,9 +55,14 @@ export interface ConvertResult {
   readonly verified: boolean;
 }
 
+export type EnginePreference = 'auto' | 'gpu' | 'cpu';
+
 export interface EngineInfo {
   readonly gpu: boolean;
   readonly label: string;
+  /** The adapter is a software renderer (SwiftShader): the CPU threads are faster. */
+  readonly fallbackAdapter: boolean;
+  readonly cpuThreads: number;
   /** Why there is no GPU, when there is none. */
   readonly note: string | null;
 }

@@ -7,13 +7,15 @@ import { BlobSource } from '../io/blob-source';
 import { OpfsSinkFactory } from '../io/opfs-sink';
 import { HandleSinkFactory, type SaveTarget } from '../io/handle-sink';
 import { CompositeEngine } from './composite-engine';
-import { CpuEngine, type TransformEngine } from './engine';
+import { browserPool } from './browser-pool';
+import type { PoolEngine } from './pool-engine';
+import type { TransformEngine } from './engine';
 import { executePlan } from './executor';
 import { GpuEngine } from './gpu-engine';
 import type { ConversionPlan } from './plan';
 import { planConversion } from './planner';
 import { parseQuantizeOptions } from './quantize-options';
-import type { ConvertRequest, ConvertResult, EngineInfo, ModelSummary, PlanSummary, Request, Response } from './protocol';
+import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanSummary, Request, Response } from './protocol';
 import { tensorStats } from './stats-job';
 import { verifyOutput } from './verify';
 
@@ -49,9 +51,22 @@ function engineGpu(): Promise<GpuEngine | null> {
   return gpu;
 }
 
-async function engines(): Promise<{ primary: TransformEngine; gpuEngine: GpuEngine | null }> {
+const CPU_THREADS = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+let pool: PoolEngine | null = null;
+function cpuEngine(): TransformEngine {
+  pool ??= browserPool(CPU_THREADS);
+  return pool;
+}
+
+/**
+ * The engine for a run. A software adapter (SwiftShader) is slower than the CPU codecs on every
+ * type measured, so `auto` uses the CPU threads there; on a real GPU, the GPU, with the CPU
+ * threads for any pair that lacks a kernel.
+ */
+async function engines(pref: EnginePreference = 'auto'): Promise<{ primary: TransformEngine; gpuEngine: GpuEngine | null }> {
   const g = await engineGpu();
-  return { primary: g ? new CompositeEngine(g, new CpuEngine()) : new CpuEngine(), gpuEngine: g };
+  if (g === null || pref === 'cpu' || (pref === 'auto' && g.gpu.isFallback)) return { primary: cpuEngine(), gpuEngine: g };
+  return { primary: new CompositeEngine(g, cpuEngine()), gpuEngine: g };
 }
 
 function summary(m: ModelView): ModelSummary {
@@ -89,7 +104,7 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
   const ac = new AbortController();
   running.set(id, ac);
   try {
-    const { primary } = await engines();
+    const { primary } = await engines(req.engine);
     const opfs = save ? null : await OpfsSinkFactory.fresh();
     const sinks = opfs ?? new HandleSinkFactory(save!);
     const res = await executePlan(p, primary, sinks, {
@@ -100,7 +115,7 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
         if (!(primary instanceof CompositeEngine)) return null;
         gpuNote ??= `GPU failed: ${e instanceof Error ? e.message : String(e)}`;
         gpu = null;
-        return new CpuEngine();
+        return cpuEngine();
       },
     });
     const verified = await verifyOutput(p, res, sinks);
@@ -119,7 +134,7 @@ async function handle(msg: Request): Promise<unknown> {
     }
     case 'engine': {
       const g = await engineGpu();
-      return { gpu: g !== null, label: g ? g.label : new CpuEngine().label, note: g ? null : gpuNote } satisfies EngineInfo;
+      return { gpu: g !== null, label: g ? g.label : cpuEngine().label, fallbackAdapter: g?.gpu.isFallback ?? false, cpuThreads: CPU_THREADS, note: g ? null : gpuNote } satisfies EngineInfo;
     }
     case 'stats': {
       const m = requireModel();

@@ -37,6 +37,7 @@ afterAll(async () => {
 async function convertAndCheck(format: string, type: string): Promise<void> {
   const dl = mkdtempSync(join(work, `dl-${format}-`));
   const cdp = await enableDownloads(s, dl);
+  await selectValue(s.page, 'engine-select', 'gpu');
   await selectValue(s.page, 'target-format', format);
   await selectValue(s.page, 'target-type', type);
   await click(s.page, 'convert');

@@ -40,6 +40,7 @@ describe('presets through the UI equal llama-quantize byte for byte', () => {
     it(`${preset}${pure ? ' --pure' : ''}`, async () => {
       const dl = mkdtempSync(join(work, 'dl-'));
       const cdp = await enableDownloads(s, dl);
+      await selectValue(s.page, 'engine-select', 'gpu');
       await selectValue(s.page, 'target-format', 'gguf');
       await selectValue(s.page, 'target-type', preset);
       await setChecked(s.page, 'opt-pure', pure);

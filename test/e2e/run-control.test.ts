@@ -50,12 +50,15 @@ describe('running conversions', () => {
   it('saves where the user picks; the bytes equal the CLI conversion of the same model', async () => {
     await s.page.evaluate(`window.showSaveFilePicker = async ({ suggestedName }) =>
       (await navigator.storage.getDirectory()).getFileHandle('picked-' + suggestedName, { create: true })`);
+    // auto on this software adapter: the CPU threads (codec workers) do the work
+    await selectValue(s.page, 'engine-select', 'auto');
     await selectValue(s.page, 'target-format', 'gguf');
     await selectValue(s.page, 'target-type', 'Q8_0');
     await click(s.page, 'convert-save');
     await s.page.waitForFunction(`(${FIND_TEXT})('saved') || (${FIND_TEXT})('error')`, { polling: 250, timeout: 300_000 });
     expect(await testIdText(s.page, 'error')).toBeNull();
     expect(await testIdText(s.page, 'saved')).toMatch(/Saved picked-kiln-sample-llama-Q8_0\.gguf/);
+    expect(await testIdText(s.page, 'saved')).toMatch(/on CPU \(\d+ threads\)/);
     const hex = (await s.page.evaluate(`(async () => {
       const f = await (await (await navigator.storage.getDirectory()).getFileHandle('picked-kiln-sample-llama-Q8_0.gguf')).getFile();
       const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer()));

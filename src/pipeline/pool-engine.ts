@@ -1,0 +1,94 @@
+import type { TypeName } from '../codecs/catalogue';
+import type { CodecJob, CodecJobResult } from './codec-job';
+import { CpuEngine, outputBytes, type TransformEngine } from './engine';
+
+/** The part of a Worker (browser or worker_threads) the pool uses. */
+export interface CodecPort {
+  post(job: CodecJob, transfer: ArrayBuffer[]): void;
+  onResult(cb: (r: CodecJobResult) => void): void;
+  terminate(): void;
+}
+
+interface Slot {
+  readonly port: CodecPort;
+  input: ArrayBuffer;
+  output: ArrayBuffer;
+  busy: boolean;
+}
+
+/**
+ * The CPU codecs on several threads: each chunk goes to an idle worker, with its bytes copied into
+ * that worker's own input buffer (transferred there and back, so nothing is allocated per chunk).
+ * This is what makes the CPU path use every core, in the browser (for adapters that are slower than
+ * the CPU, such as software ones) and in the command line.
+ */
+export class PoolEngine implements TransformEngine {
+  readonly label: string;
+  private readonly slots: Slot[];
+  private readonly waiting: (() => void)[] = [];
+  private readonly pending = new Map<number, { slot: Slot; resolve: (r: CodecJobResult) => void }>();
+  private nextId = 1;
+  private readonly cpu = new CpuEngine();
+
+  constructor(ports: readonly CodecPort[]) {
+    this.label = `CPU (${ports.length} threads)`;
+    this.slots = ports.map((port) => ({ port, input: new ArrayBuffer(0), output: new ArrayBuffer(0), busy: false }));
+    for (const s of this.slots) {
+      s.port.onResult((r) => {
+        const p = this.pending.get(r.id);
+        if (!p) return;
+        this.pending.delete(r.id);
+        p.resolve(r);
+      });
+    }
+  }
+
+  get parallelism(): number {
+    return this.slots.length;
+  }
+
+  supports(from: TypeName, to: TypeName): boolean {
+    return this.cpu.supports(from, to);
+  }
+
+  maxChunkElements(from: TypeName, to: TypeName): number {
+    return this.cpu.maxChunkElements(from, to);
+  }
+
+  private async idle(): Promise<Slot> {
+    for (;;) {
+      const s = this.slots.find((x) => !x.busy);
+      if (s) {
+        s.busy = true;
+        return s;
+      }
+      await new Promise<void>((ok) => this.waiting.push(ok));
+    }
+  }
+
+  async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
+    const slot = await this.idle();
+    try {
+      if (slot.input.byteLength < bytes.length) slot.input = new ArrayBuffer(bytes.length);
+      new Uint8Array(slot.input, 0, bytes.length).set(bytes);
+      const id = this.nextId++;
+      const done = new Promise<CodecJobResult>((resolve) => this.pending.set(id, { slot, resolve }));
+      slot.port.post({ id, from, to, elements, input: slot.input, inputLength: bytes.length, output: slot.output }, [slot.input, slot.output]);
+      const r = await done;
+      slot.input = r.input;
+      slot.output = r.output;
+      if (!r.ok) throw new Error(r.error);
+      const n = outputBytes(to, elements);
+      const dst = out !== undefined && out.length >= n ? out.subarray(0, n) : new Uint8Array(n);
+      dst.set(new Uint8Array(r.output, 0, r.outputLength));
+      return dst;
+    } finally {
+      slot.busy = false;
+      this.waiting.shift()?.();
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.slots) s.port.terminate();
+  }
+}
