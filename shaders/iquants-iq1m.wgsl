@@ -104,7 +104,8 @@ var<private> best_i1: u32;
 var<private> best_i2: u32;
 
 fn try_pattern(s: vec2<f32>, k: i32, i1: u32, i2: u32) {
-  if (s.y > 0.0 && prod_gt(s.x, s.x, best_score, s.y)) {
+  // a loop that runs once or never, not an `if`: see iquants_common on SwiftShader
+  for (var once = u32(!(s.y > 0.0 && prod_gt(s.x, s.x, best_score, s.y))); once < 1u; once++) {
     best_scale = div_rn(s.x, s.y);
     best_score = mul_exact(best_scale, s.x);
     best_k = k;

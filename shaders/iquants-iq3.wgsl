@@ -36,14 +36,13 @@ var<private> wa: array<f32, 32>; // sqrt(x^2)
 var<private> lc: array<u32, 8>;  // L: packed 3-bit levels per 4 elements
 var<private> la: array<u32, 8>;  // Laux
 var<private> signs: array<u32, 4>; // per 8 elements
-var<private> tiny: bool; // group max below TINY_GROUP: sums and distances in IEEE arithmetic on bits
 
 fn level_q(code: u32, i: u32) -> f32 {
   return f32(2u * ((code >> (3u * i)) & 7u) + 1u);
 }
 
 // iq3_find_best_neighbour for the 4 values of group k at `scale`: the grid index.
-fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
+fn best_neighbour(u: u32, k: u32, scale: f32, e: bool) -> u32 {
   let off = u32(-t_map(u) - 1);
   let cnt = t_list(off);
   var best_d2 = FLT_MAX;
@@ -53,10 +52,10 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
     let code = t_code(g);
     var d2 = 0.0;
     for (var i = 0u; i < rolled(4u); i++) {
-      let diff = fadd(fmul(scale, level_q(code, i), tiny), neg(xv[4u * k + i]), tiny);
-      d2 = fadd(d2, fmul(fmul(wa[4u * k + i], diff, tiny), diff, tiny), tiny);
+      let diff = fadd(fmul(scale, level_q(code, i), e), neg(xv[4u * k + i]), e);
+      d2 = fadd(d2, fmul(fmul(wa[4u * k + i], diff, e), diff, e), e);
     }
-    if (flt(d2, best_d2, tiny)) {
+    if (flt(d2, best_d2, e)) {
       best_d2 = d2;
       best = g;
     }
@@ -65,25 +64,25 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
 }
 
 // The levels of group k at inverse scale id: nearest_int(0.5 * (id * x - 1)) clamped to [0, 7].
-fn levels_at(k: u32, id: f32) -> u32 {
+fn levels_at(k: u32, id: f32, e: bool) -> u32 {
   var u = 0u;
   for (var i = 0u; i < rolled(4u); i++) {
-    let l = nearest_int(0.5 * (fmul(id, xv[4u * k + i], tiny) - 1.0));
+    let l = nearest_int(0.5 * (fmul(id, xv[4u * k + i], e) - 1.0));
     u |= u32(clamp(l, 0, 7)) << (3u * i);
   }
   return u;
 }
 
 // sumqx, sumq2 over the 32 values with levels from lc (aux = false) or la (aux = true).
-fn sums(aux: bool) -> vec2<f32> {
+fn sums(aux: bool, e: bool) -> vec2<f32> {
   var sumqx = 0.0;
   var sumq2 = 0.0;
   for (var j = 0u; j < rolled(32u); j++) {
     let code = select(lc[j / 4u], la[j / 4u], aux);
     let w = wt[j];
     let q = level_q(code, j % 4u);
-    sumqx = fadd(sumqx, fmul(fmul(w, xv[j], tiny), q, tiny), tiny);
-    sumq2 = fadd(sumq2, fmul(fmul(w, q, tiny), q, tiny), tiny);
+    sumqx = fadd(sumqx, fmul(fmul(w, xv[j], e), q, e), e);
+    sumq2 = fadd(sumq2, fmul(fmul(w, q, e), q, e), e);
   }
   return vec2<f32>(sumqx, sumq2);
 }
@@ -94,7 +93,7 @@ var<private> empty: bool;
 fn group(x0: u32, xxs: bool) -> f32 {
   var amax = 0u;
   for (var i = 0u; i < 32u; i++) { amax = max(amax, abs_bits(src_f32(x0 + i))); }
-  tiny = amax < bitcast<u32>(TINY_GROUP);
+  let tiny = amax < bitcast<u32>(TINY_GROUP); // sums and distances may be subnormal
   for (var i = 0u; i < rolled(32u); i++) {
     let x = src_f32(x0 + i);
     wt[i] = fmul(x, x, tiny);
@@ -130,6 +129,20 @@ fn group(x0: u32, xxs: bool) -> f32 {
   for (var k = 0u; k < 8u; k++) { lc[k] = 0u; }
   empty = select(abs_bits(mx) == 0u, mx < F_1EM8, xxs);
   if (empty) { return 0.0; }
+  // one of the two runs (loops run once or never: see iquants_common on SwiftShader)
+  var scale = 0.0;
+  for (var k = u32(tiny); k < 1u; k++) { scale = search(mx, xxs, false); }
+  for (var k = u32(!tiny); k < 1u; k++) { scale = search(mx, xxs, true); }
+  if (fgt(0.0, scale)) {
+    scale = neg(scale);
+    for (var k = 0u; k < 4u; k++) { signs[k] = select((~signs[k]) & 0xffu, (~signs[k]) & 127u, xxs); }
+  }
+  return scale;
+}
+
+// The trial scales and the re-pick of off-grid vectors for a non-empty group of maximum mx;
+// `e`: IEEE arithmetic on bits (a group so small that sums and distances may be subnormal).
+fn search(mx: f32, xxs: bool, e: bool) -> f32 {
   var best = 0.0;
   var scale = div_rn(mx, 15.0);
   var on_grid = select(0u, 0xffu, xxs); // bit k: group k on the grid
@@ -139,16 +152,16 @@ fn group(x0: u32, xxs: bool) -> f32 {
     let this_scale = div_rn(1.0, id);
     var on_aux = 0xffu;
     for (var k = 0u; k < rolled(8u); k++) {
-      let u = levels_at(k, id);
+      let u = levels_at(k, id, e);
       if (t_map(u) < 0) {
         on_aux &= ~(1u << k);
-        la[k] = t_code(best_neighbour(u, k, this_scale));
+        la[k] = t_code(best_neighbour(u, k, this_scale, e));
       } else {
         la[k] = u;
       }
     }
-    let s = sums(true);
-    if ((s.y > 0.0 || (tiny && gt0(s.y))) && prod_gt(s.x, s.x, best, s.y)) {
+    let s = sums(true, e);
+    if ((s.y > 0.0 || (e && gt0(s.y))) && prod_gt(s.x, s.x, best, s.y)) {
       scale = div_rn(s.x, s.y);
       best = mul_exact(scale, s.x);
       for (var k = 0u; k < 8u; k++) { lc[k] = la[k]; }
@@ -159,19 +172,15 @@ fn group(x0: u32, xxs: bool) -> f32 {
     let id = div_rn(1.0, scale);
     for (var k = 0u; k < rolled(8u); k++) {
       if (xxs && ((on_grid >> k) & 1u) == 1u) { continue; }
-      let u = levels_at(k, id);
+      let u = levels_at(k, id, e);
       if (t_map(u) < 0) {
-        lc[k] = t_code(best_neighbour(u, k, scale));
+        lc[k] = t_code(best_neighbour(u, k, scale, e));
       } else {
         lc[k] = u;
       }
     }
-    let s = sums(false);
-    if (s.y > 0.0 || (tiny && gt0(s.y))) { scale = div_rn(s.x, s.y); }
-  }
-  if (fgt(0.0, scale)) {
-    scale = neg(scale);
-    for (var k = 0u; k < 4u; k++) { signs[k] = select((~signs[k]) & 0xffu, (~signs[k]) & 127u, xxs); }
+    let s = sums(false, e);
+    if (s.y > 0.0 || (e && gt0(s.y))) { scale = div_rn(s.x, s.y); }
   }
   return scale;
 }

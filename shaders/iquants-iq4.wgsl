@@ -47,6 +47,37 @@ fn load32(at: u32) {
   for (var j = 0u; j < 32u; j++) { xb[j] = src_f32(at + j); }
 }
 
+// sumqx, sumq2 of the 32 values in xb at levels best_index(id * x), weight x^2; `e`: IEEE
+// arithmetic on bits (a group so small that the sums may be subnormal).
+fn sums_at(id: f32, e: bool) -> vec2<f32> {
+  var sumqx = 0.0;
+  var sumq2 = 0.0;
+  for (var j = 0u; j < 32u; j++) {
+    let x = xb[j];
+    let q = kv_iq4(best_index_iq4(id * x));
+    let wq = fmul(fmul(x, x, e), q, e);
+    sumqx = fadd(sumqx, fmul(wq, x, e), e);
+    sumq2 = fadd(sumq2, fmul(wq, q, e), e);
+  }
+  return vec2<f32>(sumqx, sumq2);
+}
+
+// The scale search of quantize_row_iq4_nl_impl for xb, whose first largest |x| is mx.
+fn group_search(mx: f32, e: bool) -> f32 {
+  var d = div_rn(-mx, -127.0);
+  var s = sums_at(div_rn(1.0, d), e);
+  d = select(0.0, div_rn(s.x, s.y), s.y > 0.0 || (e && gt0(s.y)));
+  var best = mul_exact(d, s.x);
+  for (var itry = -7; itry <= 7 + i32(params.zero); itry++) {
+    s = sums_at(div_rn(f32(itry - 127), mx), e);
+    if ((s.y > 0.0 || (e && gt0(s.y))) && prod_gt(s.x, s.x, best, s.y)) {
+      d = div_rn(s.x, s.y);
+      best = mul_exact(d, s.x);
+    }
+  }
+  return d;
+}
+
 // The first loop of quantize_row_iq4_nl_impl for the 32 values in xb: the group's scale.
 fn group_scale() -> f32 {
   var amax = 0.0;
@@ -59,36 +90,11 @@ fn group_scale() -> f32 {
     }
   }
   if (amax < F_1EM15) { return 0.0; }
-  let e = amax < TINY_GROUP; // sums near the subnormal range: IEEE arithmetic on bits
-  var d = div_rn(-mx, -127.0);
-  var id = div_rn(1.0, d);
-  var sumqx = 0.0;
-  var sumq2 = 0.0;
-  for (var j = 0u; j < 32u; j++) {
-    let x = xb[j];
-    let q = kv_iq4(best_index_iq4(id * x));
-    let wq = fmul(fmul(x, x, e), q, e);
-    sumqx = fadd(sumqx, fmul(wq, x, e), e);
-    sumq2 = fadd(sumq2, fmul(wq, q, e), e);
-  }
-  d = select(0.0, div_rn(sumqx, sumq2), sumq2 > 0.0 || (e && gt0(sumq2)));
-  var best = mul_exact(d, sumqx);
-  for (var itry = -7; itry <= 7 + i32(params.zero); itry++) {
-    id = div_rn(f32(itry - 127), mx);
-    sumqx = 0.0;
-    sumq2 = 0.0;
-    for (var j = 0u; j < 32u; j++) {
-      let x = xb[j];
-      let q = kv_iq4(best_index_iq4(id * x));
-      let wq = fmul(fmul(x, x, e), q, e);
-      sumqx = fadd(sumqx, fmul(wq, x, e), e);
-      sumq2 = fadd(sumq2, fmul(wq, q, e), e);
-    }
-    if ((sumq2 > 0.0 || (e && gt0(sumq2))) && prod_gt(sumqx, sumqx, best, sumq2)) {
-      d = div_rn(sumqx, sumq2);
-      best = mul_exact(d, sumqx);
-    }
-  }
+  // one of the two runs (loops run once or never: see iquants_common on SwiftShader)
+  let tiny = amax < TINY_GROUP;
+  var d = 0.0;
+  for (var k = u32(tiny); k < 1u; k++) { d = group_search(mx, false); }
+  for (var k = u32(!tiny); k < 1u; k++) { d = group_search(mx, true); }
   return d;
 }
 

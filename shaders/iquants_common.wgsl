@@ -118,6 +118,9 @@ fn kv_iq4(c: u32) -> f32 {
 }
 
 // ---- Products that may fall below the normal range ----
+// The exact (bit-level) paths sit in loops that run once or not at all, not in `if` bodies:
+// SwiftShader emits both sides of every branch under a lane mask, but skips a loop that no lane
+// enters, so a path no lane needs costs nothing there (on hardware GPUs it is just a branch).
 // ggml's searches compare products such as sumqx * sumqx > best * sumq2; for very small inputs
 // (the golden rows of std 1e-8) those products are float32 subnormals, which a GPU may flush to
 // zero. prod_gt compares the IEEE products, rounded as C rounds them, whatever the GPU does.
@@ -166,9 +169,9 @@ const NORMAL2: f32 = 2.3509887e-38; // 2^-125: a GPU product at least this large
 // a * b as C rounds it, kept exact (as bits in an f32) when the product is subnormal; such a
 // value must only be compared or passed to prod_gt / mul_bits, which read its bits.
 fn mul_exact(a: f32, b: f32) -> f32 {
-  let p = a * b;
-  if (abs(p) >= NORMAL2) { return p; }
-  return bitcast<f32>(mul_bits(a, b));
+  var p = a * b;
+  for (var k = u32(abs(p) >= NORMAL2); k < 1u; k++) { p = bitcast<f32>(mul_bits(a, b)); }
+  return p;
 }
 
 // Bits of the correctly rounded float32 sum of two float32 bit patterns, subnormals included.
@@ -232,22 +235,23 @@ const MIN_NORMAL: f32 = bitcast<f32>(0x00800000u);
 
 // a + b as IEEE rounds it, subnormal operands and results included.
 fn add_exact(a: f32, b: f32) -> f32 {
-  let s = a + b;
-  if (!is_subnormal(a) && !is_subnormal(b) && abs(s) >= MIN_NORMAL) { return s; }
-  return bitcast<f32>(add_bits_u(bitcast<u32>(a), bitcast<u32>(b)));
+  return fadd(a, b, true);
 }
 
 // Float operations for a search that may run on values so small that intermediate results are
-// subnormal (`exact`): then IEEE results on bits, else plain GPU arithmetic. Products come out
-// through no_fma, since callers add them.
+// subnormal (`exact`): then IEEE results on bits where the GPU's could differ, else plain GPU
+// arithmetic. Products come out through no_fma, since callers add them.
 fn fmul(a: f32, b: f32, exact: bool) -> f32 {
-  if (exact) { return no_fma(mul_exact(a, b)); }
-  return no_fma(a * b);
+  var p = a * b;
+  for (var k = u32(!exact || abs(p) >= NORMAL2); k < 1u; k++) { p = bitcast<f32>(mul_bits(a, b)); }
+  return no_fma(p);
 }
 
 fn fadd(a: f32, b: f32, exact: bool) -> f32 {
-  if (exact) { return add_exact(a, b); }
-  return a + b;
+  var s = a + b;
+  let fast = !exact || (!is_subnormal(a) && !is_subnormal(b) && abs(s) >= MIN_NORMAL);
+  for (var k = u32(fast); k < 1u; k++) { s = bitcast<f32>(add_bits_u(bitcast<u32>(a), bitcast<u32>(b))); }
+  return s;
 }
 
 // C's a < b, subnormals compared by their bits (false when either is NaN).
@@ -307,20 +311,25 @@ fn order_key(u: u32) -> u32 {
 fn prod_gt(a: f32, b: f32, c: f32, d: f32) -> bool {
   let p = a * b;
   let q = c * d;
-  if (abs(p) >= NORMAL2 || abs(q) >= NORMAL2) { return p > q; }
-  let pb = mul_bits(a, b);
-  let qb = mul_bits(c, d);
-  if (((pb | qb) & 0x7fffffffu) == 0u) { return false; }
-  return order_key(pb) > order_key(qb);
+  var r = p > q;
+  for (var k = u32(abs(p) >= NORMAL2 || abs(q) >= NORMAL2); k < 1u; k++) {
+    let pb = mul_bits(a, b);
+    let qb = mul_bits(c, d);
+    r = ((pb | qb) & 0x7fffffffu) != 0u && order_key(pb) > order_key(qb);
+  }
+  return r;
 }
 
 // Bits of ((x * x) * x) * x as C rounds each product (ggml's weight * x * x with weight = x^2);
 // non-negative, so the bits order like the values.
 fn x4_bits(x: f32) -> u32 {
   let hw = ((x * x) * x) * x;
-  if (abs(hw) >= NORMAL2) { return bitcast<u32>(hw); }
-  let u = bitcast<u32>(x);
-  return mul_bits_u(mul_bits_u(mul_bits_u(u, u), u), u) & 0x7fffffffu;
+  var r = bitcast<u32>(hw);
+  for (var k = u32(abs(hw) >= NORMAL2); k < 1u; k++) {
+    let u = bitcast<u32>(x);
+    r = mul_bits_u(mul_bits_u(mul_bits_u(u, u), u), u) & 0x7fffffffu;
+  }
+  return r;
 }
 
 // ggml's float literals, bit for bit (C rounds 0.2f and friends to nearest; spelled as bits so

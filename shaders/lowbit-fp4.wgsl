@@ -77,10 +77,9 @@ fn decode_nvfp4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   }
 }
 
-// best_index_mxfp4: first index of the smallest |kvalue * e - x| (NaN errors never win). With a
-// scale near the subnormal range the errors are IEEE results on bits (fmul, fadd, flt).
-fn best_index_fp4(x: f32, e: f32) -> u32 {
-  let ex = e < TINY_GROUP;
+// best_index_mxfp4: first index of the smallest |kvalue * e - x| (NaN errors never win). With
+// `ex` (a scale near the subnormal range) the errors are IEEE results on bits (fmul, fadd, flt).
+fn best_index_fp4(x: f32, e: f32, ex: bool) -> u32 {
   var best = 0u;
   var best_err = abs(fadd(fmul(kv_fp4(0u), e, ex), neg(x), ex));
   for (var i = 1u; i < 16u; i++) {
@@ -128,8 +127,25 @@ fn encode_mxfp4_block(b: u32) {
   let e = select(0u, mxfp4_exponent(bitcast<f32>(amax)), amax != 0u);
   let d = e8m0_half(e);
   out_byte(e);
-  for (var j = 0u; j < 16u; j++) {
-    out_byte(best_index_fp4(src_f32(x0 + j), d) | (best_index_fp4(src_f32(x0 + 16u + j), d) << 4u));
+  // errors in plain arithmetic, or for a scale near the subnormal range on bits: one of the two
+  // loops runs (see iquants_common on SwiftShader)
+  let tiny = d < TINY_GROUP;
+  var q = array<u32, 4>(0u, 0u, 0u, 0u);
+  for (var k = u32(tiny); k < 1u; k++) {
+    for (var j = 0u; j < 16u; j++) {
+      q[j / 4u] |= (best_index_fp4(src_f32(x0 + j), d, false) | (best_index_fp4(src_f32(x0 + 16u + j), d, false) << 4u)) << (8u * (j % 4u));
+    }
+  }
+  for (var k = u32(!tiny); k < 1u; k++) {
+    for (var j = 0u; j < 16u; j++) {
+      q[j / 4u] |= (best_index_fp4(src_f32(x0 + j), d, true) | (best_index_fp4(src_f32(x0 + 16u + j), d, true) << 4u)) << (8u * (j % 4u));
+    }
+  }
+  for (var w = 0u; w < 4u; w++) {
+    out_byte(q[w]);
+    out_byte(q[w] >> 8u);
+    out_byte(q[w] >> 16u);
+    out_byte(q[w] >> 24u);
   }
 }
 
@@ -183,7 +199,7 @@ fn encode_nvfp4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let d = ue4m3_half(ue[s]);
     let xb = x0 + 16u * s;
     for (var j = 0u; j < 8u; j++) {
-      out_byte(best_index_fp4(src_f32(xb + j), d) | (best_index_fp4(src_f32(xb + 8u + j), d) << 4u));
+      out_byte(best_index_fp4(src_f32(xb + j), d, false) | (best_index_fp4(src_f32(xb + 8u + j), d, false) << 4u));
     }
   }
 }

@@ -87,44 +87,39 @@ fn tq_inv(d: f32) -> f32 {
 }
 
 // lroundf(x * id) + 1, as the C int: 0, 1 or 2 for finite products, 1 for NaN and +-Inf.
-fn tq_code(x: f32, id: f32) -> u32 {
-  let t = mul_exact(x, id); // x may be subnormal, id huge
+// `exact`: the block's amax is so small that x may be subnormal and id huge (IEEE product).
+fn tq_code(x: f32, id: f32, exact: bool) -> u32 {
+  let t = fmul(x, id, exact);
   if (!(abs(t) < 2147483648.0)) { return 1u; }
   return u32(roundf_i(t) + 1);
 }
 
-fn encode_tq1_block(b: u32) {
-  let x0 = b * 256u;
-  let d = tq_amax(x0);
-  let id = tq_inv(d);
+fn encode_tq1_block(x0: u32, d: f32, id: f32, e: bool) {
   // 32 bytes of 5 trits strided by 32, 16 bytes strided by 16, then 4 bytes of 4 trits
   for (var m = 0u; m < 32u; m++) {
     var q = 0u;
-    for (var n = 0u; n < 5u; n++) { q = (q * 3u + tq_code(src_f32(x0 + m + 32u * n), id)) & 0xffu; }
+    for (var n = 0u; n < 5u; n++) { q = (q * 3u + tq_code(src_f32(x0 + m + 32u * n), id, e)) & 0xffu; }
     out_byte((q * 256u + 242u) / 243u);
   }
   for (var m = 0u; m < 16u; m++) {
     var q = 0u;
-    for (var n = 0u; n < 5u; n++) { q = (q * 3u + tq_code(src_f32(x0 + 160u + m + 16u * n), id)) & 0xffu; }
+    for (var n = 0u; n < 5u; n++) { q = (q * 3u + tq_code(src_f32(x0 + 160u + m + 16u * n), id, e)) & 0xffu; }
     out_byte((q * 256u + 242u) / 243u);
   }
   for (var j = 0u; j < 4u; j++) {
     var q = 0u;
-    for (var m = 0u; m < 4u; m++) { q = (q * 3u + tq_code(src_f32(x0 + 240u + j + 4u * m), id)) & 0xffu; }
+    for (var m = 0u; m < 4u; m++) { q = (q * 3u + tq_code(src_f32(x0 + 240u + j + 4u * m), id, e)) & 0xffu; }
     q = (q * 3u) & 0xffu;
     out_byte((q * 256u + 242u) / 243u);
   }
   out_f16(d);
 }
 
-fn encode_tq2_block(b: u32) {
-  let x0 = b * 256u;
-  let d = tq_amax(x0);
-  let id = tq_inv(d);
+fn encode_tq2_block(x0: u32, d: f32, id: f32, e: bool) {
   for (var j = 0u; j < 2u; j++) {
     for (var m = 0u; m < 32u; m++) {
       var q = 0u;
-      for (var n = 0u; n < 4u; n++) { q += (tq_code(src_f32(x0 + 128u * j + m + 32u * n), id) & 3u) << (2u * n); }
+      for (var n = 0u; n < 4u; n++) { q += (tq_code(src_f32(x0 + 128u * j + m + 32u * n), id, e) & 3u) << (2u * n); }
       out_byte(q);
     }
   }
@@ -136,8 +131,14 @@ fn encode_tq1_0(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   let g = flat_index(gid, nwg, WG);
   if (2u * g >= params.n) { return; }
   out_begin(g * (2u * TQ1_SIZE / 4u));
-  encode_tq1_block(2u * g);
-  encode_tq1_block(2u * g + 1u);
+  for (var i = 0u; i < 2u; i++) {
+    let x0 = (2u * g + i) * 256u;
+    let d = tq_amax(x0);
+    let id = tq_inv(d);
+    // one of the two runs (see iquants_common on SwiftShader)
+    for (var k = u32(d < TINY_GROUP); k < 1u; k++) { encode_tq1_block(x0, d, id, false); }
+    for (var k = u32(!(d < TINY_GROUP)); k < 1u; k++) { encode_tq1_block(x0, d, id, true); }
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -145,6 +146,11 @@ fn encode_tq2_0(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   let g = flat_index(gid, nwg, WG);
   if (2u * g >= params.n) { return; }
   out_begin(g * (2u * TQ2_SIZE / 4u));
-  encode_tq2_block(2u * g);
-  encode_tq2_block(2u * g + 1u);
+  for (var i = 0u; i < 2u; i++) {
+    let x0 = (2u * g + i) * 256u;
+    let d = tq_amax(x0);
+    let id = tq_inv(d);
+    for (var k = u32(d < TINY_GROUP); k < 1u; k++) { encode_tq2_block(x0, d, id, false); }
+    for (var k = u32(!(d < TINY_GROUP)); k < 1u; k++) { encode_tq2_block(x0, d, id, true); }
+  }
 }
