@@ -38,6 +38,17 @@ export interface RunResult {
   readonly engine: string;
 }
 
+/** A tensor could not be converted (ggml itself would abort on its data, or a codec failed). */
+export class ConversionError extends Error {
+  override readonly name = 'ConversionError';
+  constructor(
+    readonly tensor: string,
+    override readonly cause: unknown,
+  ) {
+    super(`tensor "${tensor}": ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
 export class CancelledError extends Error {
   override readonly name = 'CancelledError';
   constructor() {
@@ -150,7 +161,7 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
         return { bytes, owned: true };
       } catch (e) {
         const next = opts.onEngineFailure?.(e) ?? null;
-        if (next === null || next === engine) throw e;
+        if (next === null || next === engine) throw new ConversionError(t.name, e);
         engine = next;
       }
     }
