@@ -161,7 +161,12 @@ export function planCast(model: ModelView, target: TypeName, layout: OutputLayou
   if (target !== 'F32' && !canEncode(target)) throw new PlanError(`Kiln cannot encode ${target} yet`);
   const tensors: PlannedOutputTensor[] = [];
   for (const src of model.tensors) {
-    if (src.type === null) throw new PlanError(`tensor "${src.name}" has type ${src.typeLabel}, which Kiln cannot read`);
+    if (src.type === null) {
+      // A cast keeps going without it (a quantized or complex tensor in a checkpoint must not block
+      // the rest), but says so: the plan lists every tensor it leaves out.
+      warnings.push(`${src.name}: left out, its type ${src.typeLabel} cannot be decoded`);
+      continue;
+    }
     const from = src.type;
     const elements = elementCount(src.shape);
     const rowLength = src.shape.length > 0 ? src.shape[src.shape.length - 1]! : 1;
