@@ -28,8 +28,12 @@ function tinyLlamaWeights(): Promise<Float32Array[]> {
 }
 
 export const harnessExt = {
-  /** Per tensor of the tiny llama: blocks where the GPU encoder differs from the CPU twin. */
-  async twinOnTinyLlama(env: HarnessEnv, typeName: unknown): Promise<{ type: string; blocks: number; mismatches: number; first: string[] } | { skipped: string }> {
+  /**
+   * Per tensor of the tiny llama: blocks where the GPU encoder differs from the CPU twin. The
+   * first `limit` elements of each 2-D tensor are used (default all), since the search encoders
+   * are slow on a software adapter.
+   */
+  async twinOnTinyLlama(env: HarnessEnv, typeName: unknown, limit: unknown): Promise<{ type: string; blocks: number; mismatches: number; first: string[] } | { skipped: string }> {
     const type = String(typeName);
     if (!isTypeName(type)) throw new Error(`unknown type ${type}`);
     const k = kernelFor(type, 'encode');
@@ -40,8 +44,10 @@ export const harnessExt = {
     let blocks = 0;
     let mismatches = 0;
     const first: string[] = [];
-    for (const [i, w] of (await tinyLlamaWeights()).entries()) {
-      const gpu = await tx.run('F32', type, new Uint8Array(w.buffer), w.length);
+    for (const [i, whole] of (await tinyLlamaWeights()).entries()) {
+      const cap = typeof limit === 'number' ? Math.floor(limit / info.blockSize / 8) * info.blockSize * 8 : whole.length;
+      const w = whole.subarray(0, Math.min(whole.length, cap));
+      const gpu = await tx.run('F32', type, new Uint8Array(w.buffer, w.byteOffset, w.byteLength), w.length);
       const cpu = new Uint8Array((w.length / info.blockSize) * info.typeSize);
       enc(w, cpu);
       const n = cpu.length / info.typeSize;
