@@ -56,3 +56,21 @@ describe('statistics kernel vs CPU twin', () => {
     });
   }
 });
+
+describe('a tensor larger than one binding', () => {
+  for (const type of ['F16', 'Q8_0', 'Q4_K']) {
+    it(`${type}: converted in chunks sized from a lowered binding limit, the bytes equal one whole pass`, async () => {
+      const r = (await s.page.evaluate((t) => window.harnessExt.bindingLimitChunks!(t, 256, 256 * 1024), type)) as {
+        elements: number;
+        wholeChunk: number;
+        smallChunk: number;
+        sameLength: boolean;
+        diff: number;
+      };
+      expect(r.smallChunk).toBeLessThan(r.elements / 8); // many chunks under the lowered limit
+      expect(r.wholeChunk).toBeGreaterThanOrEqual(r.elements); // one pass under the real one
+      expect(r.sameLength).toBe(true);
+      expect(r.diff).toBe(0);
+    }, 300_000);
+  }
+});
