@@ -56,6 +56,11 @@ export function buildSearchTable(levels: Uint8Array, dim: number, bits: number, 
   const lists: number[] = [];
   const dist = new Int32Array(size);
   const want = new Int32Array(nwant);
+  // squared distances split into two half-vectors, tabulated per half code for each u
+  const hbits = (dim >> 1) * bits;
+  const hmask = (1 << hbits) - 1;
+  const halfLo = new Int32Array(1 << hbits);
+  const halfHi = new Int32Array(1 << hbits);
   for (let u = 0; u < mapSize; u++) {
     if (map[u]! >= 0) continue;
     let reachable = true;
@@ -64,13 +69,22 @@ export function buildSearchTable(levels: Uint8Array, dim: number, bits: number, 
       map[u] = 0;
       continue;
     }
+    for (let h = 0; h < 2; h++) {
+      const t = h === 0 ? halfLo : halfHi;
+      const uh = (u >> (h * hbits)) & hmask;
+      for (let c = 0; c <= hmask; c++) {
+        let d2 = 0;
+        for (let i = 0; i < dim >> 1; i++) {
+          const diff = 2 * (((c >> (bits * i)) & mask) - ((uh >> (bits * i)) & mask));
+          d2 += diff * diff;
+        }
+        t[c] = d2;
+      }
+    }
     let nhave = 0;
     for (let j = 0; j < size; j++) {
-      let d2 = 0;
-      for (let i = 0; i < dim; i++) {
-        const diff = 2 * (((codes[j]! >> (bits * i)) & mask) - ((u >> (bits * i)) & mask));
-        d2 += diff * diff;
-      }
+      const c = codes[j]!;
+      const d2 = halfLo[c & hmask]! + halfHi[c >> hbits]!;
       dist[j] = d2;
       // keep the nwant smallest distinct distances, ascending
       let p = nhave;
@@ -151,6 +165,11 @@ const enc = (module: string, entry: string, blocks: number, table?: GpuTable): G
   ...(table ? { table } : {}),
 });
 
+/**
+ * IQ kernels: decoders in shaders/iquants-decode.wgsl; encoders in iquants-iq4 / -iq3 / -iq2s /
+ * -iq1m.wgsl. IQ2_XXS, IQ2_XS and IQ1_S have no encoder: ggml_quantize_chunk refuses them
+ * without an importance matrix, and the encoders here quantize as it does with imatrix = NULL.
+ */
 export const IQUANTS_KERNELS = {
   IQ2_XXS: { decode: dec('decode_iq2_xxs', 32), encode: null },
   IQ2_XS: { decode: dec('decode_iq2_xs', 32), encode: null },
