@@ -21,7 +21,11 @@ export function shaderSource(name: string): string {
     if (text === undefined) throw new Error(`no shader named "${n}" in shaders/`);
     if (seen.has(n)) return '';
     seen.add(n);
-    return text.replace(/^\/\/#include (\w+)\s*$/gm, (_, inc: string) => expand(inc));
+    return text.replace(/^\/\/#include\b(.*)$/gm, (_, rest: string) => {
+      const inc = rest.trim();
+      if (!/^[\w-]+$/.test(inc)) throw new Error(`shaders/${n}.wgsl: malformed include "//#include${rest}"`);
+      return expand(inc);
+    });
   };
   return expand(name);
 }
