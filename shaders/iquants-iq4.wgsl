@@ -54,7 +54,7 @@ fn sums_at(id: f32, e: bool) -> vec2<f32> {
   var sumq2 = 0.0;
   for (var j = 0u; j < 32u; j++) {
     let x = xb[j];
-    let q = kv_iq4(best_index_iq4(id * x));
+    let q = kv_iq4(best_index_iq4(no_fma(id * x)));
     let wq = fmul(fmul(x, x, e), q, e);
     sumqx = fadd(sumqx, fmul(wq, x, e), e);
     sumq2 = fadd(sumq2, fmul(wq, q, e), e);
@@ -101,7 +101,7 @@ fn group_scale() -> f32 {
 // 16 bytes of nibbles for xb at scale 1/id: byte j holds elements j (low) and j + 16 (high).
 fn out_nibbles(id: f32) {
   for (var j = 0u; j < 16u; j++) {
-    out_byte(best_index_iq4(id * xb[j]) | (best_index_iq4(id * xb[j + 16u]) << 4u));
+    out_byte(best_index_iq4(no_fma(id * xb[j])) | (best_index_iq4(no_fma(id * xb[j + 16u])) << 4u));
   }
 }
 

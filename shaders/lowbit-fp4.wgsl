@@ -48,14 +48,16 @@ fn decode_mxfp4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   let lane = lane_of(gid, nwg, WG, 4u);
   if (lane.block >= params.n) { return; }
   let base = lane.block * MXFP4_SIZE;
-  let d = e8m0_half(src_byte(base));
+  let e = src_byte(base);
+  let d = e8m0_half(e);
+  let sub = e < 2u; // d and the products are subnormal: IEEE products on bits
   // part p: elements 4p..4p+3 (low nibbles of qs[4p..]) and 16+4p.. (high nibbles)
   let q = src_u32_at(base + 1u + 4u * lane.part);
   let out = lane.block * 32u + 4u * lane.part;
   for (var k = 0u; k < 4u; k++) {
     let b = q >> (8u * k);
-    put_f32(out + k, kv_fp4(b & 0xfu) * d);
-    put_f32(out + 16u + k, kv_fp4((b >> 4u) & 0xfu) * d);
+    put_f32(out + k, fmul(kv_fp4(b & 0xfu), d, sub));
+    put_f32(out + 16u + k, fmul(kv_fp4((b >> 4u) & 0xfu), d, sub));
   }
 }
 

@@ -8,6 +8,7 @@ import { openHarness, type BrowserSession } from '../support/browser';
  * SwiftShader, like many GPUs, flushes to zero in plain arithmetic) and inputs that are themselves
  * subnormal; up to where the sums overflow; and with NaN / Inf inputs. ggml aborts the grid-search
  * types (IQ2_S, IQ3_*, IQ1_M) on overflow, NaN and Inf, so those ranges leave them out.
+ * Decoders: random bytes, so every scale pattern (NaN, Inf, subnormal) occurs.
  */
 let s: BrowserSession;
 beforeAll(async () => {
@@ -42,3 +43,14 @@ for (const [name, types, lo, hi, special] of cases) {
     }
   });
 }
+
+describe('decoders on random bytes (NaN / Inf / subnormal scales)', () => {
+  for (const type of ['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M', 'IQ4_NL', 'IQ4_XS', 'TQ1_0', 'TQ2_0', 'MXFP4', 'NVFP4']) {
+    it(`${type} equals the CPU twin`, async () => {
+      const r = (await s.page.evaluate((t) => window.harnessExt.decodeRandomVsTwin!(t, 512, 4242), type)) as { n: number; diff: number; first: string[] };
+      expect(r.n).toBeGreaterThanOrEqual(512 * 32);
+      expect(r.first).toEqual([]);
+      expect(r.diff).toBe(0);
+    });
+  }
+});

@@ -46,6 +46,41 @@ function sse(x: Float32Array, y: Float32Array, from: number, to: number): number
 }
 
 export const harnessExt = {
+  /**
+   * Decodes `blocks` blocks of seeded random bytes on the GPU and with the CPU twin (every scale
+   * byte pattern: NaN / Inf / subnormal f16 scales, E8M0 exponents 0 and 1); returns the number
+   * of differing floats (NaNs compare equal whatever their payload) and the first few.
+   */
+  async decodeRandomVsTwin(env: HarnessEnv, typeName: string, blocks: number, seed: number) {
+    const type = toName(typeName);
+    const { blockSize, typeSize } = TYPES[type];
+    const bytes = new Uint8Array(blocks * typeSize);
+    let s = seed >>> 0 || 1;
+    for (let i = 0; i < bytes.length; i++) {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      bytes[i] = s & 0xff;
+    }
+    // MXFP4: make every fourth block's exponent 0 or 1 (subnormal scales)
+    if (type === 'MXFP4') for (let b = 0; b < blocks; b += 4) bytes[b * typeSize] = (b >> 2) & 1;
+    const n = blocks * blockSize;
+    const { tx } = await env();
+    const got = new Float32Array((await tx.run(type, 'F32', bytes, n)).buffer);
+    const want = new Float32Array(n);
+    CPU_CODECS[type].decode!(bytes, want);
+    const gu = new Uint32Array(got.buffer);
+    const wu = new Uint32Array(want.buffer);
+    let diff = 0;
+    const first: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (gu[i] === wu[i] || (Number.isNaN(got[i]) && Number.isNaN(want[i]))) continue;
+      diff++;
+      if (first.length < 5) first.push(`[${i}] got 0x${gu[i]!.toString(16)} want 0x${wu[i]!.toString(16)}`);
+    }
+    return { n, diff, first };
+  },
+
   /** Milliseconds to compile one kernel's module and pipeline from scratch (a fresh cache). */
   async compileMs(env: HarnessEnv, module: string, entry: string, wg: number) {
     const { ctx } = await env();
