@@ -10,7 +10,11 @@
 // Exactness: every C division (scales, reciprocals) is div_rn; sums accumulate in C's order,
 // sumqx += (w * q) * x with the product kept out of an FMA by no_fma; best_index_int8's bisection
 // is replaced by counting levels <= x, which lands on the same bracket [val[mu-1], val[mu]) for
-// ascending levels, and its tie rule (x - lo < hi - x, else the upper) is kept as is.
+// ascending levels, and its tie rule (x - lo < hi - x, else the upper) is kept as is (a NaN
+// goes to the top level, as the bisection does). sumqx^2 > best * sumq2 compares IEEE products
+// (prod_gt); a group with max |x| below 2^-20 runs the search with IEEE products and sums on
+// bits (its sums may be subnormal, which a GPU may flush). A NaN IQ4_NL scale is stored as
+// x86's default NaN (sign set), as ggml's inf / inf produces.
 // One lane: two IQ4_NL blocks (36 bytes) or one IQ4_XS block (136 bytes).
 //
 //#include iquants_common

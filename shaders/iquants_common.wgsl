@@ -7,6 +7,11 @@
 // whole blocks whose bytes end on a word boundary, and emit the bytes in order through out_byte,
 // which stores each word once it is full (no read-modify-write, no atomics).
 //
+// Below the kernels' plumbing: IEEE float32 products and sums on bits (mul_bits_u, add_bits_u)
+// for the cases where a GPU's own arithmetic may differ from x86's, which ggml's reference runs
+// on: subnormal operands or results (many GPUs, SwiftShader included, flush them to zero), and
+// comparisons on bits so a subnormal is not taken for zero.
+//
 //#include common
 //#include fmath
 

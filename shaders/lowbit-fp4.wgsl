@@ -3,14 +3,17 @@
 // 36 bytes).
 //
 // Decoders (dequantize_row_mxfp4 / dequantize_row_nvfp4): 8 outputs per lane; kvalue * d is a
-// small integer times a power of two or a 4-bit significand, so the product is exact.
+// small integer times a power of two or a 4-bit significand, so the product is exact; with an
+// E8M0 exponent of 0 or 1 the scale and products are float32 subnormals, which a GPU may flush,
+// so those blocks multiply on bits (fmul).
 //
 // Encoders (quantize_row_mxfp4_ref / quantize_row_nvfp4_ref): one lane per 4 MXFP4 blocks
 // (68 bytes) or 1 NVFP4 block (36 bytes). amax with C's `if (amax < |v|)`; the MXFP4 exponent
 // is floorf(log2f(amax)) - 2 + 127 cast to uint8_t, computed without log2 (mxfp4_exponent);
 // NVFP4's scale is ggml_fp32_to_ue4m3(amax / 6) with div_rn. best_index_mxfp4 scans the 16
 // levels in order and keeps the first smallest |kvalue * d - x|; kvalue * d is exact, so a
-// fused multiply-add would not change it.
+// fused multiply-add would not change it. amax compares |x| as bits (a subnormal is not zero);
+// a block with a subnormal-range scale computes the errors on bits.
 //
 //#include iquants_common
 

@@ -6,10 +6,12 @@
 //
 // Encoders (quantize_row_tq1_0_ref / quantize_row_tq2_0_ref, which ggml_quantize_chunk calls):
 // one lane per two blocks (TQ1_0: 2 x 54 bytes, TQ2_0: 2 x 66 bytes, whole words). d = amax
-// with C's MAX macro (a NaN resets the running maximum, as in C), id = 1/d by div_rn,
+// with C's MAX macro on |x| bits (a NaN resets the running maximum, as in C; subnormals are not
+// zero), id = 1/d by div_rn,
 // lroundf(x * id) + 1 as the code (x * id is one rounded product; a NaN or infinite product
 // gives LONG_MIN in C, whose low bits make code 1), base-3 packing in uint8 arithmetic and
-// the ceiling division by 243, all integer.
+// the ceiling division by 243, all integer. A block whose amax is below 2^-20 takes x * id on
+// bits, since x may be subnormal while id is huge.
 //
 //#include iquants_common
 
