@@ -320,7 +320,8 @@ fn prod_gt(a: f32, b: f32, c: f32, d: f32) -> bool {
   for (var k = u32(abs(p) >= NORMAL2 || abs(q) >= NORMAL2); k < 1u; k++) {
     let pb = mul_bits(a, b);
     let qb = mul_bits(c, d);
-    r = ((pb | qb) & 0x7fffffffu) != 0u && order_key(pb) > order_key(qb);
+    let nan = (pb & 0x7fffffffu) > 0x7f800000u || (qb & 0x7fffffffu) > 0x7f800000u;
+    r = !nan && ((pb | qb) & 0x7fffffffu) != 0u && order_key(pb) > order_key(qb);
   }
   return r;
 }
