@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 3_600_000,
     maxWorkers: 1,
     fileParallelism: false,
+    // the reader throughput measurements are skipped in `npm test` unless these are set
+    env: { KILN_THROUGHPUT: '1', KILN_PT_BENCH: '1' },
   },
 });

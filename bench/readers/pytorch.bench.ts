@@ -1,16 +1,16 @@
 /**
  * Read throughput of a large generated checkpoint: TensorInfo.read in 64 MiB chunks against a plain
  * sequential read of the same file, in the same run. Opt-in (it writes 1 GiB to the temp folder):
- *   KILN_PT_BENCH=1 npx vitest run test/unit/formats/pytorch-throughput.test.ts
+ *   npm run bench (or: npx vitest run --config vitest.bench.config.ts bench/readers/pytorch.bench.ts)
  */
 import { randomFillSync } from 'node:crypto';
 import { closeSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readPytorch } from '../../../src/formats/pytorch/reader';
-import { NodeFileSource } from '../../../src/io/node/file-source';
-import { buildZip, layoutZip, torchPickle } from './pytorch-builders';
+import { readPytorch } from '../../src/formats/pytorch/reader';
+import { NodeFileSource } from '../../src/io/node/file-source';
+import { buildZip, layoutZip, torchPickle } from '../../test/unit/formats/pytorch-builders';
 
 const MiB = 1024 * 1024;
 const CHUNK = 64 * MiB;

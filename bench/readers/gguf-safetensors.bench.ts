@@ -3,19 +3,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NodeFileSource } from '../../../src/io/node/file-source';
-import { NodeFileSink } from '../../../src/io/node/file-sink';
-import { readGguf } from '../../../src/formats/gguf/reader';
-import { planGguf, writeGguf } from '../../../src/formats/gguf/writer';
-import { readSafetensors } from '../../../src/formats/safetensors/reader';
-import { planSafetensors, writeSafetensors } from '../../../src/formats/safetensors/writer';
-import type { ModelView } from '../../../src/formats/model';
-import { buildGguf } from './gguf-builder';
+import { NodeFileSource } from '../../src/io/node/file-source';
+import { NodeFileSink } from '../../src/io/node/file-sink';
+import { readGguf } from '../../src/formats/gguf/reader';
+import { planGguf, writeGguf } from '../../src/formats/gguf/writer';
+import { readSafetensors } from '../../src/formats/safetensors/reader';
+import { planSafetensors, writeSafetensors } from '../../src/formats/safetensors/writer';
+import type { ModelView } from '../../src/formats/model';
+import { buildGguf } from '../../test/unit/formats/gguf-builder';
 
 /**
  * Read throughput of each reader on a generated 1.5 GiB file versus a plain sequential read of
  * the same file in the same run (both from the page cache after the write). Opt-in, since it
- * writes 4.5 GiB to the temp folder: KILN_THROUGHPUT=1 npx vitest run <this file>.
+ * writes 4.5 GiB to the temp folder; part of npm run bench.
  */
 const ON = process.env.KILN_THROUGHPUT === '1';
 const CHUNK = 64 * 1024 * 1024;

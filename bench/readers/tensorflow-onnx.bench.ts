@@ -2,19 +2,19 @@ import { closeSync, openSync, rmSync, writeSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ByteSource } from '../../../src/io/byte-source';
-import { NodeFileSource } from '../../../src/io/node/file-source';
-import type { ModelView } from '../../../src/formats/model';
-import { readOnnx } from '../../../src/formats/onnx/reader';
-import { readTensorflow } from '../../../src/formats/tensorflow/reader';
-import { pb } from './protobuf-build';
-import { entry, header, key, table } from './tensorflow-build';
+import type { ByteSource } from '../../src/io/byte-source';
+import { NodeFileSource } from '../../src/io/node/file-source';
+import type { ModelView } from '../../src/formats/model';
+import { readOnnx } from '../../src/formats/onnx/reader';
+import { readTensorflow } from '../../src/formats/tensorflow/reader';
+import { pb } from '../../test/unit/formats/protobuf-build';
+import { entry, header, key, table } from '../../test/unit/formats/tensorflow-build';
 
 /**
  * Read throughput on large generated files (1 GiB each, in the OS temp folder, deleted after):
  * every tensor read through TensorInfo.read in 64 MiB chunks, against a plain sequential read of
  * the same file in 64 MiB chunks, same run, same source type. Off by default (it writes 2+ GiB);
- * run with KILN_THROUGHPUT=1 npx vitest run test/unit/formats/tensorflow-onnx-throughput.test.ts
+ * run with npm run bench
  */
 
 const RUN = process.env.KILN_THROUGHPUT === '1';
