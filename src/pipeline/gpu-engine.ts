@@ -11,6 +11,14 @@ import { chunkGranule, type TransformEngine } from './engine';
 const TARGET_CHUNK_ELEMENTS = 4 * 1024 * 1024;
 
 /**
+ * ggml aborts while quantizing these on some inputs (NaN or Inf, or magnitudes near 1e10 for which
+ * no grid neighbour has a finite error). Their CPU twins raise that as an error the user sees with
+ * the tensor's name; the WGSL kernels have no error channel and would write bytes instead. So the
+ * pipeline leaves these encoders to the CPU codecs (the kernels stay tested against ggml).
+ */
+const ENCODERS_THAT_ABORT: ReadonlySet<TypeName> = new Set(['IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_M']);
+
+/**
  * WGSL kernels through two ChunkTransformers used in turn, so one chunk's upload and kernels
  * overlap the previous chunk's readback.
  */
@@ -34,7 +42,7 @@ export class GpuEngine implements TransformEngine {
   }
 
   supports(from: TypeName, to: TypeName): boolean {
-    return kernelFor(from, 'decode') !== null && kernelFor(to, 'encode') !== null;
+    return kernelFor(from, 'decode') !== null && kernelFor(to, 'encode') !== null && !ENCODERS_THAT_ABORT.has(to);
   }
 
   maxChunkElements(from: TypeName, to: TypeName): number {
