@@ -25,7 +25,7 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: ProgressInfo) => void;
   /** Called when the engine fails (e.g. the GPU device was lost); may return an engine to continue with. */
-  readonly onEngineFailure?: (error: unknown) => TransformEngine | null;
+  readonly onEngineFailure?: (error: unknown, failed: TransformEngine) => TransformEngine | null;
   /** Elements per raw-copy chunk (tensors whose type does not change). */
   readonly copyChunkElements?: number;
 }
@@ -160,7 +160,7 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
         if (bytes.buffer !== out.buffer) pool.release(out);
         return { bytes, owned: true };
       } catch (e) {
-        const next = opts.onEngineFailure?.(e) ?? null;
+        const next = opts.onEngineFailure?.(e, engine) ?? null;
         if (next === null || next === engine) throw new ConversionError(t.name, e);
         engine = next;
       }

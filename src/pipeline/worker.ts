@@ -110,13 +110,18 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
     const res = await executePlan(p, primary, sinks, {
       signal: ac.signal,
       onProgress: (progress) => post({ kind: 'progress', id, progress }),
-      // A lost device fails its pending work; the CPU twins give the same bytes, so carry on there.
-      onEngineFailure: (e) => {
-        if (!(primary instanceof CompositeEngine)) return null;
-        gpuNote ??= `GPU failed: ${e instanceof Error ? e.message : String(e)}`;
+      // A lost device fails its pending work; the CPU codecs give the same bytes, so carry on there.
+      onEngineFailure: (e, failed) => {
+        if (!(failed instanceof CompositeEngine)) return null;
+        gpuNote = `GPU failed: ${e instanceof Error ? e.message : String(e)}`;
         gpu = null;
         return cpuEngine();
       },
+    }).catch((e: unknown) => {
+      if (e instanceof DOMException && e.name === 'QuotaExceededError') {
+        throw new Error(`the browser's storage for this site is full (${e.message}); the partial output was removed. "Convert and save to…" writes straight to a file you choose instead.`);
+      }
+      throw e;
     });
     const verified = await verifyOutput(p, res, sinks);
     return { plan: planSummary(p), opfsDir: opfs ? opfs.dirName : null, seconds: res.seconds, engine: res.engine, verified };
