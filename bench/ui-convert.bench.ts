@@ -36,7 +36,8 @@ afterAll(async () => {
   rmSync(file, { force: true });
 });
 
-async function run(format: string, type: string): Promise<{ seconds: number; peak: number }> {
+async function run(format: string, type: string, engine: string): Promise<{ seconds: number; peak: number }> {
+  await selectValue(s.page, 'engine-select', engine);
   await selectValue(s.page, 'target-format', format);
   await selectValue(s.page, 'target-type', type);
   const sampler = pssSampler(s.browser.process()!.pid!);
@@ -54,14 +55,15 @@ async function run(format: string, type: string): Promise<{ seconds: number; pea
 
 it('F32 -> F16 through the UI vs a plain copy through the same path', async () => {
   const rows: Record<string, string | number>[] = [];
-  const cases: [string, string, string][] = [
-    ['plain copy (safetensors F32 -> F32)', 'safetensors', 'F32'],
-    ['Kiln GGUF F16', 'gguf', 'F16'],
-    ['Kiln safetensors F16', 'safetensors', 'F16'],
+  const cases: [string, string, string, string][] = [
+    ['plain copy (safetensors F32 -> F32)', 'safetensors', 'F32', 'auto'],
+    ['Kiln GGUF F16, WebGPU', 'gguf', 'F16', 'gpu'],
+    ['Kiln safetensors F16, WebGPU', 'safetensors', 'F16', 'gpu'],
+    ['Kiln GGUF F16, CPU threads (auto here)', 'gguf', 'F16', 'cpu'],
   ];
   for (let round = 0; round < 2; round++) {
-    for (const [label, format, type] of cases) {
-      const r = await run(format, type);
+    for (const [label, format, type, engine] of cases) {
+      const r = await run(format, type, engine);
       rows.push({ round: round + 1, path: label, 'input MB': fmt(mb(bytes), 0), seconds: fmt(r.seconds, 2), 'MB/s (input)': fmt(mb(bytes) / r.seconds), 'peak Chromium PSS MB': fmt(mb(r.peak), 0) });
     }
   }
