@@ -176,7 +176,10 @@ export function planCast(model: ModelView, target: TypeName, layout: OutputLayou
       to = from;
       reason = 'integer tensor, copied';
       const storable = layout.format === 'gguf' ? TYPES[to].ggmlId !== null : TYPES[to].safetensors !== null;
-      if (!storable) throw new PlanError(`tensor "${src.name}" is ${from}, which ${layout.format} cannot hold`);
+      if (!storable) {
+        warnings.push(`${src.name}: left out, ${layout.format === 'gguf' ? 'GGUF' : 'safetensors'} has no ${from} type`);
+        continue;
+      }
     } else if (layout.format === 'gguf' && ggmlDims(src.shape) < 2) {
       to = 'F32';
       reason = '1-D tensor kept F32';
