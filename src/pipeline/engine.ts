@@ -1,9 +1,11 @@
 import { TYPES, type TypeName } from '../codecs/catalogue';
 import { CPU_CODECS } from '../codecs/registry';
+import { wasmEncoder } from '../codecs/wasm-codecs';
 
 /**
  * Converts chunks of whole blocks between two types. The GPU engine runs WGSL kernels; the CPU
- * engine runs the TypeScript twins (Node CLI, browsers without WebGPU, and after a device loss).
+ * engine runs the TypeScript twins (Node CLI, browsers without WebGPU, and after a device loss),
+ * with the WebAssembly encoders in their place wherever wasm can run (same bytes, faster).
  */
 export interface TransformEngine {
   readonly label: string;
@@ -55,7 +57,7 @@ export class CpuEngine implements TransformEngine {
 
   async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
     const decode = CPU_CODECS[from].decode;
-    const encode = CPU_CODECS[to].encode;
+    const encode = wasmEncoder(to) ?? CPU_CODECS[to].encode;
     if (!decode) throw new Error(`no CPU decoder for ${from}`);
     if (!encode) throw new Error(`no CPU encoder for ${to}`);
     const n = outputBytes(to, elements);

@@ -102,7 +102,8 @@ describe('end to end through the UI', () => {
     expect(csp).toMatch(/default-src 'none'/);
     for (const d of csp.split(';').map((x) => x.trim()).filter(Boolean)) {
       const sources = d.split(/\s+/).slice(1);
-      expect(sources.every((src) => ["'self'", "'none'", 'blob:', 'data:'].includes(src)), d).toBe(true);
+      // 'wasm-unsafe-eval' names no origin: it lets this origin's scripts compile WebAssembly
+      expect(sources.every((src) => ["'self'", "'none'", 'blob:', 'data:', "'wasm-unsafe-eval'"].includes(src)), d).toBe(true);
     }
     // and the browser enforces it: a fetch to another origin is refused by the policy before it leaves
     const violated = await s.page.evaluate(`new Promise((ok) => {

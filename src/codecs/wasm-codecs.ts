@@ -1,0 +1,117 @@
+/**
+ * The WebAssembly encoders (src/codecs/wasm, AssemblyScript with SIMD128): the same bytes as the
+ * TypeScript twins, several times faster, because wasm does float32 arithmetic natively where
+ * JavaScript must round every double with Math.fround.
+ *
+ * The module is compiled synchronously, which workers and Node allow; a browser's main thread
+ * refuses modules over 4 KB, a Content-Security-Policy may refuse wasm, and an old engine may
+ * lack SIMD. Then wasmEncoder returns null and callers keep the TypeScript twin.
+ */
+import { TYPES, type TypeName } from './catalogue';
+import { blockCodec } from './quant-math';
+import { KQUANTS_WASM_BASE64 } from './wasm/build/kquants-wasm';
+
+/** The types the module encodes, each exported as encode_<type>(src, dst, blocks). */
+export const WASM_ENCODE_TYPES = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const satisfies readonly TypeName[];
+type WasmType = (typeof WASM_ENCODE_TYPES)[number];
+
+/**
+ * Floats copied into wasm memory per call: 256 KiB, a whole number of blocks of every type
+ * (256 and 32 divide it), so memory stays under half a MiB whatever the row length.
+ */
+const PIECE_ELEMENTS = 64 * 1024;
+const WASM_PAGE = 65536;
+
+type EncodeFn = (src: number, dst: number, blocks: number) => void;
+interface Exports {
+  readonly memory: WebAssembly.Memory;
+  readonly ioBase: () => number;
+  readonly [name: string]: unknown;
+}
+interface Loaded {
+  readonly exports: Exports;
+  readonly input: Float32Array;
+  readonly output: Uint8Array;
+  readonly inPtr: number;
+  readonly outPtr: number;
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Plain base64 to bytes (no platform decoder: codecs run in the page, workers and Node alike). */
+function base64Bytes(s: string): Uint8Array<ArrayBuffer> {
+  const index = new Uint8Array(128);
+  for (let i = 0; i < 64; i++) index[BASE64.charCodeAt(i)] = i;
+  let len = s.length;
+  while (len > 0 && s[len - 1] === '=') len--;
+  const out = new Uint8Array((len * 3) >> 2);
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < len; i++) {
+    acc = (acc << 6) | index[s.charCodeAt(i) & 127]!;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >>> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+function instantiate(): Loaded | null {
+  if (typeof WebAssembly !== 'object') return null;
+  try {
+    const module = new WebAssembly.Module(base64Bytes(KQUANTS_WASM_BASE64));
+    const exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+    const maxOut = Math.max(...WASM_ENCODE_TYPES.map((t) => (PIECE_ELEMENTS / TYPES[t].blockSize) * TYPES[t].typeSize));
+    const inPtr = exports.ioBase();
+    const outPtr = inPtr + PIECE_ELEMENTS * 4;
+    const need = outPtr + maxOut;
+    const have = exports.memory.buffer.byteLength;
+    if (need > have) exports.memory.grow(Math.ceil((need - have) / WASM_PAGE));
+    // Views taken after the only growth, so they never detach.
+    const buf = exports.memory.buffer;
+    return { exports, inPtr, outPtr, input: new Float32Array(buf, inPtr, PIECE_ELEMENTS), output: new Uint8Array(buf, outPtr, maxOut) };
+  } catch {
+    return null;
+  }
+}
+
+let loaded: Loaded | null | undefined;
+const encoders = new Map<TypeName, ((src: Float32Array, dst: Uint8Array) => void) | null>();
+
+function isWasmType(t: TypeName): t is WasmType {
+  return (WASM_ENCODE_TYPES as readonly TypeName[]).includes(t);
+}
+
+function makeEncoder(w: Loaded, type: WasmType): ((src: Float32Array, dst: Uint8Array) => void) | null {
+  const fn = w.exports[`encode_${type}`];
+  if (typeof fn !== 'function') return null;
+  const encodeBlocks = fn as EncodeFn;
+  const { blockSize, typeSize } = TYPES[type];
+  const pieceBlocks = PIECE_ELEMENTS / blockSize;
+  const encode = (src: Float32Array, dst: Uint8Array): void => {
+    const nb = src.length / blockSize;
+    for (let b = 0; b < nb; b += pieceBlocks) {
+      const n = Math.min(pieceBlocks, nb - b);
+      w.input.set(src.subarray(b * blockSize, (b + n) * blockSize));
+      encodeBlocks(w.inPtr, w.outPtr, n);
+      dst.set(w.output.subarray(0, n * typeSize), b * typeSize);
+    }
+  };
+  return blockCodec(type, null, encode).encode;
+}
+
+/**
+ * The wasm encoder for `type`, with CpuCodec.encode's contract (whole blocks, any byte
+ * offsets), or null when the type has none or wasm cannot run here.
+ */
+export function wasmEncoder(type: TypeName): ((src: Float32Array, dst: Uint8Array) => void) | null {
+  const known = encoders.get(type);
+  if (known !== undefined) return known;
+  if (loaded === undefined) loaded = instantiate();
+  const enc = loaded !== null && isWasmType(type) ? makeEncoder(loaded, type) : null;
+  encoders.set(type, enc);
+  return enc;
+}

@@ -1,0 +1,129 @@
+// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
+/**
+ * Shared pieces of the WebAssembly encoders: ggml's scalar idioms in float32, their f32x4
+ * lane-wise versions, the f16 conversions, and the static scratch every encoder reuses.
+ *
+ * Exactness: wasm f32 arithmetic is IEEE single precision and SIMD128 has no fused
+ * multiply-add, so a lane that performs the C code's operations in the C code's order gets
+ * the C code's bits. Helpers here never reorder a sum or merge two roundings.
+ */
+
+/** ggml's nearest_int (the 1.5 * 2^23 trick): round half to even, and its bit extraction for any input. */
+@inline export function nearestInt(x: f32): i32 {
+  return (reinterpret<i32>(x + 12582912.0) & 0x007fffff) - 0x00400000;
+}
+
+/** nearest_int on each f32 lane, giving i32 lanes. */
+@inline export function nearestIntV(x: v128): v128 {
+  const v = f32x4.add(x, f32x4.splat(12582912.0));
+  return i32x4.sub(v128.and(v, i32x4.splat(0x007fffff)), i32x4.splat(0x00400000));
+}
+
+/** C's MAX(lo, MIN(hi, l)) on i32 lanes. */
+@inline export function clampV(l: v128, lo: i32, hi: i32): v128 {
+  return i32x4.max_s(i32x4.splat(lo), i32x4.min_s(i32x4.splat(hi), l));
+}
+
+/** `c ? a : b` per lane, for a lane mask c (all ones or all zeros). */
+@inline export function sel(a: v128, b: v128, c: v128): v128 {
+  return v128.bitselect(a, b, c);
+}
+
+/** C roundf: half away from zero (exact for float32 values). */
+@inline export function roundf(x: f32): f32 {
+  const t = Mathf.trunc(x);
+  return Mathf.abs(x - t) >= 0.5 ? t + Mathf.copysign(1.0, x) : t;
+}
+
+/** x86-64 cvttss2si: truncation toward zero, 0x80000000 for NaN or out of range. */
+@inline export function truncI32(x: f32): i32 {
+  return x > -2147483648.0 && x < 2147483648.0 ? <i32>x : <i32>0x80000000;
+}
+
+/** ggml_compute_fp32_to_fp16: round to nearest even, overflow to Inf, NaN -> sign | 0x7E00. */
+export function f32ToF16(x: f32): u32 {
+  const w = reinterpret<u32>(x);
+  const sign = (w >>> 16) & 0x8000;
+  const abs = w & 0x7fffffff;
+  if (abs > 0x7f800000) return sign | 0x7e00;
+  if (abs >= 0x477ff000) return sign | 0x7c00;
+  if (abs >= 0x38800000) return sign | ((abs - 0x38000000 + 0x0fff + ((abs >>> 13) & 1)) >>> 13);
+  if (abs <= 0x33000000) return sign;
+  // subnormal f16: the value in units of 2^-24, rounded to nearest even
+  const shift = 126 - (abs >>> 23);
+  const mant = (abs & 0x7fffff) | 0x800000;
+  const q = mant >>> shift;
+  const rem = mant - (q << shift);
+  const half: u32 = 1 << (shift - 1);
+  return sign | (q + (rem > half || (rem == half && (q & 1) == 1) ? 1 : 0));
+}
+
+/** ggml_compute_fp16_to_fp32 (exact). */
+export function f16ToF32(h: u32): f32 {
+  const sign = (h & 0x8000) << 16;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  let bits: u32;
+  if (exp == 0x1f) bits = mant == 0 ? sign | 0x7f800000 : sign | 0x7fc00000 | (mant << 13);
+  else if (exp != 0) bits = sign | ((exp + 112) << 23) | (mant << 13);
+  else if (mant == 0) bits = sign;
+  else {
+    const lz = <u32>clz<i32>(mant);
+    bits = sign | ((134 - lz) << 23) | (((mant << (lz - 21)) & 0x3ff) << 13);
+  }
+  return reinterpret<f32>(bits);
+}
+
+/** GGML_FP32_TO_FP16(x) stored little-endian at p; returns the value the decoder will see. */
+export function writeHalf(p: usize, x: f32): f32 {
+  const h = f32ToF16(x);
+  store<u16>(p, <u16>h);
+  return f16ToF32(h);
+}
+
+/**
+ * Copies 4 groups of n floats (group k at src + k * stride bytes) into lane-major order:
+ * dst + 16 * i holds element i of the 4 groups. n is a multiple of 4.
+ */
+export function transpose4(src: usize, stride: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    const r0 = v128.load(src + o);
+    const r1 = v128.load(src + stride + o);
+    const r2 = v128.load(src + 2 * stride + o);
+    const r3 = v128.load(src + 3 * stride + o);
+    const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+    const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+    const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+    const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+    const d = dst + (o << 2);
+    v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+    v128.store(d, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
+    v128.store(d, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
+    v128.store(d, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
+  }
+}
+
+/** Element-major input of one super-block transposed: 4 groups per 16-byte row, up to 4 quartets. */
+export const XT: usize = memory.data(1024, 16);
+/** Per-lane weights, same layout as XT. */
+export const WT: usize = memory.data(1024, 16);
+/** A second per-lane array (w * x for make_qx_quants), same layout as XT. */
+export const WXT: usize = memory.data(1024, 16);
+/** The levels of the current try, as f32 lanes (up to 32 rows). */
+export const LT: usize = memory.data(512, 16);
+
+/** Per-group results of a search: 16 groups at most, one f32 / i32 each. */
+export const SCALES: usize = memory.data(64, 16);
+export const MINS: usize = memory.data(64, 16);
+/** The iscale, and the min it was applied to, of the try whose levels a group kept. */
+export const LISCALE: usize = memory.data(64, 16);
+export const LMIN: usize = memory.data(64, 16);
+/** All-ones for a group the search found flat (its levels are all zero). */
+export const FLAT: usize = memory.data(64, 16);
+
+/** One super-block's levels, one byte each. */
+export const LB: usize = memory.data(256, 16);
+
+/** The levels make_q3_quants settled on, as f32 lanes in XT's layout (4 quartets of 16 rows). */
+export const LVT: usize = memory.data(1024, 16);

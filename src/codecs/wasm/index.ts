@@ -1,0 +1,13 @@
+// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
+/**
+ * The WebAssembly encoders' entry point. Each encode_<type>(src, dst, nb) reads nb blocks of
+ * f32 at src (16-byte aligned) and writes nb blocks of <type> at dst (any alignment). The
+ * host copies rows in and bytes out of the area that starts at ioBase(), growing memory.
+ */
+export { encode_Q4_K, encode_Q5_K } from './kquants-k4';
+export { encode_Q2_K, encode_Q3_K, encode_Q6_K } from './kquants-k236';
+
+/** The first free byte after the static scratch, 16-byte aligned. */
+export function ioBase(): usize {
+  return (__heap_base + 15) & ~15;
+}

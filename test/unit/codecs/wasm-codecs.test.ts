@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { TYPES, type TypeName } from '../../../src/codecs/catalogue';
+import { CPU_CODECS } from '../../../src/codecs/registry';
+import { WASM_ENCODE_TYPES, wasmEncoder } from '../../../src/codecs/wasm-codecs';
+import { blockMismatches, encodeTypes, goldenEncode } from '../../support/golden';
+
+/**
+ * The WebAssembly encoders against ggml's own bytes (golden vectors) and against the TypeScript
+ * twins on rows built to reach the corners: magnitudes from subnormal to 1e34, all-zero and
+ * constant groups, values on rounding ties, lone outliers, and non-finite values.
+ */
+
+const GOLDEN = new Set(encodeTypes());
+
+function wasm(type: TypeName): (src: Float32Array, dst: Uint8Array) => void {
+  const enc = wasmEncoder(type);
+  if (!enc) throw new Error(`no wasm encoder for ${type} (the module did not load, or lacks the type)`);
+  return enc;
+}
+
+function twin(type: TypeName, x: Float32Array): Uint8Array {
+  const out = new Uint8Array((x.length / TYPES[type].blockSize) * TYPES[type].typeSize);
+  CPU_CODECS[type].encode!(x, out);
+  return out;
+}
+
+function viaWasm(type: TypeName, x: Float32Array): Uint8Array {
+  const out = new Uint8Array((x.length / TYPES[type].blockSize) * TYPES[type].typeSize);
+  wasm(type)(x, out);
+  return out;
+}
+
+/** "block 3 (bytes 0..4 of 144 differ, first at 17)" for the first few differing blocks. */
+function describeMismatch(type: TypeName, got: Uint8Array, want: Uint8Array, x: Float32Array): string {
+  const ts = TYPES[type].typeSize;
+  const bad = blockMismatches(got, want, ts);
+  return bad
+    .slice(0, 3)
+    .map((b) => {
+      let first = -1;
+      for (let i = 0; i < ts; i++) if (got[b * ts + i] !== want[b * ts + i] && first < 0) first = i;
+      const bs = TYPES[type].blockSize;
+      const head = Array.from(x.subarray(b * bs, b * bs + 4)).join(', ');
+      return `block ${b}: first differing byte ${first} (got ${got[b * ts + first]}, want ${want[b * ts + first]}); x starts ${head}`;
+    })
+    .join('\n');
+}
+
+/** One group of 16 values in one of the shapes that stress the searches. */
+const group16 = fc.oneof(
+  // ordinary values at one magnitude, 2^-140 (subnormal) .. 2^100
+  fc.tuple(fc.array(fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true }), { minLength: 16, maxLength: 16 }), fc.integer({ min: -140, max: 100 })).map(([v, e]) => v.map((a) => a * 2 ** e)),
+  // a small integer grid, so many products land exactly on .5 ties
+  fc.tuple(fc.array(fc.integer({ min: -16, max: 16 }), { minLength: 16, maxLength: 16 }), fc.integer({ min: -8, max: 8 })).map(([v, e]) => v.map((a) => (a / 2) * 2 ** e)),
+  // all equal (zero, negative zero, or a constant)
+  fc.constantFrom(0, -0, 1, -1, 3.5, -7e-30, 2e20).map((c) => new Array<number>(16).fill(c)),
+  // one outlier among tiny values
+  fc.tuple(fc.nat(15), fc.float({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true })).map(([k, big]) => Array.from({ length: 16 }, (_, i) => (i === k ? big : (i - 8) * 1e-7))),
+);
+
+/** A row of `blocks` blocks of `type` made of such groups. */
+function rowOf(type: TypeName, maxBlocks: number): fc.Arbitrary<Float32Array> {
+  const bs = TYPES[type].blockSize;
+  return fc
+    .integer({ min: 1, max: maxBlocks })
+    .chain((nb) => fc.array(group16, { minLength: (nb * bs) / 16, maxLength: (nb * bs) / 16 }))
+    .map((gs) => Float32Array.from(gs.flat()));
+}
+
+const implemented = WASM_ENCODE_TYPES.filter((t) => wasmEncoder(t) !== null);
+
+describe('the wasm module', () => {
+  it('loads in Node and encodes every type it lists', () => {
+    expect(implemented).toEqual([...WASM_ENCODE_TYPES]);
+  });
+
+  it('offers nothing for types it does not encode', () => {
+    expect(wasmEncoder('F16')).toBeNull();
+    expect(wasmEncoder('IQ2_XXS')).toBeNull();
+  });
+});
+
+describe('wasm encoders reproduce ggml_quantize_chunk (golden vectors)', () => {
+  for (const type of WASM_ENCODE_TYPES) {
+    it.runIf(GOLDEN.has(type))(`${type}: 24 rows x 4096, bit for bit`, () => {
+      const g = goldenEncode(type);
+      const x = g.input.subarray(0, g.nrows * 4096);
+      const out = viaWasm(type, x);
+      const bad = blockMismatches(out, g.quant, TYPES[type].typeSize);
+      expect(bad.length, `${bad.length} of ${g.quant.length / TYPES[type].typeSize} blocks differ\n${describeMismatch(type, out, g.quant, x)}`).toBe(0);
+    });
+  }
+});
+
+describe('wasm encoders equal the TypeScript twins', () => {
+  for (const type of WASM_ENCODE_TYPES) {
+    it(`${type}: random rows of stressing groups`, () => {
+      fc.assert(
+        fc.property(rowOf(type, 4), (x) => {
+          const want = twin(type, x);
+          const got = viaWasm(type, x);
+          if (!Buffer.from(got).equals(Buffer.from(want))) throw new Error(describeMismatch(type, got, want, x));
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    it(`${type}: non-finite values (Inf, -Inf, NaN) in otherwise ordinary blocks`, () => {
+      const bs = TYPES[type].blockSize;
+      const x = new Float32Array(6 * bs);
+      for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37) * 3;
+      x[3] = Infinity;
+      x[bs + 40] = -Infinity;
+      x[2 * bs + 7] = NaN;
+      x.fill(Infinity, 3 * bs, 3 * bs + 16);
+      x[4 * bs + 1] = 3e38;
+      x[4 * bs + 2] = -3e38;
+      x.fill(NaN, 5 * bs, 6 * bs);
+      const want = twin(type, x);
+      const got = viaWasm(type, x);
+      expect(describeMismatch(type, got, want, x)).toBe('');
+    });
+
+    it(`${type}: odd output offsets, a row longer than one copy piece, and the size contract`, () => {
+      const { blockSize: bs, typeSize: ts } = TYPES[type];
+      const nb = Math.ceil(70_000 / bs) + 3; // more than the 65536 floats copied per call
+      const x = new Float32Array(nb * bs + 5);
+      for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 1.618) * (1 + (i % 97)) * 0.01;
+      const src = x.subarray(3, 3 + nb * bs); // a float view 12 bytes into its buffer
+      const want = twin(type, src);
+      for (const pad of [1, 3, 7]) {
+        const buf = new Uint8Array(pad + want.length + 2).fill(0xa5);
+        wasm(type)(src, buf.subarray(pad, pad + want.length));
+        expect(buf.subarray(0, pad).every((v) => v === 0xa5)).toBe(true);
+        expect(buf.subarray(pad + want.length).every((v) => v === 0xa5)).toBe(true);
+        expect(describeMismatch(type, buf.subarray(pad, pad + want.length), want, src)).toBe('');
+      }
+      expect(() => wasm(type)(new Float32Array(bs + 1), new Uint8Array(ts))).toThrow(RangeError);
+      expect(() => wasm(type)(new Float32Array(bs), new Uint8Array(ts + 1))).toThrow(RangeError);
+      expect(() => wasm(type)(new Float32Array(0), new Uint8Array(0))).not.toThrow();
+    });
+  }
+});
