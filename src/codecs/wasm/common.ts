@@ -104,14 +104,19 @@ export function transpose4(src: usize, stride: usize, dst: usize, n: i32): void 
   }
 }
 
-/** Element-major input of one super-block transposed: 4 groups per 16-byte row, up to 4 quartets. */
-export const XT: usize = memory.data(1024, 16);
-/** Per-lane weights, same layout as XT. */
-export const WT: usize = memory.data(1024, 16);
-/** A second per-lane array (w * x for make_qx_quants), same layout as XT. */
-export const WXT: usize = memory.data(1024, 16);
-/** The levels of the current try, as f32 lanes (up to 32 rows). */
-export const LT: usize = memory.data(512, 16);
+/**
+ * The lane-major work area of one super-block: up to 4 quartets (4 groups each), quartet q at
+ * quartet(q). Row i of a quartet (16 bytes: element i of its 4 groups) sits at +16 * i in three
+ * parallel arrays a constant distance apart, so a loop walks them with one pointer:
+ * x at +0, the weights at +OFF_W, the levels (or a second per-element array) at +OFF_L.
+ */
+export const OFF_W: usize = 512;
+export const OFF_L: usize = 1024;
+const QUARTET_BYTES: usize = 1536;
+const QUARTETS: usize = memory.data(4 * 1536, 16);
+@inline export function quartet(q: i32): usize {
+  return QUARTETS + <usize>q * QUARTET_BYTES;
+}
 
 /** Per-group results of a search: 16 groups at most, one f32 / i32 each. */
 export const SCALES: usize = memory.data(64, 16);
@@ -119,11 +124,8 @@ export const MINS: usize = memory.data(64, 16);
 /** The iscale, and the min it was applied to, of the try whose levels a group kept. */
 export const LISCALE: usize = memory.data(64, 16);
 export const LMIN: usize = memory.data(64, 16);
-/** All-ones for a group the search found flat (its levels are all zero). */
+/** All-ones for a group the search found flat or all zero (its levels are all zero). */
 export const FLAT: usize = memory.data(64, 16);
 
 /** One super-block's levels, one byte each. */
 export const LB: usize = memory.data(256, 16);
-
-/** The levels make_q3_quants settled on, as f32 lanes in XT's layout (4 quartets of 16 rows). */
-export const LVT: usize = memory.data(1024, 16);

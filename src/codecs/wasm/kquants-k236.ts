@@ -4,15 +4,15 @@
  * of lanes (search-qkx2.ts, search-qx.ts); scale packing is scalar, the final re-quantization
  * and the bit packing run 4 or 16 elements per vector.
  */
-import { clampV, nearestInt, nearestIntV, transpose4, writeHalf, XT, WT, LVT, SCALES, MINS, LISCALE, FLAT, LB } from './common';
+import { clampV, nearestInt, nearestIntV, quartet, transpose4, writeHalf, OFF_W, OFF_L, SCALES, MINS, LISCALE, FLAT, LB } from './common';
 import { levelsOfSearch, searchQ2_K } from './search-qkx2';
 import { searchQ3_K, searchQ6_K } from './search-qx';
 
 const GROUP_MAX_EPS: f32 = 1e-15;
 
-/** The 16 groups of a super-block as 4 quartets in XT (quartet q at XT + 256 * q). */
+/** The 16 groups of a super-block as 4 quartets of 16 rows. */
 @inline function transposeK16(x: usize): void {
-  for (let q = 0; q < 4; q++) transpose4(x + (<usize>q << 8), 64, XT + (<usize>q << 8), 16);
+  for (let q = 0; q < 4; q++) transpose4(x + (<usize>q << 8), 64, quartet(q), 16);
 }
 
 /** 16 i32 lanes (values 0..255) to 16 bytes. */
@@ -54,10 +54,9 @@ export function encode_Q2_K(src: usize, dst: usize, nb: i32): void {
     const o = dst + <usize>i * 84;
     transposeK16(x);
     for (let q = 0; q < 4; q++) {
-      const xt = XT + (<usize>q << 8);
-      const wt = WT + (<usize>q << 8);
-      for (let r = 0; r < 16; r++) v128.store(wt + (<usize>r << 4), f32x4.abs(v128.load(xt + (<usize>r << 4))));
-      searchQ2_K(xt, wt, q);
+      const base = quartet(q);
+      for (let p = base; p < base + 256; p += 16) v128.store(p, f32x4.abs(v128.load(p)), OFF_W);
+      searchQ2_K(q);
     }
     let maxScale: f32 = 0;
     let maxMin: f32 = 0;
@@ -102,7 +101,7 @@ export function encode_Q3_K(src: usize, dst: usize, nb: i32): void {
     const x = src + (<usize>i << 10);
     const o = dst + <usize>i * 110;
     transposeK16(x);
-    for (let q = 0; q < 4; q++) searchQ3_K(XT + (<usize>q << 8), q);
+    for (let q = 0; q < 4; q++) searchQ3_K(q);
     let maxScale: f32 = 0;
     let amax: f32 = 0;
     for (let j = 0; j < 16; j++) {
@@ -143,7 +142,7 @@ export function encode_Q3_K(src: usize, dst: usize, nb: i32): void {
       if (load<i32>(FLAT + (<usize>j << 2)) != 0) {
         memory.fill(lg, 0, 16);
       } else {
-        const lv = LVT + (<usize>(j >> 2) << 8) + (<usize>(j & 3) << 2);
+        const lv = quartet(j >> 2) + OFF_L + (<usize>(j & 3) << 2);
         for (let r = 0; r < 16; r++) store<u8>(lg + r, <u8>(<i32>load<f32>(lv + (<usize>r << 4)) + 4));
       }
     }
@@ -172,7 +171,7 @@ export function encode_Q6_K(src: usize, dst: usize, nb: i32): void {
     const x = src + (<usize>i << 10);
     const o = dst + <usize>i * 210;
     transposeK16(x);
-    for (let q = 0; q < 4; q++) searchQ6_K(XT + (<usize>q << 8), q);
+    for (let q = 0; q < 4; q++) searchQ6_K(q);
     let maxScale: f32 = 0;
     let maxAbs: f32 = 0;
     for (let g = 0; g < 16; g++) {

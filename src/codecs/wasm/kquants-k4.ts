@@ -4,25 +4,22 @@
  * as two quartets of lanes (search-qkx2.ts), the packing and the final re-quantization are
  * element-wise and run 4 elements per vector.
  */
-import { clampV, nearestInt, nearestIntV, transpose4, writeHalf, XT, WT, SCALES, MINS, LB } from './common';
+import { clampV, nearestInt, nearestIntV, quartet, transpose4, writeHalf, OFF_W, SCALES, MINS, LB } from './common';
 import { levelsOfSearch, searchQ4_K, searchQ5_K } from './search-qkx2';
 
 /** Transposes the 8 groups into two quartets and computes the weights av_x + |x|, av_x = sqrt(sum x^2 / 32). */
 function prepareK4(x: usize): void {
   for (let q = 0; q < 2; q++) {
-    const xt = XT + (<usize>q << 9);
-    const wt = WT + (<usize>q << 9);
-    transpose4(x + (<usize>q << 9), 128, xt, 32);
+    const base = quartet(q);
+    const end = base + 512;
+    transpose4(x + (<usize>q << 9), 128, base, 32);
     let s = f32x4.splat(0);
-    for (let i = 0; i < 32; i++) {
-      const v = v128.load(xt + (<usize>i << 4));
+    for (let p = base; p < end; p += 16) {
+      const v = v128.load(p);
       s = f32x4.add(s, f32x4.mul(v, v));
     }
     const av = f32x4.sqrt(f32x4.div(s, f32x4.splat(32)));
-    for (let i = 0; i < 32; i++) {
-      const o = <usize>i << 4;
-      v128.store(wt + o, f32x4.add(av, f32x4.abs(v128.load(xt + o))));
-    }
+    for (let p = base; p < end; p += 16) v128.store(p, f32x4.add(av, f32x4.abs(v128.load(p))), OFF_W);
   }
 }
 
@@ -69,11 +66,11 @@ function packScalesK4(o: usize): void {
 function levelsK4(x: usize, o: usize, nmax: i32, q5: bool): void {
   prepareK4(x);
   if (q5) {
-    searchQ5_K(XT, WT, 0);
-    searchQ5_K(XT + 512, WT + 512, 1);
+    searchQ5_K(0);
+    searchQ5_K(1);
   } else {
-    searchQ4_K(XT, WT, 0);
-    searchQ4_K(XT + 512, WT + 512, 1);
+    searchQ4_K(0);
+    searchQ4_K(1);
   }
   packScalesK4(o);
   const s = o + 4;

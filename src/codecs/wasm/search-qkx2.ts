@@ -5,17 +5,45 @@
  * element by element, so every lane ends with the scalar code's bits. Branches of the
  * reference become lane masks: a lane whose try does not win keeps its state.
  *
- * Input: XT / WT rows (element i of the 4 groups at +16 * i). Output per lane (group g of the
- * quartet q, at index 4 * q + g): SCALES, MINS (-min), and, instead of the levels themselves,
- * the iscale and min of the try whose levels the group kept (LISCALE, LMIN; FLAT for the
- * all-equal case), since the K-quant encoders re-quantize every group whose scale does not
- * round to zero and need the search's levels only for the others (see levelsOfSearch).
+ * Input: quartet(q) rows of x and weights. Output per lane (group g of quartet q, at index
+ * 4 * q + g): SCALES, MINS (-min), and, instead of the levels themselves, the iscale and min
+ * of the try whose levels the group kept (LISCALE, LMIN; FLAT for the all-equal case), since
+ * the K-quant encoders re-quantize every group whose scale does not round to zero and need
+ * the search's levels only for the others (levelsOfSearch).
  */
-import { clampV, nearestIntV, sel, LT, SCALES, MINS, LISCALE, LMIN, FLAT } from './common';
+import { clampV, nearestIntV, sel, quartet, OFF_W, OFF_L, SCALES, MINS, LISCALE, LMIN, FLAT } from './common';
 
-/** The levels of one try as f32 lanes: clamp(nearest_int(iscale * (x - min)), 0, nmax). */
-@inline function levels(x: v128, min: v128, iscale: v128, nmax: i32): v128 {
-  return f32x4.convert_i32x4_s(clampV(nearestIntV(f32x4.mul(iscale, f32x4.sub(x, min))), 0, nmax));
+/** 1.5 * 2^23: adding it rounds a float32 of magnitude below 2^22 to an integer, half to even. */
+const MAGIC: f32 = 12582912.0;
+/** Below this magnitude nearest_int's bit trick and the add-and-subtract rounding agree. */
+const NEAREST_RANGE: f32 = 4194303.0;
+
+/**
+ * The levels of one try as f32 lanes: clamp(nearest_int(iscale * (x - min)), 0, nmax). The fast
+ * form rounds by adding and subtracting MAGIC and clamps in float, saving three instructions;
+ * it is used only while every product is known to lie within NEAREST_RANGE and every x is
+ * finite, where both forms give the same integer.
+ */
+@inline function levels(x: v128, min: v128, iscale: v128, nmax: i32, fast: bool): v128 {
+  const t = f32x4.mul(iscale, f32x4.sub(x, min));
+  if (fast) {
+    const m = f32x4.splat(MAGIC);
+    const r = f32x4.sub(f32x4.add(t, m), m);
+    return f32x4.pmin(f32x4.pmax(r, f32x4.splat(0)), f32x4.splat(<f32>nmax));
+  }
+  return f32x4.convert_i32x4_s(clampV(nearestIntV(t), 0, nmax));
+}
+
+/**
+ * Whether every iscale * (x - min) of the non-flat lanes lies within NEAREST_RANGE: x - min
+ * runs between xmin - min and max - min, and the rounded products are monotone in it, so the
+ * two end products bound them all (a NaN fails the test).
+ */
+@inline function inRange(xmin: v128, max: v128, min: v128, iscale: v128, flat: v128): bool {
+  const r = f32x4.splat(NEAREST_RANGE);
+  const lo = f32x4.abs(f32x4.mul(iscale, f32x4.sub(xmin, min)));
+  const hi = f32x4.abs(f32x4.mul(iscale, f32x4.sub(max, min)));
+  return v128.all_true<i32>(v128.or(flat, v128.and(f32x4.lt(lo, r), f32x4.lt(hi, r))));
 }
 
 /** The error term of one element: w * |diff| (use_mad) or w * diff^2, diff = scale * l + min - x. */
@@ -26,47 +54,57 @@ import { clampV, nearestIntV, sel, LT, SCALES, MINS, LISCALE, LMIN, FLAT } from 
 
 /**
  * matches make_qkx2_quants(n, nmax, x, weights, L, &the_min, Laux, rmin, rdelta, nstep, use_mad)
- * for the 4 groups of quartet q.
+ * for the 4 groups of quartet q. The fast instance gives up (returns false, having stored
+ * nothing) as soon as a try could leave its fast rounding's range; the exact instance then
+ * redoes the quartet.
  */
-@inline function qkx2(xt: usize, wt: usize, q: i32, n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep: i32, mad: bool): void {
+@inline function qkx2(q: i32, n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep: i32, mad: bool, fast: bool): bool {
+  const base = quartet(q);
+  const end = base + (<usize>n << 4);
   const zero = f32x4.splat(0);
-  let min = v128.load(xt);
+  const inf = f32x4.splat(Infinity);
+  let min = v128.load(base);
   let max = min;
-  let sumW = v128.load(wt);
+  let sumW = v128.load(base, OFF_W);
   let sumX = f32x4.mul(sumW, min);
-  for (let i = 1; i < n; i++) {
-    const x = v128.load(xt + (<usize>i << 4));
-    const w = v128.load(wt + (<usize>i << 4));
+  let finite = f32x4.lt(f32x4.abs(min), inf);
+  for (let p = base + 16; p < end; p += 16) {
+    const x = v128.load(p);
+    const w = v128.load(p, OFF_W);
     min = sel(x, min, f32x4.lt(x, min));
     max = sel(x, max, f32x4.gt(x, max));
     sumW = f32x4.add(sumW, w);
     sumX = f32x4.add(sumX, f32x4.mul(w, x));
+    finite = v128.and(finite, f32x4.lt(f32x4.abs(x), inf));
   }
+  if (fast && !v128.all_true<i32>(finite)) return false;
+  const xmin = min;
   min = sel(zero, min, f32x4.gt(min, zero));
   const flat = f32x4.eq(max, min);
   const flatMin = min;
   let iscale = f32x4.div(f32x4.splat(<f32>nmax), f32x4.sub(max, min));
+  if (fast && !inRange(xmin, max, min, iscale, flat)) return false;
   let scale = f32x4.div(f32x4.splat(1), iscale);
   let best = zero;
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 4;
-    const x = v128.load(xt + o);
-    best = f32x4.add(best, errTerm(x, v128.load(wt + o), levels(x, min, iscale, nmax), scale, min, mad));
+  for (let p = base; p < end; p += 16) {
+    const x = v128.load(p);
+    best = f32x4.add(best, errTerm(x, v128.load(p, OFF_W), levels(x, min, iscale, nmax, fast), scale, min, mad));
   }
   let keptIscale = iscale;
   let keptMin = min;
   for (let is = 0; is <= nstep; is++) {
     const num: f32 = rmin + rdelta * <f32>is + <f32>nmax;
     iscale = f32x4.div(f32x4.splat(num), f32x4.sub(max, min));
+    if (fast && !inRange(xmin, max, min, iscale, flat)) return false;
+    // the try's levels (kept at +OFF_L) and its sums, element by element in order
     let sumL = zero;
     let sumL2 = zero;
     let sumXL = zero;
-    for (let i = 0; i < n; i++) {
-      const o = <usize>i << 4;
-      const x = v128.load(xt + o);
-      const l = levels(x, min, iscale, nmax);
-      v128.store(LT + o, l);
-      const wl = f32x4.mul(v128.load(wt + o), l);
+    for (let p = base; p < end; p += 16) {
+      const x = v128.load(p);
+      const l = levels(x, min, iscale, nmax, fast);
+      v128.store(p, l, OFF_L);
+      const wl = f32x4.mul(v128.load(p, OFF_W), l);
       sumL = f32x4.add(sumL, wl);
       sumL2 = f32x4.add(sumL2, f32x4.mul(wl, l));
       sumXL = f32x4.add(sumXL, f32x4.mul(wl, x));
@@ -79,15 +117,9 @@ import { clampV, nearestIntV, sel, LT, SCALES, MINS, LISCALE, LMIN, FLAT } from 
     const pos = f32x4.gt(thisMin, zero);
     thisMin = sel(zero, thisMin, pos);
     thisScale = sel(f32x4.div(sumXL, sumL2), thisScale, pos);
-    // Every error term is >= 0 or NaN (weights are |x|-based), so a partial sum that has
-    // reached best_error can only end >= best_error: stop once no live lane can still win.
     let cur = zero;
-    for (let i = 0; i < n; i += 8) {
-      for (let k = 0; k < 8; k++) {
-        const o = <usize>(i + k) << 4;
-        cur = f32x4.add(cur, errTerm(v128.load(xt + o), v128.load(wt + o), v128.load(LT + o), thisScale, thisMin, mad));
-      }
-      if (v128.all_true<i32>(v128.or(v128.not(live), f32x4.ge(cur, best)))) break;
+    for (let p = base; p < end; p += 16) {
+      cur = f32x4.add(cur, errTerm(v128.load(p), v128.load(p, OFF_W), v128.load(p, OFF_L), thisScale, thisMin, mad));
     }
     const win = v128.and(live, f32x4.lt(cur, best));
     keptIscale = sel(iscale, keptIscale, win);
@@ -102,21 +134,41 @@ import { clampV, nearestIntV, sel, LT, SCALES, MINS, LISCALE, LMIN, FLAT } from 
   v128.store(LISCALE + r, keptIscale);
   v128.store(LMIN + r, keptMin);
   v128.store(FLAT + r, flat);
+  return true;
 }
 
-/** The Q4_K search: n = 32, nmax = 15, rmin = -1, rdelta = 0.1, nstep = 20, squared error. */
-export function searchQ4_K(xt: usize, wt: usize, q: i32): void {
-  qkx2(xt, wt, q, 32, 15, -1.0, 0.1, 20, false);
+function q4Fast(q: i32): bool {
+  return qkx2(q, 32, 15, -1.0, 0.1, 20, false, true);
+}
+function q4Exact(q: i32): void {
+  qkx2(q, 32, 15, -1.0, 0.1, 20, false, false);
+}
+function q5Fast(q: i32): bool {
+  return qkx2(q, 32, 31, -0.5, 0.1, 15, false, true);
+}
+function q5Exact(q: i32): void {
+  qkx2(q, 32, 31, -0.5, 0.1, 15, false, false);
+}
+function q2Fast(q: i32): bool {
+  return qkx2(q, 16, 3, -0.5, 0.1, 15, true, true);
+}
+function q2Exact(q: i32): void {
+  qkx2(q, 16, 3, -0.5, 0.1, 15, true, false);
 }
 
-/** The Q5_K search: n = 32, nmax = 31, rmin = -0.5, rdelta = 0.1, nstep = 15, squared error. */
-export function searchQ5_K(xt: usize, wt: usize, q: i32): void {
-  qkx2(xt, wt, q, 32, 31, -0.5, 0.1, 15, false);
+/** The Q4_K search of quartet q: n = 32, nmax = 15, rmin = -1, rdelta = 0.1, nstep = 20, squared error. */
+export function searchQ4_K(q: i32): void {
+  if (!q4Fast(q)) q4Exact(q);
 }
 
-/** The Q2_K search: n = 16, nmax = 3, rmin = -0.5, rdelta = 0.1, nstep = 15, absolute error. */
-export function searchQ2_K(xt: usize, wt: usize, q: i32): void {
-  qkx2(xt, wt, q, 16, 3, -0.5, 0.1, 15, true);
+/** The Q5_K search of quartet q: n = 32, nmax = 31, rmin = -0.5, rdelta = 0.1, nstep = 15, squared error. */
+export function searchQ5_K(q: i32): void {
+  if (!q5Fast(q)) q5Exact(q);
+}
+
+/** The Q2_K search of quartet q: n = 16, nmax = 3, rmin = -0.5, rdelta = 0.1, nstep = 15, absolute error. */
+export function searchQ2_K(q: i32): void {
+  if (!q2Fast(q)) q2Exact(q);
 }
 
 /**
