@@ -144,7 +144,3 @@ export function byteSizeOf(type: TypeName, elements: number): number | null {
   return (elements / t.blockSize) * t.typeSize;
 }
 
-/** Row size in bytes for a row of `n` elements (ggml_row_size), or null if n is not block-aligned. */
-export function rowSizeOf(type: TypeName, n: number): number | null {
-  return byteSizeOf(type, n);
-}

@@ -79,20 +79,3 @@ export function f16ToF32(h: number): number {
 export function f32ToF16(x: number): number {
   return f32BitsToF16(f32ToBits(x));
 }
-
-/** Row converters over raw bit arrays (no float round trips, so NaN payloads are exact). */
-export function f32RowToF16(src: Uint32Array, dst: Uint16Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = f32BitsToF16(src[i]!);
-}
-
-export function f32RowToBf16(src: Uint32Array, dst: Uint16Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = f32BitsToBf16(src[i]!);
-}
-
-export function f16RowToF32(src: Uint16Array, dst: Uint32Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = f16ToF32Bits(src[i]!);
-}
-
-export function bf16RowToF32(src: Uint16Array, dst: Uint32Array): void {
-  for (let i = 0; i < src.length; i++) dst[i] = src[i]! << 16;
-}

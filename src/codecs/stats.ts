@@ -176,10 +176,3 @@ export class StatsFold {
   }
 }
 
-/** Whole-tensor statistics on the CPU (two passes over an in-memory f32 array). */
-export function tensorStatsCpu(x: Float32Array): TensorStats {
-  const fold = new StatsFold();
-  fold.addReduce(statsReduceCpu(x), x.length);
-  fold.addHistogramSlots(statsHistogramCpu(x, fold.histParams()));
-  return fold.result();
-}

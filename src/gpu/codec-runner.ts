@@ -1,4 +1,4 @@
-import { TYPES, type TypeName } from '../codecs/catalogue';
+import type { TypeName } from '../codecs/catalogue';
 import type { GpuContext } from './device';
 import type { GpuKernel, GpuStep, GpuTable } from './kernel';
 import { GPU_KERNELS } from './kernels';
@@ -82,16 +82,6 @@ export function requireKernel(type: TypeName, dir: 'decode' | 'encode'): GpuKern
   return k;
 }
 
-/** Blocks an invocation group covers, so buffers can be sized to whole groups. */
-export function blocksPerGroup(type: TypeName): number {
-  let g = 1;
-  for (const dir of ['decode', 'encode'] as const) {
-    const k = kernelFor(type, dir);
-    if (k !== null && k !== 'identity') g = Math.max(g, k.blocksPerInvocation);
-  }
-  return g;
-}
-
 /**
  * Records one codec dispatch: `n` blocks from `src` into `dst`. The params buffer is created per
  * dispatch (16 bytes) and released with the encoder's submission.
@@ -126,7 +116,3 @@ export async function recordCodec(
   pass.end();
 }
 
-/** Bytes of `blocks` blocks of `type`, padded to whole u32 words. */
-export function paddedBytes(type: TypeName, blocks: number): number {
-  return Math.ceil((blocks * TYPES[type].typeSize) / 4) * 4;
-}

@@ -1,5 +1,5 @@
 import type { CDPSession, HTTPRequest, Page } from 'puppeteer';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserSession } from './browser';
 
@@ -94,10 +94,6 @@ export function recordRequests(page: Page): string[] {
   const urls: string[] = [];
   page.on('request', (r: HTTPRequest) => urls.push(r.url()));
   return urls;
-}
-
-export function fileExists(p: string): boolean {
-  return existsSync(p);
 }
 
 export async function setChecked(page: Page, id: string, checked: boolean): Promise<void> {
