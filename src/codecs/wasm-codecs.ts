@@ -12,7 +12,7 @@ import { blockCodec } from './quant-math';
 import { KQUANTS_WASM_BASE64 } from './wasm/build/kquants-wasm';
 
 /** The types the module encodes, each exported as encode_<type>(src, dst, blocks). */
-export const WASM_ENCODE_TYPES = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1'] as const satisfies readonly TypeName[];
+export const WASM_ENCODE_TYPES = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS'] as const satisfies readonly TypeName[];
 type WasmType = (typeof WASM_ENCODE_TYPES)[number];
 
 /**

@@ -7,6 +7,7 @@
 export { encode_Q4_K, encode_Q5_K } from './kquants-k4';
 export { encode_Q2_K, encode_Q3_K, encode_Q6_K } from './kquants-k236';
 export { encode_Q8_0, encode_Q4_0, encode_Q4_1, encode_Q5_0, encode_Q5_1 } from './legacy';
+export { encode_IQ4_NL, encode_IQ4_XS } from './iq4';
 
 /** The first free byte after the static scratch, 16-byte aligned. */
 export function ioBase(): usize {
