@@ -112,7 +112,7 @@ export function transpose4(src: usize, stride: usize, dst: usize, n: i32): void 
  */
 export const OFF_W: usize = 512;
 export const OFF_L: usize = 1024;
-const QUARTET_BYTES: usize = 1536;
+export const QUARTET_BYTES: usize = 1536;
 const QUARTETS: usize = memory.data(4 * 1536, 16);
 @inline export function quartet(q: i32): usize {
   return QUARTETS + <usize>q * QUARTET_BYTES;

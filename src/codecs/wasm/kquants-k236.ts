@@ -56,8 +56,9 @@ export function encode_Q2_K(src: usize, dst: usize, nb: i32): void {
     for (let q = 0; q < 4; q++) {
       const base = quartet(q);
       for (let p = base; p < base + 256; p += 16) v128.store(p, f32x4.abs(v128.load(p)), OFF_W);
-      searchQ2_K(q);
     }
+    searchQ2_K(0);
+    searchQ2_K(2);
     let maxScale: f32 = 0;
     let maxMin: f32 = 0;
     for (let j = 0; j < 16; j++) {

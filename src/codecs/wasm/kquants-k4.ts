@@ -65,13 +65,8 @@ function packScalesK4(o: usize): void {
 /** Searches and packs the scales of one super-block, then re-quantizes its 256 levels into LB. */
 function levelsK4(x: usize, o: usize, nmax: i32, q5: bool): void {
   prepareK4(x);
-  if (q5) {
-    searchQ5_K(0);
-    searchQ5_K(1);
-  } else {
-    searchQ4_K(0);
-    searchQ4_K(1);
-  }
+  if (q5) searchQ5_K(0);
+  else searchQ4_K(0);
   packScalesK4(o);
   const s = o + 4;
   for (let j = 0; j < 8; j++) {

@@ -5,13 +5,13 @@
  * element by element, so every lane ends with the scalar code's bits. Branches of the
  * reference become lane masks: a lane whose try does not win keeps its state.
  *
- * Input: quartet(q) rows of x and weights. Output per lane (group g of quartet q, at index
+ * Input: quartet(q) rows of x and weights, two quartets at a time. Output per lane (group g of quartet q, at index
  * 4 * q + g): SCALES, MINS (-min), and, instead of the levels themselves, the iscale and min
  * of the try whose levels the group kept (LISCALE, LMIN; FLAT for the all-equal case), since
  * the K-quant encoders re-quantize every group whose scale does not round to zero and need
  * the search's levels only for the others (levelsOfSearch).
  */
-import { clampV, nearestIntV, sel, quartet, OFF_W, OFF_L, SCALES, MINS, LISCALE, LMIN, FLAT } from './common';
+import { clampV, nearestIntV, sel, quartet, OFF_W, OFF_L, QUARTET_BYTES, SCALES, MINS, LISCALE, LMIN, FLAT } from './common';
 
 /** 1.5 * 2^23: adding it rounds a float32 of magnitude below 2^22 to an integer, half to even. */
 const MAGIC: f32 = 12582912.0;
@@ -52,23 +52,28 @@ const NEAREST_RANGE: f32 = 4194303.0;
   return f32x4.mul(w, mad ? f32x4.abs(diff) : f32x4.mul(diff, diff));
 }
 
-/**
- * matches make_qkx2_quants(n, nmax, x, weights, L, &the_min, Laux, rmin, rdelta, nstep, use_mad)
- * for the 4 groups of quartet q. The fast instance gives up (returns false, having stored
- * nothing) as soon as a try could leave its fast rounding's range; the exact instance then
- * redoes the quartet.
- */
-@inline function qkx2(q: i32, n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep: i32, mad: bool, fast: bool): bool {
-  const base = quartet(q);
-  const end = base + (<usize>n << 4);
-  const zero = f32x4.splat(0);
+/** The next quartet's rows, relative to a row of this one. */
+const NEXT: usize = QUARTET_BYTES;
+
+/** One quartet's prologue results (gMin..gFinite) and one try's sums (gL, gL2, gXL). */
+let gMin: v128 = f32x4.splat(0);
+let gMax: v128 = f32x4.splat(0);
+let gSumW: v128 = f32x4.splat(0);
+let gSumX: v128 = f32x4.splat(0);
+let gFinite: bool = false;
+let gL: v128 = f32x4.splat(0);
+let gL2: v128 = f32x4.splat(0);
+let gXL: v128 = f32x4.splat(0);
+
+/** min and max of x (from x[0], as the reference), sum_w and sum_x, and whether all x are finite. */
+@inline function prologue(base: usize, n: i32): void {
   const inf = f32x4.splat(Infinity);
   let min = v128.load(base);
   let max = min;
   let sumW = v128.load(base, OFF_W);
   let sumX = f32x4.mul(sumW, min);
   let finite = f32x4.lt(f32x4.abs(min), inf);
-  for (let p = base + 16; p < end; p += 16) {
+  for (let p = base + 16, end = base + (<usize>n << 4); p < end; p += 16) {
     const x = v128.load(p);
     const w = v128.load(p, OFF_W);
     min = sel(x, min, f32x4.lt(x, min));
@@ -77,63 +82,142 @@ const NEAREST_RANGE: f32 = 4194303.0;
     sumX = f32x4.add(sumX, f32x4.mul(w, x));
     finite = v128.and(finite, f32x4.lt(f32x4.abs(x), inf));
   }
-  if (fast && !v128.all_true<i32>(finite)) return false;
-  const xmin = min;
-  min = sel(zero, min, f32x4.gt(min, zero));
-  const flat = f32x4.eq(max, min);
-  const flatMin = min;
-  let iscale = f32x4.div(f32x4.splat(<f32>nmax), f32x4.sub(max, min));
-  if (fast && !inRange(xmin, max, min, iscale, flat)) return false;
-  let scale = f32x4.div(f32x4.splat(1), iscale);
-  let best = zero;
-  for (let p = base; p < end; p += 16) {
+  gMin = min;
+  gMax = max;
+  gSumW = sumW;
+  gSumX = sumX;
+  gFinite = v128.all_true<i32>(finite);
+}
+
+/** The error of the first levels, before the tries (best_error). */
+@inline function firstError(base: usize, n: i32, min: v128, iscale: v128, nmax: i32, mad: bool, fast: bool): v128 {
+  const scale = f32x4.div(f32x4.splat(1), iscale);
+  let best = f32x4.splat(0);
+  for (let p = base, end = base + (<usize>n << 4); p < end; p += 16) {
     const x = v128.load(p);
     best = f32x4.add(best, errTerm(x, v128.load(p, OFF_W), levels(x, min, iscale, nmax, fast), scale, min, mad));
   }
-  let keptIscale = iscale;
-  let keptMin = min;
-  for (let is = 0; is <= nstep; is++) {
-    const num: f32 = rmin + rdelta * <f32>is + <f32>nmax;
-    iscale = f32x4.div(f32x4.splat(num), f32x4.sub(max, min));
-    if (fast && !inRange(xmin, max, min, iscale, flat)) return false;
-    // the try's levels (kept at +OFF_L) and its sums, element by element in order
-    let sumL = zero;
-    let sumL2 = zero;
-    let sumXL = zero;
-    for (let p = base; p < end; p += 16) {
-      const x = v128.load(p);
-      const l = levels(x, min, iscale, nmax, fast);
-      v128.store(p, l, OFF_L);
-      const wl = f32x4.mul(v128.load(p, OFF_W), l);
-      sumL = f32x4.add(sumL, wl);
-      sumL2 = f32x4.add(sumL2, f32x4.mul(wl, l));
-      sumXL = f32x4.add(sumXL, f32x4.mul(wl, x));
-    }
-    const D = f32x4.sub(f32x4.mul(sumW, sumL2), f32x4.mul(sumL, sumL));
-    const live = f32x4.gt(D, zero);
-    if (!v128.any_true(live)) continue;
-    let thisScale = f32x4.div(f32x4.sub(f32x4.mul(sumW, sumXL), f32x4.mul(sumX, sumL)), D);
-    let thisMin = f32x4.div(f32x4.sub(f32x4.mul(sumL2, sumX), f32x4.mul(sumL, sumXL)), D);
-    const pos = f32x4.gt(thisMin, zero);
-    thisMin = sel(zero, thisMin, pos);
-    thisScale = sel(f32x4.div(sumXL, sumL2), thisScale, pos);
-    let cur = zero;
-    for (let p = base; p < end; p += 16) {
-      cur = f32x4.add(cur, errTerm(v128.load(p), v128.load(p, OFF_W), v128.load(p, OFF_L), thisScale, thisMin, mad));
-    }
-    const win = v128.and(live, f32x4.lt(cur, best));
-    keptIscale = sel(iscale, keptIscale, win);
-    keptMin = sel(min, keptMin, win);
-    best = sel(cur, best, win);
-    scale = sel(thisScale, scale, win);
-    min = sel(thisMin, min, win);
+  return best;
+}
+
+/** One try's levels (kept at +OFF_L) and its sums, element by element in order. */
+@inline function trySums(base: usize, n: i32, min: v128, iscale: v128, nmax: i32, fast: bool): void {
+  let sumL = f32x4.splat(0);
+  let sumL2 = f32x4.splat(0);
+  let sumXL = f32x4.splat(0);
+  for (let p = base, end = base + (<usize>n << 4); p < end; p += 16) {
+    const x = v128.load(p);
+    const l = levels(x, min, iscale, nmax, fast);
+    v128.store(p, l, OFF_L);
+    const wl = f32x4.mul(v128.load(p, OFF_W), l);
+    sumL = f32x4.add(sumL, wl);
+    sumL2 = f32x4.add(sumL2, f32x4.mul(wl, l));
+    sumXL = f32x4.add(sumXL, f32x4.mul(wl, x));
   }
-  const r = <usize>q << 4;
-  v128.store(SCALES + r, sel(zero, scale, flat));
-  v128.store(MINS + r, f32x4.neg(sel(flatMin, min, flat)));
-  v128.store(LISCALE + r, keptIscale);
-  v128.store(LMIN + r, keptMin);
-  v128.store(FLAT + r, flat);
+  gL = sumL;
+  gL2 = sumL2;
+  gXL = sumXL;
+}
+
+/**
+ * matches make_qkx2_quants(n, nmax, x, weights, L, &the_min, Laux, rmin, rdelta, nstep, use_mad)
+ * for the 8 groups of quartets qa and qa + 1, run in lockstep so that their error sums (one
+ * dependent chain of additions each) overlap. The fast instance gives up (returns false,
+ * having stored nothing) as soon as a try could leave its fast rounding's range; the exact
+ * instance then redoes both quartets.
+ */
+@inline function qkx2(qa: i32, n: i32, nmax: i32, rmin: f32, rdelta: f32, nstep: i32, mad: bool, fast: bool): bool {
+  const a = quartet(qa);
+  const b = a + NEXT;
+  const end = a + (<usize>n << 4);
+  const zero = f32x4.splat(0);
+  prologue(a, n);
+  let minA = gMin;
+  const maxA = gMax;
+  const sumWA = gSumW;
+  const sumXA = gSumX;
+  const finiteA = gFinite;
+  prologue(b, n);
+  let minB = gMin;
+  const maxB = gMax;
+  const sumWB = gSumW;
+  const sumXB = gSumX;
+  if (fast && !(finiteA && gFinite)) return false;
+  const xminA = minA;
+  const xminB = minB;
+  minA = sel(zero, minA, f32x4.gt(minA, zero));
+  minB = sel(zero, minB, f32x4.gt(minB, zero));
+  const flatA = f32x4.eq(maxA, minA);
+  const flatB = f32x4.eq(maxB, minB);
+  const flatMinA = minA;
+  const flatMinB = minB;
+  const nmaxV = f32x4.splat(<f32>nmax);
+  let iscaleA = f32x4.div(nmaxV, f32x4.sub(maxA, minA));
+  let iscaleB = f32x4.div(nmaxV, f32x4.sub(maxB, minB));
+  if (fast && !(inRange(xminA, maxA, minA, iscaleA, flatA) && inRange(xminB, maxB, minB, iscaleB, flatB))) return false;
+  let scaleA = f32x4.div(f32x4.splat(1), iscaleA);
+  let scaleB = f32x4.div(f32x4.splat(1), iscaleB);
+  let bestA = firstError(a, n, minA, iscaleA, nmax, mad, fast);
+  let bestB = firstError(b, n, minB, iscaleB, nmax, mad, fast);
+  let keptIscaleA = iscaleA;
+  let keptIscaleB = iscaleB;
+  let keptMinA = minA;
+  let keptMinB = minB;
+  for (let is = 0; is <= nstep; is++) {
+    const num = f32x4.splat(rmin + rdelta * <f32>is + <f32>nmax);
+    iscaleA = f32x4.div(num, f32x4.sub(maxA, minA));
+    iscaleB = f32x4.div(num, f32x4.sub(maxB, minB));
+    if (fast && !(inRange(xminA, maxA, minA, iscaleA, flatA) && inRange(xminB, maxB, minB, iscaleB, flatB))) return false;
+    trySums(a, n, minA, iscaleA, nmax, fast);
+    const lA = gL;
+    const l2A = gL2;
+    const xlA = gXL;
+    trySums(b, n, minB, iscaleB, nmax, fast);
+    const DA = f32x4.sub(f32x4.mul(sumWA, l2A), f32x4.mul(lA, lA));
+    const DB = f32x4.sub(f32x4.mul(sumWB, gL2), f32x4.mul(gL, gL));
+    const liveA = f32x4.gt(DA, zero);
+    const liveB = f32x4.gt(DB, zero);
+    if (!v128.any_true(v128.or(liveA, liveB))) continue;
+    let thisScaleA = f32x4.div(f32x4.sub(f32x4.mul(sumWA, xlA), f32x4.mul(sumXA, lA)), DA);
+    let thisMinA = f32x4.div(f32x4.sub(f32x4.mul(l2A, sumXA), f32x4.mul(lA, xlA)), DA);
+    const posA = f32x4.gt(thisMinA, zero);
+    thisMinA = sel(zero, thisMinA, posA);
+    thisScaleA = sel(f32x4.div(xlA, l2A), thisScaleA, posA);
+    let thisScaleB = f32x4.div(f32x4.sub(f32x4.mul(sumWB, gXL), f32x4.mul(sumXB, gL)), DB);
+    let thisMinB = f32x4.div(f32x4.sub(f32x4.mul(gL2, sumXB), f32x4.mul(gL, gXL)), DB);
+    const posB = f32x4.gt(thisMinB, zero);
+    thisMinB = sel(zero, thisMinB, posB);
+    thisScaleB = sel(f32x4.div(gXL, gL2), thisScaleB, posB);
+    let curA = zero;
+    let curB = zero;
+    for (let p = a; p < end; p += 16) {
+      curA = f32x4.add(curA, errTerm(v128.load(p), v128.load(p, OFF_W), v128.load(p, OFF_L), thisScaleA, thisMinA, mad));
+      curB = f32x4.add(curB, errTerm(v128.load(p, NEXT), v128.load(p, NEXT + OFF_W), v128.load(p, NEXT + OFF_L), thisScaleB, thisMinB, mad));
+    }
+    const winA = v128.and(liveA, f32x4.lt(curA, bestA));
+    const winB = v128.and(liveB, f32x4.lt(curB, bestB));
+    keptIscaleA = sel(iscaleA, keptIscaleA, winA);
+    keptIscaleB = sel(iscaleB, keptIscaleB, winB);
+    keptMinA = sel(minA, keptMinA, winA);
+    keptMinB = sel(minB, keptMinB, winB);
+    bestA = sel(curA, bestA, winA);
+    bestB = sel(curB, bestB, winB);
+    scaleA = sel(thisScaleA, scaleA, winA);
+    scaleB = sel(thisScaleB, scaleB, winB);
+    minA = sel(thisMinA, minA, winA);
+    minB = sel(thisMinB, minB, winB);
+  }
+  const r = <usize>qa << 4;
+  v128.store(SCALES + r, sel(zero, scaleA, flatA));
+  v128.store(SCALES + r, sel(zero, scaleB, flatB), 16);
+  v128.store(MINS + r, f32x4.neg(sel(flatMinA, minA, flatA)));
+  v128.store(MINS + r, f32x4.neg(sel(flatMinB, minB, flatB)), 16);
+  v128.store(LISCALE + r, keptIscaleA);
+  v128.store(LISCALE + r, keptIscaleB, 16);
+  v128.store(LMIN + r, keptMinA);
+  v128.store(LMIN + r, keptMinB, 16);
+  v128.store(FLAT + r, flatA);
+  v128.store(FLAT + r, flatB, 16);
   return true;
 }
 
@@ -156,17 +240,17 @@ function q2Exact(q: i32): void {
   qkx2(q, 16, 3, -0.5, 0.1, 15, true, false);
 }
 
-/** The Q4_K search of quartet q: n = 32, nmax = 15, rmin = -1, rdelta = 0.1, nstep = 20, squared error. */
+/** The Q4_K search of quartets q and q + 1: n = 32, nmax = 15, rmin = -1, rdelta = 0.1, nstep = 20, squared error. */
 export function searchQ4_K(q: i32): void {
   if (!q4Fast(q)) q4Exact(q);
 }
 
-/** The Q5_K search of quartet q: n = 32, nmax = 31, rmin = -0.5, rdelta = 0.1, nstep = 15, squared error. */
+/** The Q5_K search of quartets q and q + 1: n = 32, nmax = 31, rmin = -0.5, rdelta = 0.1, nstep = 15, squared error. */
 export function searchQ5_K(q: i32): void {
   if (!q5Fast(q)) q5Exact(q);
 }
 
-/** The Q2_K search of quartet q: n = 16, nmax = 3, rmin = -0.5, rdelta = 0.1, nstep = 15, absolute error. */
+/** The Q2_K search of quartets q and q + 1: n = 16, nmax = 3, rmin = -0.5, rdelta = 0.1, nstep = 15, absolute error. */
 export function searchQ2_K(q: i32): void {
   if (!q2Fast(q)) q2Exact(q);
 }
