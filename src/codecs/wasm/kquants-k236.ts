@@ -172,7 +172,8 @@ export function encode_Q6_K(src: usize, dst: usize, nb: i32): void {
     const x = src + (<usize>i << 10);
     const o = dst + <usize>i * 210;
     transposeK16(x);
-    for (let q = 0; q < 4; q++) searchQ6_K(q);
+    searchQ6_K(0);
+    searchQ6_K(2);
     let maxScale: f32 = 0;
     let maxAbs: f32 = 0;
     for (let g = 0; g < 16; g++) {

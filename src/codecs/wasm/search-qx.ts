@@ -2,13 +2,14 @@
 /**
  * ggml's symmetric searches, make_qx_quants (as Q6_K calls it: rmse_type 1, no quant weights)
  * and make_q3_quants (as Q3_K calls it: do_rmse), on four groups of 16 at once, one group per
- * f32x4 lane, each lane doing the reference's operations in the reference's order.
+ * f32x4 lane (make_qx_quants on two such quartets in lockstep), each lane doing the reference's
+ * operations in the reference's order.
  *
  * Input: quartet(q) rows of x (element i of its 4 groups at +16 * i). Output at index
  * 4 * q + lane: SCALES, and FLAT for an all-zero group (levels all 0); make_qx_quants also
  * leaves LISCALE (the iscale whose levels the group kept), make_q3_quants its final levels.
  */
-import { clampV, nearestIntV, sel, quartet, OFF_W, OFF_L, SCALES, LISCALE, FLAT } from './common';
+import { clampV, nearestIntV, sel, quartet, OFF_W, OFF_L, QUARTET_BYTES, SCALES, LISCALE, FLAT } from './common';
 
 /** GROUP_MAX_EPS (1e-15f): below this largest magnitude a group counts as all zero. */
 const GROUP_MAX_EPS: f32 = 1e-15;
@@ -44,62 +45,101 @@ const MAGIC: f32 = 12582912.0;
   return f32x4.convert_i32x4_s(clampV(nearestIntV(t), -nmax, nmax - 1));
 }
 
-/**
- * matches make_qx_quants(16, 32, x, L, 1, NULL), the Q6_K group search, for quartet q
- * (w = x^2 at +OFF_W, w * x at +OFF_L). The fast instance refuses a quartet holding a
- * non-finite value (returns false), which the exact instance then takes.
- */
-@inline function qx(q: i32, fast: bool): bool {
-  const n = 16;
-  const nmax = 32;
-  const zero = f32x4.splat(0);
-  const base = quartet(q);
-  const end = base + (<usize>n << 4);
-  const max = signedMax(base, end);
-  if (fast) {
-    const inf = f32x4.splat(Infinity);
-    let finite = f32x4.splat(1);
-    for (let p = base; p < end; p += 16) finite = v128.and(finite, f32x4.lt(f32x4.abs(v128.load(p)), inf));
-    if (!v128.all_true<i32>(finite)) return false;
-  }
-  const allZero = f32x4.lt(f32x4.abs(max), f32x4.splat(GROUP_MAX_EPS));
+/** The next quartet's rows, relative to a row of this one. */
+const NEXT: usize = QUARTET_BYTES;
+
+/** Whether every x of the quartet rows [base, end) is finite. */
+@inline function allFinite(base: usize, end: usize): bool {
+  const inf = f32x4.splat(Infinity);
+  let finite = f32x4.splat(1);
+  for (let p = base; p < end; p += 16) finite = v128.and(finite, f32x4.lt(f32x4.abs(v128.load(p)), inf));
+  return v128.all_true<i32>(finite);
+}
+
+/** w = x^2 at +OFF_W and w * x at +OFF_L, for the rows [base, end). */
+@inline function weights(base: usize, end: usize): void {
   for (let p = base; p < end; p += 16) {
     const x = v128.load(p);
     const w = f32x4.mul(x, x);
     v128.store(p, w, OFF_W);
     v128.store(p, f32x4.mul(w, x), OFF_L);
   }
-  let iscale = f32x4.div(f32x4.splat(<f32>-nmax), max);
-  let kept = iscale;
-  let scale = zero;
-  let best = zero;
-  // is = 0 is the first fit; is = -9..9 (not 0) are the tries
+}
+
+/**
+ * matches make_qx_quants(16, 32, x, L, 1, NULL), the Q6_K group search, for quartets qa and
+ * qa + 1 in lockstep (their sums are independent chains that overlap). The fast instance
+ * refuses quartets holding a non-finite value (returns false), which the exact one then takes.
+ */
+@inline function qx(qa: i32, fast: bool): bool {
+  const n = 16;
+  const nmax = 32;
+  const zero = f32x4.splat(0);
+  const a = quartet(qa);
+  const end = a + (<usize>n << 4);
+  const maxA = signedMax(a, end);
+  const maxB = signedMax(a + NEXT, end + NEXT);
+  if (fast && !(allFinite(a, end) && allFinite(a + NEXT, end + NEXT))) return false;
+  const eps = f32x4.splat(GROUP_MAX_EPS);
+  const allZeroA = f32x4.lt(f32x4.abs(maxA), eps);
+  const allZeroB = f32x4.lt(f32x4.abs(maxB), eps);
+  weights(a, end);
+  weights(a + NEXT, end + NEXT);
+  const first = f32x4.splat(<f32>-nmax);
+  let iscaleA = f32x4.div(first, maxA);
+  let iscaleB = f32x4.div(first, maxB);
+  let keptA = iscaleA;
+  let keptB = iscaleB;
+  let scaleA = zero;
+  let scaleB = zero;
+  let bestA = zero;
+  let bestB = zero;
+  // is = -10 stands for the first fit; is = -9..9 (not 0) are the tries
   for (let is = -10; is <= 9; is++) {
     if (is == 0) continue;
-    if (is > -10) iscale = f32x4.div(f32x4.splat(-(<f32>nmax + <f32>0.1 * <f32>is)), max);
-    let sumlx = zero;
-    let suml2 = zero;
-    for (let p = base; p < end; p += 16) {
-      const l = symLevels(v128.load(p), iscale, nmax, fast);
-      sumlx = f32x4.add(sumlx, f32x4.mul(v128.load(p, OFF_L), l));
-      suml2 = f32x4.add(suml2, f32x4.mul(f32x4.mul(v128.load(p, OFF_W), l), l));
+    if (is > -10) {
+      const num = f32x4.splat(-(<f32>nmax + <f32>0.1 * <f32>is));
+      iscaleA = f32x4.div(num, maxA);
+      iscaleB = f32x4.div(num, maxB);
+    }
+    let lxA = zero;
+    let l2A = zero;
+    let lxB = zero;
+    let l2B = zero;
+    for (let p = a; p < end; p += 16) {
+      const la = symLevels(v128.load(p), iscaleA, nmax, fast);
+      lxA = f32x4.add(lxA, f32x4.mul(v128.load(p, OFF_L), la));
+      l2A = f32x4.add(l2A, f32x4.mul(f32x4.mul(v128.load(p, OFF_W), la), la));
+      const lb = symLevels(v128.load(p, NEXT), iscaleB, nmax, fast);
+      lxB = f32x4.add(lxB, f32x4.mul(v128.load(p, NEXT + OFF_L), lb));
+      l2B = f32x4.add(l2B, f32x4.mul(f32x4.mul(v128.load(p, NEXT + OFF_W), lb), lb));
     }
     if (is == -10) {
-      scale = sel(f32x4.div(sumlx, suml2), zero, f32x4.ne(suml2, zero));
-      best = f32x4.mul(scale, sumlx);
+      scaleA = sel(f32x4.div(lxA, l2A), zero, f32x4.ne(l2A, zero));
+      scaleB = sel(f32x4.div(lxB, l2B), zero, f32x4.ne(l2B, zero));
+      bestA = f32x4.mul(scaleA, lxA);
+      bestB = f32x4.mul(scaleB, lxB);
       continue;
     }
-    const win = v128.and(f32x4.gt(suml2, zero), f32x4.gt(f32x4.mul(sumlx, sumlx), f32x4.mul(best, suml2)));
-    if (!v128.any_true(win)) continue;
-    const s = f32x4.div(sumlx, suml2);
-    scale = sel(s, scale, win);
-    best = sel(f32x4.mul(s, sumlx), best, win);
-    kept = sel(iscale, kept, win);
+    const winA = v128.and(f32x4.gt(l2A, zero), f32x4.gt(f32x4.mul(lxA, lxA), f32x4.mul(bestA, l2A)));
+    const winB = v128.and(f32x4.gt(l2B, zero), f32x4.gt(f32x4.mul(lxB, lxB), f32x4.mul(bestB, l2B)));
+    if (!v128.any_true(v128.or(winA, winB))) continue;
+    const sA = f32x4.div(lxA, l2A);
+    const sB = f32x4.div(lxB, l2B);
+    scaleA = sel(sA, scaleA, winA);
+    scaleB = sel(sB, scaleB, winB);
+    bestA = sel(f32x4.mul(sA, lxA), bestA, winA);
+    bestB = sel(f32x4.mul(sB, lxB), bestB, winB);
+    keptA = sel(iscaleA, keptA, winA);
+    keptB = sel(iscaleB, keptB, winB);
   }
-  const r = <usize>q << 4;
-  v128.store(SCALES + r, sel(zero, scale, allZero));
-  v128.store(LISCALE + r, kept);
-  v128.store(FLAT + r, allZero);
+  const r = <usize>qa << 4;
+  v128.store(SCALES + r, sel(zero, scaleA, allZeroA));
+  v128.store(SCALES + r, sel(zero, scaleB, allZeroB), 16);
+  v128.store(LISCALE + r, keptA);
+  v128.store(LISCALE + r, keptB, 16);
+  v128.store(FLAT + r, allZeroA);
+  v128.store(FLAT + r, allZeroB, 16);
   return true;
 }
 
@@ -110,7 +150,7 @@ function q6Exact(q: i32): void {
   qx(q, false);
 }
 
-/** The Q6_K search of quartet q. */
+/** The Q6_K search of quartets q and q + 1. */
 export function searchQ6_K(q: i32): void {
   if (!q6Fast(q)) q6Exact(q);
 }
