@@ -26,13 +26,6 @@ const GROUP_MAX_EPS: f32 = 1e-15;
   return f32x4.convert_i32x4_s((part & 1) == 0 ? i32x4.extend_low_i16x8_s(h) : i32x4.extend_high_i16x8_s(h));
 }
 
-/** The picked level of each of the 16 values, as f32 (Q0..Q3) and as an index (IDX). */
-let Q0: v128 = f32x4.splat(0);
-let Q1: v128 = f32x4.splat(0);
-let Q2: v128 = f32x4.splat(0);
-let Q3: v128 = f32x4.splat(0);
-let IDX: v128 = i8x16.splat(0);
-
 /** Whether the lower candidate wins: x - lo < hi - x (false for NaN). */
 @inline function lower(x: v128, lo: v128, hi: v128): v128 {
   return f32x4.lt(f32x4.sub(x, lo), f32x4.sub(hi, x));
@@ -43,14 +36,15 @@ let IDX: v128 = i8x16.splat(0);
   return i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d));
 }
 
-/** matches best_index_int8(16, kvalues_iq4nl, x) for the 16 values a..d (4 lanes each, in order). */
-@inline function bestIndex16(a: v128, b: v128, c: v128, d: v128): void {
-  const vals = levelBytes();
+/**
+ * The index of the first level above each of the 16 values a..d (within 1..15), as the
+ * reference's bisection ends: 1 + #{k in 1..14 : level k <= floor(x)}.
+ */
+@inline function firstAbove(a: v128, b: v128, c: v128, d: v128): v128 {
   const fl = i8x16.narrow_i16x8_s(
     i16x8.narrow_i32x4_s(i32x4.trunc_sat_f32x4_s(f32x4.floor(a)), i32x4.trunc_sat_f32x4_s(f32x4.floor(b))),
     i16x8.narrow_i32x4_s(i32x4.trunc_sat_f32x4_s(f32x4.floor(c)), i32x4.trunc_sat_f32x4_s(f32x4.floor(d))),
   );
-  // mu = 1 + #{k in 1..14 : level k <= floor(x)}: the first level above x, within 1..15
   let mu = i8x16.splat(1);
   mu = i8x16.sub(mu, i8x16.ge_s(fl, i8x16.splat(-104)));
   mu = i8x16.sub(mu, i8x16.ge_s(fl, i8x16.splat(-83)));
@@ -65,41 +59,47 @@ let IDX: v128 = i8x16.splat(0);
   mu = i8x16.sub(mu, i8x16.ge_s(fl, i8x16.splat(38)));
   mu = i8x16.sub(mu, i8x16.ge_s(fl, i8x16.splat(53)));
   mu = i8x16.sub(mu, i8x16.ge_s(fl, i8x16.splat(69)));
-  mu = i8x16.sub(mu, i8x16.ge_s(fl, i8x16.splat(89)));
-  const lo = v128.swizzle(vals, i8x16.sub(mu, i8x16.splat(1)));
-  const hi = v128.swizzle(vals, mu);
-  const lo0 = i8ToF32(lo, 0);
-  const lo1 = i8ToF32(lo, 1);
-  const lo2 = i8ToF32(lo, 2);
-  const lo3 = i8ToF32(lo, 3);
-  const hi0 = i8ToF32(hi, 0);
-  const hi1 = i8ToF32(hi, 1);
-  const hi2 = i8ToF32(hi, 2);
-  const hi3 = i8ToF32(hi, 3);
-  const m0 = lower(a, lo0, hi0);
-  const m1 = lower(b, lo1, hi1);
-  const m2 = lower(c, lo2, hi2);
-  const m3 = lower(d, lo3, hi3);
-  // a NaN fails every comparison of the bisection and ends on the top level, index 15
-  const n0 = f32x4.ne(a, a);
-  const n1 = f32x4.ne(b, b);
-  const n2 = f32x4.ne(c, c);
-  const n3 = f32x4.ne(d, d);
-  const top = f32x4.splat(113);
-  Q0 = v128.bitselect(top, v128.bitselect(lo0, hi0, m0), n0);
-  Q1 = v128.bitselect(top, v128.bitselect(lo1, hi1, m1), n1);
-  Q2 = v128.bitselect(top, v128.bitselect(lo2, hi2, m2), n2);
-  Q3 = v128.bitselect(top, v128.bitselect(lo3, hi3, m3), n3);
-  // an all-ones i8 lane is -1: mu - 1 where the lower level won
-  IDX = v128.bitselect(i8x16.splat(15), i8x16.add(mu, masks8(m0, m1, m2, m3)), masks8(n0, n1, n2, n3));
+  return i8x16.sub(mu, i8x16.ge_s(fl, i8x16.splat(89)));
+}
+
+/**
+ * The level best_index_int8 picks for the 4 values x (part `part` of 16), as f32: the lower
+ * candidate when x - lo < hi - x; a NaN fails every comparison of the bisection and ends on
+ * the top level (113), which only `nan` instances handle.
+ */
+@inline function level4(x: v128, lo8: v128, hi8: v128, part: i32, nan: bool): v128 {
+  const lo = i8ToF32(lo8, part);
+  const hi = i8ToF32(hi8, part);
+  const q = v128.bitselect(lo, hi, lower(x, lo, hi));
+  return nan ? v128.bitselect(f32x4.splat(113), q, f32x4.ne(x, x)) : q;
+}
+
+/** matches best_index_int8(16, kvalues_iq4nl, x) for the 16 values a..d: the indices as i8 lanes. */
+@inline function bestIndex16(a: v128, b: v128, c: v128, d: v128): v128 {
+  const vals = levelBytes();
+  const mu = firstAbove(a, b, c, d);
+  const lo8 = v128.swizzle(vals, i8x16.sub(mu, i8x16.splat(1)));
+  const hi8 = v128.swizzle(vals, mu);
+  const m = masks8(
+    lower(a, i8ToF32(lo8, 0), i8ToF32(hi8, 0)),
+    lower(b, i8ToF32(lo8, 1), i8ToF32(hi8, 1)),
+    lower(c, i8ToF32(lo8, 2), i8ToF32(hi8, 2)),
+    lower(d, i8ToF32(lo8, 3), i8ToF32(hi8, 3)),
+  );
+  const nan = masks8(f32x4.ne(a, a), f32x4.ne(b, b), f32x4.ne(c, c), f32x4.ne(d, d));
+  // an all-ones i8 lane is -1: mu - 1 where the lower level won; index 15 for NaN
+  return v128.bitselect(i8x16.splat(15), i8x16.add(mu, m), nan);
 }
 
 /**
  * matches the first loop of quantize_row_iq4_nl_impl (no quant_weights, ntry = 7) for the 4
- * blocks of quartet qi: their scales d (0 for an all-zero block), as f32 lanes.
+ * blocks of quartet qi: their scales d (0 for an all-zero block), as f32 lanes. The `nan`
+ * instance handles quartets holding a non-finite value; in the others every id * x of a
+ * block that is not all zero is finite (|id| <= 134 / 1e-15).
  */
-function searchIQ4(qi: i32): v128 {
+@inline function search(qi: i32, nan: bool): v128 {
   const zero = f32x4.splat(0);
+  const vals = levelBytes();
   const base = quartet(qi);
   const end = base + 512;
   let max = zero;
@@ -125,19 +125,29 @@ function searchIQ4(qi: i32): v128 {
       const x1 = v128.load(p, 16);
       const x2 = v128.load(p, 32);
       const x3 = v128.load(p, 48);
-      bestIndex16(f32x4.mul(id, x0), f32x4.mul(id, x1), f32x4.mul(id, x2), f32x4.mul(id, x3));
-      let wq = f32x4.mul(v128.load(p, OFF_W), Q0);
+      const a0 = f32x4.mul(id, x0);
+      const a1 = f32x4.mul(id, x1);
+      const a2 = f32x4.mul(id, x2);
+      const a3 = f32x4.mul(id, x3);
+      const mu = firstAbove(a0, a1, a2, a3);
+      const lo8 = v128.swizzle(vals, i8x16.sub(mu, i8x16.splat(1)));
+      const hi8 = v128.swizzle(vals, mu);
+      let q = level4(a0, lo8, hi8, 0, nan);
+      let wq = f32x4.mul(v128.load(p, OFF_W), q);
       sumqx = f32x4.add(sumqx, f32x4.mul(wq, x0));
-      sumq2 = f32x4.add(sumq2, f32x4.mul(wq, Q0));
-      wq = f32x4.mul(v128.load(p, OFF_W + 16), Q1);
+      sumq2 = f32x4.add(sumq2, f32x4.mul(wq, q));
+      q = level4(a1, lo8, hi8, 1, nan);
+      wq = f32x4.mul(v128.load(p, OFF_W + 16), q);
       sumqx = f32x4.add(sumqx, f32x4.mul(wq, x1));
-      sumq2 = f32x4.add(sumq2, f32x4.mul(wq, Q1));
-      wq = f32x4.mul(v128.load(p, OFF_W + 32), Q2);
+      sumq2 = f32x4.add(sumq2, f32x4.mul(wq, q));
+      q = level4(a2, lo8, hi8, 2, nan);
+      wq = f32x4.mul(v128.load(p, OFF_W + 32), q);
       sumqx = f32x4.add(sumqx, f32x4.mul(wq, x2));
-      sumq2 = f32x4.add(sumq2, f32x4.mul(wq, Q2));
-      wq = f32x4.mul(v128.load(p, OFF_W + 48), Q3);
+      sumq2 = f32x4.add(sumq2, f32x4.mul(wq, q));
+      q = level4(a3, lo8, hi8, 3, nan);
+      wq = f32x4.mul(v128.load(p, OFF_W + 48), q);
       sumqx = f32x4.add(sumqx, f32x4.mul(wq, x3));
-      sumq2 = f32x4.add(sumq2, f32x4.mul(wq, Q3));
+      sumq2 = f32x4.add(sumq2, f32x4.mul(wq, q));
     }
     const pos = f32x4.gt(sumq2, zero);
     if (itry < -7) {
@@ -154,13 +164,28 @@ function searchIQ4(qi: i32): v128 {
   return v128.andnot(d, allZero);
 }
 
+function searchFinite(qi: i32): v128 {
+  return search(qi, false);
+}
+function searchAny(qi: i32): v128 {
+  return search(qi, true);
+}
+
+/** The block scales of quartet qi (see search). */
+function searchIQ4(qi: i32): v128 {
+  const base = quartet(qi);
+  const inf = f32x4.splat(Infinity);
+  let finite = f32x4.splat(1);
+  for (let p = base; p < base + 512; p += 16) finite = v128.and(finite, f32x4.lt(f32x4.abs(v128.load(p)), inf));
+  return v128.all_true<i32>(finite) ? searchFinite(qi) : searchAny(qi);
+}
+
 /** Indices best_index_int8(idl * x) of the 32 elements at x, packed as nibbles (j low, j + 16 high) at q. */
 function packIndices(x: usize, idl: f32, q: usize): void {
   const v = f32x4.splat(idl);
-  bestIndex16(f32x4.mul(v, v128.load(x)), f32x4.mul(v, v128.load(x, 16)), f32x4.mul(v, v128.load(x, 32)), f32x4.mul(v, v128.load(x, 48)));
-  const lo = IDX;
-  bestIndex16(f32x4.mul(v, v128.load(x, 64)), f32x4.mul(v, v128.load(x, 80)), f32x4.mul(v, v128.load(x, 96)), f32x4.mul(v, v128.load(x, 112)));
-  v128.store(q, v128.or(lo, i8x16.shl(IDX, 4)));
+  const lo = bestIndex16(f32x4.mul(v, v128.load(x)), f32x4.mul(v, v128.load(x, 16)), f32x4.mul(v, v128.load(x, 32)), f32x4.mul(v, v128.load(x, 48)));
+  const hi = bestIndex16(f32x4.mul(v, v128.load(x, 64)), f32x4.mul(v, v128.load(x, 80)), f32x4.mul(v, v128.load(x, 96)), f32x4.mul(v, v128.load(x, 112)));
+  v128.store(q, v128.or(lo, i8x16.shl(hi, 4)));
 }
 
 const LANES: usize = memory.data(32, 16);
