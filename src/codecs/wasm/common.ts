@@ -1,4 +1,3 @@
-// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
 /**
  * Shared pieces of the WebAssembly encoders: ggml's scalar idioms in float32, their f32x4
  * lane-wise versions, the f16 conversions, and the static scratch every encoder reuses.

@@ -1,4 +1,3 @@
-// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
 /**
  * The WebAssembly encoders' entry point. Each encode_<type>(src, dst, nb) reads nb blocks of
  * f32 at src (16-byte aligned) and writes nb blocks of <type> at dst (any alignment). The

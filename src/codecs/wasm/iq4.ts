@@ -1,4 +1,3 @@
-// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
 /**
  * IQ4_NL and IQ4_XS: 4-bit indices into the non-linear kvalues_iq4nl levels, one scale per 32
  * elements found by 15 candidate scales (quantize_row_iq4_nl_impl with ntry = 7 and no

@@ -1,4 +1,3 @@
-// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
 /**
  * Q2_K, Q3_K and Q6_K super-blocks (16 groups of 16): the group searches run as four quartets
  * of lanes (search-qkx2.ts, search-qx.ts); scale packing is scalar, the final re-quantization

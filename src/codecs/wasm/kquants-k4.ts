@@ -1,4 +1,3 @@
-// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
 /**
  * Q4_K and Q5_K super-blocks (8 groups of 32, 6-bit scales and mins): the group searches run
  * as two quartets of lanes (search-qkx2.ts), the packing and the final re-quantization are

@@ -1,4 +1,3 @@
-// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
 /**
  * The legacy 32-element blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1). Each block's reduction (its
  * largest magnitude, or its min and max) runs in element order with one block per lane, four

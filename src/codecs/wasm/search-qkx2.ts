@@ -1,4 +1,3 @@
-// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
 /**
  * ggml's make_qkx2_quants on four groups at once, one group per f32x4 lane. Each lane runs the
  * reference's loop for its own group: the same operations in the same order, sums accumulated

@@ -1,4 +1,3 @@
-// @ts-nocheck  AssemblyScript (compiled by asc, not by the project's tsc)
 /**
  * ggml's symmetric searches, make_qx_quants (as Q6_K calls it: rmse_type 1, no quant weights)
  * and make_q3_quants (as Q3_K calls it: do_rmse), on four groups of 16 at once, one group per
