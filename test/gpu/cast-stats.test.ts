@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openHarness, type BrowserSession } from '../support/browser';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../support/gpu-suite';
 
 /**
  * The cast and statistics kernels on real WebGPU (SwiftShader in headless Chromium here),
  * against ggml's conversion vectors and the CPU twins, bit for bit.
  */
-let s: BrowserSession;
-beforeAll(async () => {
-  s = await openHarness(inject('baseUrl'));
-});
-afterAll(async () => {
-  await s?.close();
-});
+const s = useHarness();
 
 describe('cast kernels vs ggml (golden/fpconv, golden/dequant_only)', () => {
   it('has a WebGPU adapter', async () => {

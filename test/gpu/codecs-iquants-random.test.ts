@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openHarness, type BrowserSession } from '../support/browser';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../support/gpu-suite';
 
 /**
  * Every IQ / low-bit GPU encoder against its CPU twin (which follows ggml's C float semantics) on
@@ -10,13 +10,7 @@ import { openHarness, type BrowserSession } from '../support/browser';
  * types (IQ2_S, IQ3_*, IQ1_M) on overflow, NaN and Inf, so those ranges leave them out.
  * Decoders: random bytes, so every scale pattern (NaN, Inf, subnormal) occurs.
  */
-let s: BrowserSession;
-beforeAll(async () => {
-  s = await openHarness(inject('baseUrl'));
-});
-afterAll(async () => {
-  await s?.close();
-});
+const s = useHarness();
 
 const ALL = ['TQ1_0', 'TQ2_0', 'MXFP4', 'NVFP4', 'IQ4_NL', 'IQ4_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_M'];
 const NO_ABORT = ['TQ1_0', 'TQ2_0', 'MXFP4', 'NVFP4', 'IQ4_NL', 'IQ4_XS'];

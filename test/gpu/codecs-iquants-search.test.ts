@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openHarness, type BrowserSession } from '../support/browser';
+import { describe, expect, it } from 'vitest';
+import { describeChunkedEqualsWhole, useHarness } from '../support/gpu-suite';
 
 /**
  * The grid-search IQ encoders (IQ2_S, IQ3_XXS, IQ3_S, IQ1_M) on real WebGPU (SwiftShader here)
@@ -7,13 +7,7 @@ import { openHarness, type BrowserSession } from '../support/browser';
  * products are subnormal, huge and log-spread values, edge blocks) and the CPU twins, bit for
  * bit; and chunked conversions of IQ types against whole ones.
  */
-let s: BrowserSession;
-beforeAll(async () => {
-  s = await openHarness(inject('baseUrl'));
-});
-afterAll(async () => {
-  await s?.close();
-});
+const s = useHarness();
 
 interface RowReport {
   row: number;
@@ -30,18 +24,14 @@ describe.each(['IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_M'])('%s encode', (type) => {
   });
 });
 
-describe('chunked conversion equals whole', () => {
-  const cases: [string, string, number, number][] = [
+describeChunkedEqualsWhole(
+  s,
+  'chunked conversion equals whole',
+  [
     ['F32', 'IQ4_NL', 32 * 1001, 32 * 77],
     ['F32', 'IQ2_S', 256 * 9, 256 * 5],
     ['IQ4_XS', 'IQ3_S', 256 * 7, 256 * 3],
     ['IQ1_M', 'IQ3_XXS', 256 * 5, 256 * 3],
-  ];
-  for (const [from, to, n, chunk] of cases) {
-    it(`${from} -> ${to}, ${n} elements in chunks of ${chunk}`, async () => {
-      const r = await s.page.evaluate((a, b, c, d) => window.harness.chunkedEqualsWhole(a, b, c, d, 23), from, to, n, chunk);
-      expect(r.joinedBytes).toBe(r.bytes);
-      expect(r.diff).toBe(0);
-    });
-  }
-});
+  ],
+  23,
+);

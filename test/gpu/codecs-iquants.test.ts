@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openHarness, type BrowserSession } from '../support/browser';
+import { describe, expect, it } from 'vitest';
+import { expectGoldenDecode, expectGoldenEncode, useHarness } from '../support/gpu-suite';
 
 /**
  * IQ kernels on real WebGPU (SwiftShader here) against ggml's golden vectors and the CPU twins,
@@ -7,13 +7,7 @@ import { openHarness, type BrowserSession } from '../support/browser';
  * types ggml quantizes without an importance matrix); encode (IQ4_NL, IQ4_XS here; the grid
  * searches in codecs-iquants-search.test.ts): all 24 golden input rows.
  */
-let s: BrowserSession;
-beforeAll(async () => {
-  s = await openHarness(inject('baseUrl'));
-});
-afterAll(async () => {
-  await s?.close();
-});
+const s = useHarness();
 
 const DECODE = ['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M', 'IQ4_NL', 'IQ4_XS'];
 /** ggml_quantize_chunk refuses IQ2_XXS, IQ2_XS and IQ1_S without an imatrix: no quantized rows. */
@@ -22,26 +16,14 @@ const QUANTIZED = ['IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_M', 'IQ4_NL', 'IQ4_XS'];
 describe.each(DECODE)('%s decode', (type) => {
   const sources = QUANTIZED.includes(type) ? (['dequant_only', 'quantized'] as const) : (['dequant_only'] as const);
   for (const source of sources) {
-    it(`decodes ggml's ${source} blocks exactly`, async () => {
-      const r = await s.page.evaluate((t, src) => window.harness.decodeGolden(t, src), type, source);
-      expect(r.vsGgml.total).toBeGreaterThanOrEqual(8192);
-      expect(r.vsGgml.first).toEqual([]);
-      expect(r.vsGgml.mismatches).toBe(0);
-      expect(r.vsTwin?.mismatches).toBe(0);
-    });
+    it(`decodes ggml's ${source} blocks exactly`, () => expectGoldenDecode(s, type, source));
   }
 });
 
 const BLOCK: Record<string, number> = { IQ4_NL: 32, IQ4_XS: 256 };
 
 describe.each(['IQ4_NL', 'IQ4_XS'])('%s encode', (type) => {
-  it('encodes the 24 golden rows exactly as ggml_quantize_chunk', async () => {
-    const r = await s.page.evaluate((t) => window.harness.encodeGolden(t), type);
-    expect(r.vsGgml.total).toBe((24 * 4096) / BLOCK[type]!);
-    expect(r.vsGgml.first).toEqual([]);
-    expect(r.vsGgml.mismatches).toBe(0);
-    expect(r.vsTwin?.mismatches).toBe(0);
-  });
+  it('encodes the 24 golden rows exactly as ggml_quantize_chunk', () => expectGoldenEncode(s, type, BLOCK[type]!));
 });
 
 it('mul_bits, prod_gt and add_exact equal IEEE float32 results down to the subnormals (200k cases)', async () => {

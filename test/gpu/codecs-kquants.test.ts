@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openHarness, type BrowserSession } from '../support/browser';
+import { describe, expect, it } from 'vitest';
+import { describeChunkedEqualsWhole, expectGoldenDecode, expectGoldenEncode, useHarness } from '../support/gpu-suite';
 
 /**
  * The K-quant kernels on real WebGPU (SwiftShader here), bit for bit against ggml's golden
@@ -7,26 +7,14 @@ import { openHarness, type BrowserSession } from '../support/browser';
  * quantized rows, encode of all 24 golden input rows (zeros, constants, tiny and huge values,
  * outliers and the edge-pattern rows included).
  */
-let s: BrowserSession;
-beforeAll(async () => {
-  s = await openHarness(inject('baseUrl'));
-});
-afterAll(async () => {
-  await s?.close();
-});
+const s = useHarness();
 
 const TYPES = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'];
 
 describe('K-quant decode kernels vs ggml and the CPU twin', () => {
   for (const t of TYPES) {
     for (const source of ['dequant_only', 'quantized'] as const) {
-      it(`${t} ${source}: every float identical`, async () => {
-        const r = await s.page.evaluate((a, b) => window.harness.decodeGolden(a, b), t, source);
-        expect(r.vsGgml.total).toBeGreaterThanOrEqual(8192);
-        expect(r.vsGgml.first).toEqual([]);
-        expect(r.vsGgml.mismatches).toBe(0);
-        expect(r.vsTwin?.mismatches).toBe(0);
-      });
+      it(`${t} ${source}: every float identical`, () => expectGoldenDecode(s, t, source));
     }
   }
 });
@@ -40,31 +28,21 @@ describe('Q8_K decode kernel vs the CPU twin (no golden vectors: ggml has no to_
 
 describe('K-quant encode kernels vs ggml_quantize_chunk and the CPU twin', () => {
   for (const t of TYPES) {
-    it(`${t}: every super-block of the 24 golden rows identical`, async () => {
-      const r = await s.page.evaluate((a) => window.harness.encodeGolden(a), t);
-      expect(r.vsGgml.total).toBe((24 * 4096) / 256);
-      expect(r.vsGgml.first).toEqual([]);
-      expect(r.vsGgml.mismatches).toBe(0);
-      expect(r.vsTwin?.mismatches).toBe(0);
-    });
+    it(`${t}: every super-block of the 24 golden rows identical`, () => expectGoldenEncode(s, t, 256));
   }
 });
 
-describe('chunked conversion equals whole (odd block counts, padding blocks)', () => {
-  const cases: [string, string, number, number][] = [
+describeChunkedEqualsWhole(
+  s,
+  'chunked conversion equals whole (odd block counts, padding blocks)',
+  [
     ['F32', 'Q3_K', 256 * 37, 256 * 11],
     ['F32', 'Q6_K', 256 * 41, 256 * 13],
     ['Q4_K', 'Q5_K', 256 * 29, 256 * 7],
     ['Q2_K', 'Q4_0', 256 * 9, 256 * 3],
-  ];
-  for (const [from, to, n, chunk] of cases) {
-    it(`${from} -> ${to}, ${n} elements in chunks of ${chunk}`, async () => {
-      const r = await s.page.evaluate((a, b, c, d) => window.harness.chunkedEqualsWhole(a, b, c, d, 5), from, to, n, chunk);
-      expect(r.joinedBytes).toBe(r.bytes);
-      expect(r.diff).toBe(0);
-    });
-  }
-});
+  ],
+  5,
+);
 
 describe('K-quant kernels vs the CPU twin on varied seeded input', () => {
   // scales 1e-9 .. 1e5 per run of 32, zeros, constants, one-signed groups, exact ties, outliers

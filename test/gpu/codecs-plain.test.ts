@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { int64ToF32Exact } from '../../src/codecs/plain';
-import { openHarness, type BrowserSession } from '../support/browser';
+import { useHarness } from '../support/gpu-suite';
 
 /**
  * The plain-dtype decoders (shaders/plain.wgsl) on real WebGPU (SwiftShader here) against the
@@ -52,13 +52,7 @@ describe('CPU twin: 64-bit integers round to float32 once (int64ToF32Exact)', ()
   });
 });
 
-let s: BrowserSession;
-beforeAll(async () => {
-  s = await openHarness(inject('baseUrl'));
-});
-afterAll(async () => {
-  await s?.close();
-});
+const s = useHarness();
 
 describe('plain decode kernels vs the CPU twin', () => {
   const cases: [string, number][] = [

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { openHarness, type BrowserSession } from '../support/browser';
+import { expect, it } from 'vitest';
+import { useHarness } from '../support/gpu-suite';
 import { TYPE_NAMES } from '../../src/codecs/catalogue';
 import { GPU_KERNELS } from '../../src/gpu/kernels';
 import { CPU_CODECS } from '../../src/codecs/registry';
@@ -8,13 +8,7 @@ import { CPU_CODECS } from '../../src/codecs/registry';
  * Every GPU encoder equals its CPU twin on the tiny llama's weights. ggml's golden rows are random
  * floats; real bf16-rounded weights make exact rounding ties (roundf vs half-to-even) common.
  */
-let s: BrowserSession;
-beforeAll(async () => {
-  s = await openHarness(inject('baseUrl'));
-});
-afterAll(async () => {
-  await s?.close();
-});
+const s = useHarness();
 
 const types = TYPE_NAMES.filter((t) => {
   const k = GPU_KERNELS[t].encode;
