@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { int64ToF32Exact } from '../../src/codecs/plain';
+import { bigToF32 } from '../support/big-f32';
 import { useHarness } from '../support/gpu-suite';
 
 /**
@@ -9,22 +10,6 @@ import { useHarness } from '../support/gpu-suite';
  * rounding ties of the wider ones. The 64-bit integers are also checked against an exact BigInt
  * rounding in the page, and the twin's int64 rounding against the same reference here.
  */
-
-/** v rounded to float32 (ties to even) by exact integer arithmetic. */
-function bigToF32(v: bigint): number {
-  const neg = v < 0n;
-  let m = neg ? -v : v;
-  const bits = m.toString(2).length;
-  if (bits > 24) {
-    const s = BigInt(bits - 24);
-    let q = m >> s;
-    const rem = m - (q << s);
-    const half = 1n << (s - 1n);
-    if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
-    m = q << s;
-  }
-  return neg ? -Number(m) : Number(m);
-}
 
 describe('CPU twin: 64-bit integers round to float32 once (int64ToF32Exact)', () => {
   const check = (v: bigint, signed: boolean) => {

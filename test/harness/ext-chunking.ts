@@ -7,6 +7,7 @@ import { executePlan } from '../../src/pipeline/executor';
 import { GpuEngine } from '../../src/pipeline/gpu-engine';
 import { planConversion } from '../../src/pipeline/planner';
 import type { HarnessEnv } from './main';
+import { rng } from './common';
 
 /**
  * A tensor bigger than the device's largest binding goes through in chunks sized from that limit.
@@ -20,16 +21,9 @@ export const harnessExt = {
     if (!isTypeName(type)) throw new Error(`unknown type ${type}`);
     const { ctx } = await env();
     const n = Number(rows) * 4096;
-    let s = 12345;
+    const next = rng(12345);
     const x = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      x[i] = (s / 2 ** 32 - 0.5) * 0.1;
-    }
+    for (let i = 0; i < n; i++) x[i] = (next() / 2 ** 32 - 0.5) * 0.1;
     const plan = planSafetensors({ metadata: new Map([['format', 'pt']]), tensors: [{ name: 'w', type: 'F32', shape: [Number(rows), 4096] }] });
     const sink = new MemorySink('in.safetensors');
     const w = await writeSafetensors(plan, sink);

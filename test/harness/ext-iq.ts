@@ -1,21 +1,17 @@
-import { TYPES, isTypeName, type TypeName } from '../../src/codecs/catalogue';
+import { TYPES } from '../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../src/codecs/registry';
 import type { HarnessEnv } from './main';
 import { fetchFixture, goldenManifest } from './fixtures';
 import { shaderSource } from '../../src/gpu/shaders';
 import { KernelCache } from '../../src/gpu/codec-runner';
+import { rng, toName } from './common';
+import { runProbe } from './probe';
 
 /**
  * Page-side helpers for the IQ / low-bit kernel tests: golden encodes broken down by input row
  * (with the reconstruction error of ours and ggml's rows where blocks differ), and a throughput
  * probe that times the GPU kernels and the CPU twins in the same page.
  */
-const toName = (s: string): TypeName => {
-  const n = s.toUpperCase();
-  if (!isTypeName(n)) throw new Error(`unknown type ${s}`);
-  return n;
-};
-
 interface RowReport {
   row: number;
   blocks: number;
@@ -55,13 +51,8 @@ export const harnessExt = {
     const type = toName(typeName);
     const { blockSize, typeSize } = TYPES[type];
     const bytes = new Uint8Array(blocks * typeSize);
-    let s = seed >>> 0 || 1;
-    for (let i = 0; i < bytes.length; i++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      bytes[i] = s & 0xff;
-    }
+    const next = rng(seed);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = next() & 0xff;
     // MXFP4: make every fourth block's exponent 0 or 1 (subnormal scales)
     if (type === 'MXFP4') for (let b = 0; b < blocks; b += 4) bytes[b * typeSize] = (b >> 2) & 1;
     const n = blocks * blockSize;
@@ -99,8 +90,7 @@ export const harnessExt = {
     const { blockSize, typeSize } = TYPES[type];
     const n = blocks * blockSize;
     const x = new Float32Array(n);
-    let s = seed >>> 0 || 1;
-    const next = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), s >>> 0);
+    const next = rng(seed);
     const uni = () => next() / 2 ** 32;
     const gauss = () => {
       let t = 0;
@@ -145,8 +135,7 @@ export const harnessExt = {
    * the float32 subnormal range (and some elsewhere). Returns mismatch counts and examples.
    */
   async mulBitsCompare(env: HarnessEnv, n: number, seed: number) {
-    let s = seed >>> 0 || 1;
-    const next = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), s >>> 0);
+    const next = rng(seed);
     const q = new Uint32Array(4 * n);
     const f = new Float32Array(q.buffer);
     for (let i = 0; i < 4 * n; i++) {
@@ -159,7 +148,7 @@ export const harnessExt = {
       if (i % 4 === 2 && next() % 2 === 0) f[i] = Math.fround(f[i - 2]! * f[i - 1]! * (next() % 2 ? -1 : 1) * (1 + ((next() % 64) - 32) / 2 ** (next() % 24)));
     }
     const { ctx } = await env();
-    const got = await mulBitsOnGpu(ctx.device, q, shaderSource('iquants_common'));
+    const got = await runProbe(ctx.device, shaderSource('iquants_common') + MUL_ENTRY, [q], n, 12);
     const F = new Float32Array(1);
     const U = new Uint32Array(F.buffer);
     let mul = 0;
@@ -237,14 +226,9 @@ export const harnessExt = {
     const type = toName(typeName);
     const { blockSize, typeSize } = TYPES[type];
     const n = Math.floor(elements / blockSize / 64) * blockSize * 64;
-    let s = 12345;
+    const next = rng(12345);
     const x = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      x[i] = (((s >>> 0) / 2 ** 32) * 2 - 1) * 0.05;
-    }
+    for (let i = 0; i < n; i++) x[i] = ((next() / 2 ** 32) * 2 - 1) * 0.05;
     const { tx } = await env();
     const xb = new Uint8Array(x.buffer);
     const codec = CPU_CODECS[type];
@@ -282,30 +266,3 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   dst[3u * i + 1u] = select(0u, 1u, prod_gt(a, b, c, d));
   dst[3u * i + 2u] = bitcast<u32>(add_exact(bitcast<f32>(mul_bits(a, b)), c));
 }`;
-
-export async function mulBitsOnGpu(device: GPUDevice, quads: Uint32Array<ArrayBuffer>, shader: string): Promise<Uint32Array> {
-  const n = quads.length / 4;
-  const mod = device.createShaderModule({ code: shader + MUL_ENTRY });
-  const errs = (await mod.getCompilationInfo()).messages.filter((m) => m.type === 'error');
-  if (errs.length) throw new Error(errs.map((m) => `${m.lineNum}: ${m.message}`).join('; '));
-  const pipe = await device.createComputePipelineAsync({ layout: 'auto', compute: { module: mod, entryPoint: 'main' } });
-  const mk = (size: number, usage: number) => device.createBuffer({ size, usage });
-  const src = mk(quads.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-  device.queue.writeBuffer(src, 0, quads);
-  const dst = mk(n * 12, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-  const params = mk(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-  device.queue.writeBuffer(params, 0, new Uint32Array([n, 0, 0, 0]));
-  const staging = mk(n * 12, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipe);
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [src, dst, params].map((buffer, binding) => ({ binding, resource: { buffer } })) }));
-  pass.dispatchWorkgroups(Math.ceil(n / 64));
-  pass.end();
-  enc.copyBufferToBuffer(dst, 0, staging, 0, n * 12);
-  device.queue.submit([enc.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const out = new Uint32Array(staging.getMappedRange().slice(0));
-  for (const b of [src, dst, params, staging]) b.destroy();
-  return out;
-}

@@ -1,7 +1,9 @@
-import { TYPES, isTypeName, type TypeName } from '../../src/codecs/catalogue';
+import { TYPES } from '../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../src/codecs/registry';
 import type { HarnessEnv } from './main';
 import { shaderSource } from '../../src/gpu/shaders';
+import { rng, toName } from './common';
+import { runProbe } from './probe';
 
 /**
  * Page-side helpers for the legacy and K-quant kernel tests (test/gpu/codecs-legacy*.test.ts,
@@ -9,17 +11,6 @@ import { shaderSource } from '../../src/gpu/shaders';
  * encoded and decoded on the GPU and by the CPU twin; and a throughput probe that times both in
  * the same page. Names carry an `lk` prefix: harnessExt is one namespace for every helper.
  */
-const toName = (s: string): TypeName => {
-  const n = s.toUpperCase();
-  if (!isTypeName(n)) throw new Error(`unknown type ${s}`);
-  return n;
-};
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => ((s ^= s << 13), (s >>>= 0), (s ^= s >>> 17), (s ^= s << 5), (s >>>= 0));
-}
-
 /**
  * `elements` values in runs of 32 (a legacy block, a K-quant group of 32 or two of 16), each run
  * drawn from one of: Irwin-Hall normals at a scale 10^k, k in [-9, 4]; uniform; sparse (mostly
@@ -107,34 +98,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   dst[2u * i + 1u] = fixed;
 }`;
 
-async function divOnGpu(device: GPUDevice, pairs: Uint32Array<ArrayBuffer>): Promise<Uint32Array> {
-  const n = pairs.length / 2;
-  const mod = device.createShaderModule({ code: shaderSource('legacy_io') + DIV_ENTRY });
-  const errs = (await mod.getCompilationInfo()).messages.filter((m) => m.type === 'error');
-  if (errs.length) throw new Error(errs.map((m) => `${m.lineNum}: ${m.message}`).join('; '));
-  const pipe = await device.createComputePipelineAsync({ layout: 'auto', compute: { module: mod, entryPoint: 'main' } });
-  const buf = (size: number, usage: number) => device.createBuffer({ size, usage });
-  const src = buf(pairs.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-  device.queue.writeBuffer(src, 0, pairs);
-  const dst = buf(n * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-  const params = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-  device.queue.writeBuffer(params, 0, new Uint32Array([n, 0, 0, 0]));
-  const staging = buf(n * 8, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipe);
-  const entries = [src, dst, params].map((buffer, binding) => ({ binding, resource: { buffer } }));
-  pass.setBindGroup(0, device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries }));
-  pass.dispatchWorkgroups(Math.ceil(n / 64));
-  pass.end();
-  enc.copyBufferToBuffer(dst, 0, staging, 0, n * 8);
-  device.queue.submit([enc.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const out = new Uint32Array(staging.getMappedRange().slice(0));
-  for (const b of [src, dst, params, staging]) b.destroy();
-  return out;
-}
-
 export const harnessExt = {
   /**
    * div_rn_fast against JavaScript's correctly rounded division (Math.fround(a / b) is exact:
@@ -173,7 +136,7 @@ export const harnessExt = {
       }
     }
     const { ctx } = await env();
-    const got = await divOnGpu(ctx.device, pairs);
+    const got = await runProbe(ctx.device, shaderSource('legacy_io') + DIV_ENTRY, [pairs], n, 8);
     const want = new Float32Array(n);
     for (let i = 0; i < n; i++) want[i] = f[2 * i]! / f[2 * i + 1]!;
     const wb = new Uint32Array(want.buffer);

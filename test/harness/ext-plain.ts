@@ -1,39 +1,14 @@
-import { TYPES, isTypeName, type TypeName } from '../../src/codecs/catalogue';
+import { TYPES, type TypeName } from '../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../src/codecs/registry';
 import type { HarnessEnv } from './main';
+import { bigToF32 } from '../support/big-f32';
+import { rng, toName } from './common';
 
 /**
  * Page-side helper for test/gpu/codecs-plain.test.ts: the plain-dtype decoders on the GPU against
  * the CPU twin (src/codecs/plain.ts) and, for the 64-bit integers, against a BigInt reference
  * that rounds to float32 exactly (independent of both).
  */
-const toName = (s: string): TypeName => {
-  const n = s.toUpperCase();
-  if (!isTypeName(n)) throw new Error(`unknown type ${s}`);
-  return n;
-};
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => ((s ^= s << 13), (s >>>= 0), (s ^= s >>> 17), (s ^= s << 5), (s >>>= 0));
-}
-
-/** The integer v (|v| < 2^64) rounded to float32, ties to even, by exact BigInt arithmetic. */
-function bigToF32(v: bigint): number {
-  const neg = v < 0n;
-  let m = neg ? -v : v;
-  const bits = m.toString(2).length;
-  if (bits > 24) {
-    const s = BigInt(bits - 24);
-    let q = m >> s;
-    const rem = m - (q << s);
-    const half = 1n << (s - 1n);
-    if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
-    m = q << s;
-  }
-  const r = Number(m); // exact: at most 25 significant bits
-  return neg ? -r : r;
-}
 
 /** 64-bit patterns that probe rounding: ties and near-ties at every magnitude, the extremes. */
 function int64Patterns(count: number, seed: number, signed: boolean): bigint[] {

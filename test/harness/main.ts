@@ -1,10 +1,11 @@
-import { TYPES, isTypeName, type TypeName } from '../../src/codecs/catalogue';
+import { TYPES } from '../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../src/codecs/registry';
 import { StatsFold, statsHistogramCpu, statsReduceCpu, type TensorStats } from '../../src/codecs/stats';
 import { acquireGpu, type GpuContext } from '../../src/gpu/device';
 import { KernelCache } from '../../src/gpu/codec-runner';
 import { GpuStats } from '../../src/gpu/stats';
 import { ChunkTransformer } from '../../src/gpu/transform';
+import { rng, toName } from './common';
 import { fetchFixture, goldenManifest } from './fixtures';
 import { runFmath } from './fmath';
 
@@ -22,12 +23,6 @@ function env() {
   });
   return gpu;
 }
-
-const toName = (ggml: string): TypeName => {
-  const n = ggml.toUpperCase();
-  if (!isTypeName(n)) throw new Error(`unknown type ${ggml}`);
-  return n;
-};
 
 interface Diff {
   mismatches: number;
@@ -122,8 +117,7 @@ async function castBits(from: string, to: string, fixture: string, wantFixture: 
  * kernels and the CPU twin. Returns both results' raw fold outputs for comparison.
  */
 async function statsCompare(n: number, seed: number, chunk: number) {
-  let s = seed >>> 0 || 1;
-  const next = () => ((s ^= s << 13), (s >>>= 0), (s ^= s >>> 17), (s ^= s << 5), (s >>>= 0));
+  const next = rng(seed);
   const x = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const r = next();
@@ -160,8 +154,7 @@ async function statsCompare(n: number, seed: number, chunk: number) {
 async function chunkedEqualsWhole(from: string, to: string, elements: number, chunkElements: number, seed: number) {
   const f = toName(from);
   const t = toName(to);
-  let s = seed >>> 0 || 1;
-  const next = () => ((s ^= s << 13), (s >>>= 0), (s ^= s >>> 17), (s ^= s << 5), (s >>>= 0));
+  const next = rng(seed);
   const x = new Float32Array(elements);
   for (let i = 0; i < elements; i++) x[i] = ((next() / 2 ** 32) * 2 - 1) * 0.1;
   const { tx } = await env();
@@ -186,8 +179,7 @@ async function chunkedEqualsWhole(from: string, to: string, elements: number, ch
  * random bit patterns of every exponent (subnormals, Inf, NaN included) plus ratios near ties.
  */
 async function fmathCompare(n: number, seed: number) {
-  let s = seed >>> 0 || 1;
-  const next = () => ((s ^= s << 13), (s >>>= 0), (s ^= s >>> 17), (s ^= s << 5), (s >>>= 0));
+  const next = rng(seed);
   const a = new Float32Array(n);
   const b = new Float32Array(n);
   const au = new Uint32Array(a.buffer);
