@@ -1,10 +1,10 @@
-import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { typeInfo } from '../../../src/codecs/catalogue';
 import { MemorySource, type ByteSource } from '../../../src/io/byte-source';
 import { FormatError } from '../../../src/formats/errors';
 import { elementCount } from '../../../src/formats/model';
 import { readOnnx } from '../../../src/formats/onnx/reader';
+import { byteMutation, mutate, mutationRunner, type Outcome } from '../../support/byte-mutations';
 import { fixtureBytes } from '../../support/fixtures';
 
 /**
@@ -19,7 +19,7 @@ const CASE_MS = 2000;
 const stats: string[] = [];
 afterAll(() => console.log(`onnx mutation properties:\n  ${stats.join('\n  ')}`));
 
-async function outcome(files: ByteSource[]): Promise<'parsed' | 'format-error'> {
+async function outcome(files: ByteSource[]): Promise<Outcome> {
   let v;
   try {
     v = await readOnnx(files);
@@ -40,39 +40,7 @@ async function outcome(files: ByteSource[]): Promise<'parsed' | 'format-error'> 
   return 'parsed';
 }
 
-const mutation = fc.record({
-  edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
-  cut: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat() }),
-  append: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
-});
-type Mutation = { edits: [number, number][]; cut: number | null; append: Uint8Array | null };
-
-function mutate(b: Uint8Array, m: Mutation): Uint8Array {
-  let out = b.slice();
-  for (const [p, v] of m.edits) out[p % out.length] = v;
-  if (m.cut !== null) out = out.subarray(0, m.cut % (out.length + 1));
-  if (m.append !== null) out = new Uint8Array([...out, ...m.append]);
-  return out;
-}
-
-async function run(name: string, runs: number, make: (m: Mutation) => ByteSource[]): Promise<void> {
-  const counts = { parsed: 0, 'format-error': 0 };
-  let slowest = 0;
-  const t0 = performance.now();
-  await fc.assert(
-    fc.asyncProperty(mutation, async (m) => {
-      const s = performance.now();
-      counts[await outcome(make(m as Mutation))]++;
-      const ms = performance.now() - s;
-      slowest = Math.max(slowest, ms);
-      expect(ms).toBeLessThan(CASE_MS);
-    }),
-    { numRuns: runs, seed: 42 },
-  );
-  stats.push(
-    `${name}: ${runs} cases in ${(performance.now() - t0).toFixed(0)} ms (slowest ${slowest.toFixed(1)} ms): ${counts.parsed} parsed, ${counts['format-error']} FormatError`,
-  );
-}
+const run = mutationRunner(outcome, CASE_MS, stats, byteMutation(4));
 
 describe('mutated models: a correct parse or a FormatError, never anything else', () => {
   const typed = fixtureBytes('onnx/typed.onnx');

@@ -8,6 +8,7 @@ import { parseBlock } from '../../../src/formats/tensorflow/sstable';
 import { decodeSliceKey } from '../../../src/formats/tensorflow/slice-key';
 import { snappyDecompress } from '../../../src/formats/tensorflow/snappy';
 import { decodeVarint, varint } from '../../../src/formats/protobuf/wire';
+import { byteMutation, mutate, mutationRunner, type Outcome } from '../../support/byte-mutations';
 import { fixtureBytes } from '../../support/fixtures';
 
 /**
@@ -20,7 +21,7 @@ const CASE_MS = 2000;
 const stats: string[] = [];
 afterAll(() => console.log(`tensorflow mutation properties:\n  ${stats.join('\n  ')}`));
 
-async function outcome(files: ByteSource[]): Promise<'parsed' | 'format-error'> {
+async function outcome(files: ByteSource[]): Promise<Outcome> {
   try {
     const v = await readTensorflow(files);
     for (const t of v.tensors) {
@@ -39,29 +40,12 @@ async function outcome(files: ByteSource[]): Promise<'parsed' | 'format-error'> 
   }
 }
 
-const mutation = fc.record({
-  edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
-  cut: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat() }),
-  append: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
-});
-type Mutation = { edits: [number, number][]; cut: number | null; append: Uint8Array | null };
 /** Byte edits only: the footer stays where it is, so edits land in blocks more often. */
 const editsOnly = fc.record({
   edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
   cut: fc.constant(null),
   append: fc.constant(null),
 });
-
-function mutate(b: Uint8Array, m: Mutation, keep?: (p: number) => boolean): Uint8Array {
-  let out = b.slice();
-  for (const [p, v] of m.edits) {
-    const at = p % out.length;
-    if (!keep || !keep(at)) out[at] = v;
-  }
-  if (m.cut !== null) out = out.subarray(0, m.cut % (out.length + 1));
-  if (m.append !== null) out = new Uint8Array([...out, ...m.append]);
-  return out;
-}
 
 /** Recomputes every block trailer the footer and index lead to, so mutations reach the block and proto parsers. */
 function recrc(b: Uint8Array): Uint8Array {
@@ -108,24 +92,7 @@ function recrc(b: Uint8Array): Uint8Array {
   return out;
 }
 
-async function run(name: string, runs: number, make: (m: Mutation) => ByteSource[], arb: fc.Arbitrary<unknown> = mutation): Promise<void> {
-  const counts = { parsed: 0, 'format-error': 0 };
-  let slowest = 0;
-  const t0 = performance.now();
-  await fc.assert(
-    fc.asyncProperty(arb, async (m) => {
-      const s = performance.now();
-      counts[await outcome(make(m as Mutation))]++;
-      const ms = performance.now() - s;
-      slowest = Math.max(slowest, ms);
-      expect(ms).toBeLessThan(CASE_MS);
-    }),
-    { numRuns: runs, seed: 42 },
-  );
-  stats.push(
-    `${name}: ${runs} cases in ${(performance.now() - t0).toFixed(0)} ms (slowest ${slowest.toFixed(1)} ms): ${counts.parsed} parsed, ${counts['format-error']} FormatError`,
-  );
-}
+const run = mutationRunner(outcome, CASE_MS, stats, byteMutation(6));
 
 describe('mutated bundles: a correct parse or a FormatError, never anything else', () => {
   const idx = fixtureBytes('tensorflow/multi.ckpt.index');
