@@ -6,7 +6,8 @@
  * Blocks may sit at any byte offset, so multi-byte fields are read byte by byte.
  */
 import { f16ToF32 } from './half';
-import { fr, readF16, readU16, readU32 } from './iq-math';
+import { fr, readF16, readU16 } from './iq-math';
+import { readU32 } from './quant-math';
 import { IQ1S_GRID } from './iq-grid-1bit';
 import { IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID } from './iq-grid-2bit';
 import { gridBytes32, gridBytes64, IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS, KVALUES_IQ4NL } from './iq-tables';

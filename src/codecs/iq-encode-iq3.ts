@@ -11,6 +11,7 @@
  */
 import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
 import { iq3sGrid, iq3xxsGrid, neighbours, type SearchGrid } from './iq-search';
+import { writeU32 } from './quant-math';
 
 const K_MAX_Q = 8;
 const GROUP_MAX_EPS_IQ3_XXS = fr(1e-8);
@@ -289,11 +290,4 @@ function popcount8(s: number): number {
   let n = 0;
   for (let i = 0; i < 8; i++) n += (s >> i) & 1;
   return n;
-}
-
-function writeU32(dst: Uint8Array, o: number, v: number): void {
-  dst[o] = v & 0xff;
-  dst[o + 1] = (v >>> 8) & 0xff;
-  dst[o + 2] = (v >>> 16) & 0xff;
-  dst[o + 3] = v >>> 24;
 }

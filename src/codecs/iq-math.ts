@@ -24,10 +24,6 @@ export function readU16(src: Uint8Array, o: number): number {
   return src[o]! | (src[o + 1]! << 8);
 }
 
-export function readU32(src: Uint8Array, o: number): number {
-  return (src[o]! | (src[o + 1]! << 8) | (src[o + 2]! << 16) | (src[o + 3]! << 24)) >>> 0;
-}
-
 /** ggml's float32 FLT_MAX. */
 export const FLT_MAX = 3.4028234663852886e38;
 
@@ -47,15 +43,6 @@ export function bestIndexInt8(val: Int8Array, x: number): number {
     else ml = mav;
   }
   return fr(x - val[mu - 1]!) < fr(val[mu]! - x) ? mu - 1 : mu;
-}
-
-/**
- * A C float-to-int cast as x86-64 compiles it (cvttss2si): truncation toward zero, and
- * 0x80000000 for NaN or anything out of int range. Casts to a narrower type then keep the low
- * bits, which callers do with `& 0xff`.
- */
-export function truncI32(x: number): number {
-  return x > -2147483649 && x < 2147483648 ? Math.trunc(x) | 0 : -2147483648;
 }
 
 const nearF32 = new Float32Array(1);

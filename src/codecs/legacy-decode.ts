@@ -5,7 +5,7 @@
  *
  * `src` may sit at any byte offset, so every multi-byte field is read byte by byte.
  */
-import { fr, readHalf } from './quant-math';
+import { fr, readHalf, readU32 } from './quant-math';
 
 /** matches dequantize_row_q4_0: block = d (f16), 16 bytes of nibbles (low = first half). */
 export function decodeQ4_0(src: Uint8Array, dst: Float32Array): void {
@@ -32,10 +32,6 @@ export function decodeQ4_1(src: Uint8Array, dst: Float32Array): void {
       dst[y + j + 16] = fr(fr((q >>> 4) * d) + m);
     }
   }
-}
-
-function readU32(src: Uint8Array, o: number): number {
-  return (src[o]! | (src[o + 1]! << 8) | (src[o + 2]! << 16) | (src[o + 3]! << 24)) >>> 0;
 }
 
 /** matches dequantize_row_q5_0: d (f16), qh (32 fifth bits), 16 bytes of nibbles. */

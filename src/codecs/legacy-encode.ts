@@ -6,7 +6,7 @@
  * `d !== 0` because C treats NaN as true. Casts from float to int8_t / uint8_t go through
  * truncI32 and keep the low byte, as the x86-64 build does.
  */
-import { fr, roundf, truncI32, writeHalf } from './quant-math';
+import { fr, roundf, truncI32, writeHalf, writeU32 } from './quant-math';
 
 /** matches quantize_row_q4_0_ref: d = (signed value of largest magnitude) / -8. */
 export function encodeQ4_0(x: Float32Array, dst: Uint8Array): void {
@@ -67,13 +67,6 @@ export function encodeQ4_1(x: Float32Array, dst: Uint8Array): void {
       dst[o + 4 + j] = q0 | (q1 << 4);
     }
   }
-}
-
-function writeU32(dst: Uint8Array, o: number, v: number): void {
-  dst[o] = v & 0xff;
-  dst[o + 1] = (v >>> 8) & 0xff;
-  dst[o + 2] = (v >>> 16) & 0xff;
-  dst[o + 3] = v >>> 24;
 }
 
 /** matches quantize_row_q5_0_ref: d = (signed value of largest magnitude) / -16. */

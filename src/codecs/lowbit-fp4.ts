@@ -6,7 +6,8 @@
  * NVFP4 an unsigned E4M3 per 16 elements (ggml_ue4m3_to_fp32, which already includes the 0.5).
  */
 import { bitsToF32, f32ToBits } from './half';
-import { fr, truncI32 } from './iq-math';
+import { fr } from './iq-math';
+import { truncI32 } from './quant-math';
 import { KVALUES_FP4 } from './iq-tables';
 
 const MXFP4_SIZE = 17; // e, qs[16]

@@ -39,6 +39,19 @@ export function truncI32(x: number): number {
   return x > -2147483649 && x < 2147483648 ? Math.trunc(x) | 0 : -2147483648;
 }
 
+/** The little-endian u32 at byte `o` (no alignment needed). */
+export function readU32(src: Uint8Array, o: number): number {
+  return (src[o]! | (src[o + 1]! << 8) | (src[o + 2]! << 16) | (src[o + 3]! << 24)) >>> 0;
+}
+
+/** v stored as a little-endian u32 at byte `o`. */
+export function writeU32(dst: Uint8Array, o: number, v: number): void {
+  dst[o] = v & 0xff;
+  dst[o + 1] = (v >>> 8) & 0xff;
+  dst[o + 2] = (v >>> 16) & 0xff;
+  dst[o + 3] = v >>> 24;
+}
+
 /** Every f16 bit pattern as float32 (ggml_compute_fp16_to_fp32), so a block scale is one load. */
 export const F16_TO_F32 = ((): Float32Array => {
   const t = new Float32Array(65536);
