@@ -8,20 +8,25 @@
  */
 import { fr, roundf, truncI32, writeHalf, writeU32 } from './quant-math';
 
+/** The value of largest magnitude among the 32 at b, sign kept (the first of equals): Q4_0 and Q5_0 scale by it. */
+function absMaxSigned32(x: Float32Array, b: number): number {
+  let amax = 0;
+  let max = 0;
+  for (let j = 0; j < 32; j++) {
+    const v = x[b + j]!;
+    if (amax < Math.abs(v)) {
+      amax = Math.abs(v);
+      max = v;
+    }
+  }
+  return max;
+}
+
 /** matches quantize_row_q4_0_ref: d = (signed value of largest magnitude) / -8. */
 export function encodeQ4_0(x: Float32Array, dst: Uint8Array): void {
   const nb = (x.length / 32) | 0;
   for (let i = 0, b = 0, o = 0; i < nb; i++, b += 32, o += 18) {
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < 32; j++) {
-      const v = x[b + j]!;
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
-    const d = fr(max / -8);
+    const d = fr(absMaxSigned32(x, b) / -8);
     const id = d !== 0 ? fr(1 / d) : 0;
     writeHalf(dst, o, d);
     for (let j = 0; j < 16; j++) {
@@ -73,16 +78,7 @@ export function encodeQ4_1(x: Float32Array, dst: Uint8Array): void {
 export function encodeQ5_0(x: Float32Array, dst: Uint8Array): void {
   const nb = (x.length / 32) | 0;
   for (let i = 0, b = 0, o = 0; i < nb; i++, b += 32, o += 22) {
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < 32; j++) {
-      const v = x[b + j]!;
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
-    const d = fr(max / -16);
+    const d = fr(absMaxSigned32(x, b) / -16);
     const id = d !== 0 ? fr(1 / d) : 0;
     writeHalf(dst, o, d);
     let qh = 0;
