@@ -10,9 +10,9 @@
  * sort for arrays this small, so ties keep element order here too (with a NaN in the group,
  * every split's sums are NaN and the order never matters).
  */
-import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt } from './iq-math';
+import { FLT_MAX, fr, checkScale, nearestIntBits as nearestInt } from './iq-math';
 import { f32ToF16 } from './half';
-import { iq1Grid, neighbours, type SearchGrid } from './iq-search';
+import { bestNeighbour8, iq1Grid, type SearchGrid } from './iq-search';
 
 const SIZE = 56; // qs[32], qh[16], scales[8]
 const GROUP_MAX_EPS_IQ1_M = fr(1e-7);
@@ -35,40 +35,6 @@ const tPP = new Float32Array(48);
 const tMM = new Float32Array(48);
 const firstHalf = new Uint8Array(16);
 const sc = new Int32Array(4);
-
-const terms = new Float32Array(24);
-
-/**
- * matches iq1_find_best_neighbour2: nearest neighbour of xb/scale with shifted levels xx. Each
- * element's weighted squared error is tabulated per level, then summed per neighbour in ggml's
- * order.
- */
-function bestNeighbour(g: SearchGrid, u: number, x: Float32Array, xb: number, wo: number, scale: number, xx: Float32Array, lo: number): number {
-  const list = neighbours(g, u);
-  for (let i = 0; i < 8; i++) {
-    for (let l = 0; l < 3; l++) {
-      const diff = fr(fr(scale * xx[l]!) - x[xb + i]!);
-      terms[3 * i + l] = fr(weight[wo + i]! * diff) * diff;
-    }
-  }
-  const lev = g.lev;
-  let best = FLT_MAX;
-  let gi = -1;
-  for (let n = 0; n < list.length; n++) {
-    const p = list[n]! * 8;
-    let d2 = terms[lev[p]!]!;
-    for (let i = 1; i < 8; i++) d2 = fr(d2 + terms[3 * i + lev[p + i]!]!);
-    if (d2 < best) {
-      best = d2;
-      gi = list[n]!;
-    }
-  }
-  // Only non-finite errors (huge |x|, where w*diff^2 overflows) get here; ggml then
-  // scans the whole grid reading past its 8 values, and aborts when that finds nothing either.
-  if (gi < 0) throw noFiniteNeighbour('IQ1_M', scale);
-  for (let i = 0; i < 8; i++) L[lo + i] = lev[gi * 8 + i]!;
-  return gi;
-}
 
 /** Sorts the 16 element indices of xb by value (stable insertion sort). */
 function sortOrder(x: Float32Array, xb: number): void {
@@ -194,7 +160,7 @@ function group(g: SearchGrid, x: Float32Array, xb: number, dst: Uint8Array, o: n
     let gi = g.map[u]!;
     if (gi < 0) {
       allOnGrid = false;
-      gi = bestNeighbour(g, u, x, xb + 8 * k, 8 * k, scale, levelsFor(bestK, k), 8 * k);
+      gi = bestNeighbour8(g, u, x, xb + 8 * k, weight, L, 8 * k, scale, levelsFor(bestK, k));
     }
     index[k] = gi;
   }

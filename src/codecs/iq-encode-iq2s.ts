@@ -5,8 +5,8 @@
  * matches quantize_row_iq2_s_impl as quantize_iq2_s calls it from ggml_quantize_chunk without
  * importance weights (weight = sigma2/4 + x^2). Every float operation is rounded to float32.
  */
-import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
-import { iq2sGrid, neighbours, type SearchGrid } from './iq-search';
+import { fr, checkScale, nearestIntBits as nearestInt, writeF16 } from './iq-math';
+import { bestNeighbour8, iq2sGrid, type SearchGrid } from './iq-search';
 
 const SIZE = 82; // d, qs[32], signs[32], qh[8], scales[8]
 const K_MAX_Q = 3;
@@ -24,37 +24,8 @@ const onGrid = [true, true];
 const onGridAux = [true, true];
 const blockSigns = new Uint8Array(2);
 
-const terms = new Float32Array(24);
-
-/**
- * matches iq2_find_best_neighbour: the neighbour nearest to xval/scale (weighted), first on
- * ties. Each element's weighted squared error is tabulated once per level (three levels), then
- * summed per neighbour in element order, which is ggml's arithmetic exactly.
- */
-function bestNeighbour(g: SearchGrid, u: number, xo: number, scale: number, out: Int8Array, lo: number): number {
-  const list = neighbours(g, u);
-  for (let i = 0; i < 8; i++) {
-    for (let l = 0; l < 3; l++) {
-      const diff = fr(fr(scale * (2 * l + 1)) - xval[xo + i]!);
-      terms[3 * i + l] = fr(waux[xo + i]! * diff) * diff;
-    }
-  }
-  const lev = g.lev;
-  let best = FLT_MAX;
-  let gi = -1;
-  for (let n = 0; n < list.length; n++) {
-    const p = list[n]! * 8;
-    let d2 = terms[lev[p]!]!;
-    for (let i = 1; i < 8; i++) d2 = fr(d2 + terms[3 * i + lev[p + i]!]!);
-    if (d2 < best) {
-      best = d2;
-      gi = list[n]!;
-    }
-  }
-  if (gi < 0) throw noFiniteNeighbour('IQ2_S', scale);
-  for (let i = 0; i < 8; i++) out[lo + i] = lev[gi * 8 + i]!;
-  return gi;
-}
+/** The level values 2l+1 of iq2_find_best_neighbour, for bestNeighbour8. */
+const ODD_LEVELS = new Float32Array([1, 3, 5]);
 
 /** Levels of 8 elements at scale 1/id, clamped to 0..2, into `out`; returns their packed code. */
 function levels(id: number, xo: number, out: Int8Array): number {
@@ -119,7 +90,7 @@ function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: 
       onGridAux[k] = true;
       if (g.map[u]! < 0) {
         onGridAux[k] = false;
-        bestNeighbour(g, u, 8 * k, thisScale, Laux, 8 * k);
+        bestNeighbour8(g, u, xval, 8 * k, waux, Laux, 8 * k, thisScale, ODD_LEVELS);
       }
     }
     const sumqx = fit(Laux);
@@ -137,7 +108,7 @@ function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: 
     for (let k = 0; k < 2; k++) {
       if (onGrid[k]) continue;
       const u = levels(id, 8 * k, L);
-      if (g.map[u]! < 0) bestNeighbour(g, u, 8 * k, scale, L, 8 * k);
+      if (g.map[u]! < 0) bestNeighbour8(g, u, xval, 8 * k, waux, L, 8 * k, scale, ODD_LEVELS);
     }
     const sumqx = fit(L);
     if (lastQ2 > 0) scale = fr(sumqx / lastQ2);

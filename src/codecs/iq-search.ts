@@ -12,9 +12,12 @@
  */
 import { IQ1S_GRID } from './iq-grid-1bit';
 import { IQ2S_GRID } from './iq-grid-2bit';
+import { FLT_MAX, fr, noFiniteNeighbour } from './iq-math';
 import { gridBytes32, gridBytes64, IQ3S_GRID, IQ3XXS_GRID } from './iq-tables';
 
 export interface SearchGrid {
+  /** The quant type this grid belongs to, for error messages. */
+  readonly type: string;
   /** Points, `dim` int8 values each, every value 2l+1. */
   readonly pos: Int8Array;
   /** The same points as levels l. */
@@ -31,7 +34,7 @@ export interface SearchGrid {
   readonly lists: (Uint16Array | undefined)[];
 }
 
-function makeGrid(levels: Uint8Array, size: number, dim: number, bits: number, nwant: number): SearchGrid {
+function makeGrid(type: string, levels: Uint8Array, size: number, dim: number, bits: number, nwant: number): SearchGrid {
   const pos = new Int8Array(size * dim);
   const lev = new Int8Array(size * dim);
   const codes = new Uint16Array(size);
@@ -47,7 +50,7 @@ function makeGrid(levels: Uint8Array, size: number, dim: number, bits: number, n
     codes[k] = u;
     map[u] = k;
   }
-  return { pos, lev, dim, size, map, codes, bits, nwant, lists: new Array<Uint16Array | undefined>(map.length) };
+  return { type, pos, lev, dim, size, map, codes, bits, nwant, lists: new Array<Uint16Array | undefined>(map.length) };
 }
 
 /** Level codes of a decode grid: the position of each byte in the type's ascending level list. */
@@ -68,25 +71,25 @@ let iq3s: SearchGrid | null = null;
 
 /** iq2xs_init_impl(GGML_TYPE_IQ2_S): 1024 points, nwant = 1. */
 export function iq2sGrid(): SearchGrid {
-  iq2s ??= makeGrid(levelsOf(gridBytes64(IQ2S_GRID), [0x08, 0x19, 0x2b]), 1024, 8, 2, 1);
+  iq2s ??= makeGrid('IQ2_S', levelsOf(gridBytes64(IQ2S_GRID), [0x08, 0x19, 0x2b]), 1024, 8, 2, 1);
   return iq2s;
 }
 
 /** iq2xs_init_impl(GGML_TYPE_IQ1_M): 2048 points with levels -1, 0, +1, nwant = 3. */
 export function iq1Grid(): SearchGrid {
-  iq1 ??= makeGrid(levelsOf(gridBytes64(IQ1S_GRID), [0xff, 0x00, 0x01]), 2048, 8, 2, 3);
+  iq1 ??= makeGrid('IQ1_M', levelsOf(gridBytes64(IQ1S_GRID), [0xff, 0x00, 0x01]), 2048, 8, 2, 3);
   return iq1;
 }
 
 /** iq3xs_init_impl(256) for IQ3_XXS: nwant = 2. */
 export function iq3xxsGrid(): SearchGrid {
-  iq3xxs ??= makeGrid(levelsOf(gridBytes32(IQ3XXS_GRID), [4, 12, 20, 28, 36, 44, 52, 62]), 256, 4, 3, 2);
+  iq3xxs ??= makeGrid('IQ3_XXS', levelsOf(gridBytes32(IQ3XXS_GRID), [4, 12, 20, 28, 36, 44, 52, 62]), 256, 4, 3, 2);
   return iq3xxs;
 }
 
 /** iq3xs_init_impl(512) for IQ3_S: nwant = 3. */
 export function iq3sGrid(): SearchGrid {
-  iq3s ??= makeGrid(levelsOf(gridBytes32(IQ3S_GRID), [1, 3, 5, 7, 9, 11, 13, 15]), 512, 4, 3, 3);
+  iq3s ??= makeGrid('IQ3_S', levelsOf(gridBytes32(IQ3S_GRID), [1, 3, 5, 7, 9, 11, 13, 15]), 512, 4, 3, 3);
   return iq3s;
 }
 
@@ -155,4 +158,41 @@ export function neighbours(g: SearchGrid, u: number): Uint16Array {
   }
   g.lists[u] = list;
   return list;
+}
+
+const terms8 = new Float32Array(24);
+
+/**
+ * matches iq2_find_best_neighbour (IQ2_S) and iq1_find_best_neighbour2 (IQ1_M), for the grids
+ * of 8-element points with three levels: the neighbour of the off-grid vector `u` nearest to
+ * x[xo..xo+8) at `scale` times the level values `lv`, weighted by w[at..at+8); the first on
+ * ties. Each element's weighted squared error is tabulated once per level, then summed per
+ * neighbour in element order, which is ggml's arithmetic exactly. Writes the point's levels to
+ * out[at..at+8) and returns its grid index.
+ */
+export function bestNeighbour8(g: SearchGrid, u: number, x: Float32Array, xo: number, w: Float32Array, out: Int8Array, at: number, scale: number, lv: Float32Array): number {
+  const list = neighbours(g, u);
+  for (let i = 0; i < 8; i++) {
+    for (let l = 0; l < 3; l++) {
+      const diff = fr(fr(scale * lv[l]!) - x[xo + i]!);
+      terms8[3 * i + l] = fr(w[at + i]! * diff) * diff;
+    }
+  }
+  const lev = g.lev;
+  let best = FLT_MAX;
+  let gi = -1;
+  for (let n = 0; n < list.length; n++) {
+    const p = list[n]! * 8;
+    let d2 = terms8[lev[p]!]!;
+    for (let i = 1; i < 8; i++) d2 = fr(d2 + terms8[3 * i + lev[p + i]!]!);
+    if (d2 < best) {
+      best = d2;
+      gi = list[n]!;
+    }
+  }
+  // Only non-finite errors (huge |x|, where w*diff^2 overflows) get here; ggml then scans the
+  // whole grid (IQ1_M reading past its 8 values) and aborts when that finds nothing either.
+  if (gi < 0) throw noFiniteNeighbour(g.type, scale);
+  for (let i = 0; i < 8; i++) out[at + i] = lev[gi * 8 + i]!;
+  return gi;
 }
