@@ -6,7 +6,7 @@
  * importance weights (weight = sigma2/4 + x^2). Every float operation is rounded to float32.
  */
 import { fr, checkScale, nearestIntBits as nearestInt, writeF16 } from './iq-math';
-import { bestNeighbour8, iq2sGrid, type SearchGrid } from './iq-search';
+import { bestNeighbour8, fitQ2, gridLevels, iq2sGrid, weightedFit, type SearchGrid } from './iq-search';
 
 const SIZE = 82; // d, qs[32], signs[32], qh[8], scales[8]
 const K_MAX_Q = 3;
@@ -26,34 +26,6 @@ const blockSigns = new Uint8Array(2);
 
 /** The level values 2l+1 of iq2_find_best_neighbour, for bestNeighbour8. */
 const ODD_LEVELS = new Float32Array([1, 3, 5]);
-
-/** Levels of 8 elements at scale 1/id, clamped to 0..2, into `out`; returns their packed code. */
-function levels(id: number, xo: number, out: Int8Array): number {
-  let u = 0;
-  for (let i = 0; i < 8; i++) {
-    const l = nearestInt(fr(0.5 * fr(fr(id * xval[xo + i]!) - 1)));
-    const c = l < 0 ? 0 : l > K_MAX_Q - 1 ? K_MAX_Q - 1 : l;
-    out[xo + i] = c;
-    u |= c << (2 * i);
-  }
-  return u;
-}
-
-/** sumq2 of the last fit() (a module-level out-parameter, so the hot loop allocates nothing). */
-let lastQ2 = 0;
-/** The weighted sums of ggml's scale fit for the levels in `lv`: returns sumqx, sets lastQ2. */
-function fit(lv: Int8Array): number {
-  let sumqx = 0;
-  let sumq2 = 0;
-  for (let i = 0; i < 16; i++) {
-    const w = weight[i]!;
-    const q = 2 * lv[i]! + 1;
-    sumqx = fr(sumqx + fr(fr(w * xval[i]!) * q));
-    sumq2 = fr(sumq2 + fr(fr(w * q) * q));
-  }
-  lastQ2 = sumq2;
-  return sumqx;
-}
 
 /** Quantizes one group of 16 at `xb` into block `o` (group `ib`); returns its scale. */
 function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: Uint8Array, o: number, ib: number): number {
@@ -86,15 +58,15 @@ function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: 
     const id = fr(fr(2 * K_MAX_Q - 1 + fr(is * TENTH)) / max);
     const thisScale = fr(1 / id);
     for (let k = 0; k < 2; k++) {
-      const u = levels(id, 8 * k, Laux);
+      const u = gridLevels(g, K_MAX_Q, id, xval, 8 * k, Laux);
       onGridAux[k] = true;
       if (g.map[u]! < 0) {
         onGridAux[k] = false;
         bestNeighbour8(g, u, xval, 8 * k, waux, Laux, 8 * k, thisScale, ODD_LEVELS);
       }
     }
-    const sumqx = fit(Laux);
-    const sumq2 = lastQ2;
+    const sumqx = weightedFit(weight, xval, Laux);
+    const sumq2 = fitQ2;
     if (sumq2 > 0 && fr(sumqx * sumqx) > fr(best * sumq2)) {
       scale = fr(sumqx / sumq2);
       best = fr(scale * sumqx);
@@ -107,11 +79,11 @@ function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: 
     const id = fr(1 / scale);
     for (let k = 0; k < 2; k++) {
       if (onGrid[k]) continue;
-      const u = levels(id, 8 * k, L);
+      const u = gridLevels(g, K_MAX_Q, id, xval, 8 * k, L);
       if (g.map[u]! < 0) bestNeighbour8(g, u, xval, 8 * k, waux, L, 8 * k, scale, ODD_LEVELS);
     }
-    const sumqx = fit(L);
-    if (lastQ2 > 0) scale = fr(sumqx / lastQ2);
+    const sumqx = weightedFit(weight, xval, L);
+    if (fitQ2 > 0) scale = fr(sumqx / fitQ2);
   }
   if (scale < 0) {
     scale = -scale;

@@ -10,7 +10,7 @@
  * group, does not advance its qs / signs write position (so later groups land earlier).
  */
 import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
-import { iq3sGrid, iq3xxsGrid, neighbours, type SearchGrid } from './iq-search';
+import { fitQ2, gridLevels, iq3sGrid, iq3xxsGrid, neighbours, weightedFit, type SearchGrid } from './iq-search';
 import { writeU32 } from './quant-math';
 
 const K_MAX_Q = 8;
@@ -67,34 +67,6 @@ function bestNeighbour(g: SearchGrid, u: number, xo: number, scale: number, out:
   return gi;
 }
 
-/** Levels of 4 elements at scale 1/id, clamped to 0..7, into `out`; returns the packed code. */
-function levels(id: number, xo: number, out: Int8Array): number {
-  let u = 0;
-  for (let i = 0; i < 4; i++) {
-    const l = nearestInt(fr(0.5 * fr(fr(id * xval[xo + i]!) - 1)));
-    const c = l < 0 ? 0 : l > K_MAX_Q - 1 ? K_MAX_Q - 1 : l;
-    out[xo + i] = c;
-    u |= c << (3 * i);
-  }
-  return u;
-}
-
-/** sumq2 of the last fit() (a module-level out-parameter, so the hot loop allocates nothing). */
-let lastQ2 = 0;
-/** The weighted sums of ggml's scale fit for the levels in `lv`: returns sumqx, sets lastQ2. */
-function fit(lv: Int8Array): number {
-  let sumqx = 0;
-  let sumq2 = 0;
-  for (let i = 0; i < 32; i++) {
-    const w = weight[i]!;
-    const q = 2 * lv[i]! + 1;
-    sumqx = fr(sumqx + fr(fr(w * xval[i]!) * q));
-    sumq2 = fr(sumq2 + fr(fr(w * q) * q));
-  }
-  lastQ2 = sumq2;
-  return sumqx;
-}
-
 /**
  * The scale search shared by both types, for the 32 values in xval (signs already split off):
  * nsteps candidate scales around max/15, then a refit of the points that were off the grid.
@@ -108,15 +80,15 @@ function search(g: SearchGrid, max: number, nsteps: number, startOnGrid: number,
     const id = fr(fr(2 * K_MAX_Q - 1 + fr(is * FIFTH)) / max);
     const thisScale = fr(1 / id);
     for (let k = 0; k < 8; k++) {
-      const u = levels(id, 4 * k, Laux);
+      const u = gridLevels(g, K_MAX_Q, id, xval, 4 * k, Laux);
       onGridAux[k] = 1;
       if (g.map[u]! < 0) {
         onGridAux[k] = 0;
         bestNeighbour(g, u, 4 * k, thisScale, Laux);
       }
     }
-    const sumqx = fit(Laux);
-    const sumq2 = lastQ2;
+    const sumqx = weightedFit(weight, xval, Laux);
+    const sumq2 = fitQ2;
     if (sumq2 > 0 && fr(sumqx * sumqx) > fr(best * sumq2)) {
       scale = fr(sumqx / sumq2);
       best = fr(scale * sumqx);
@@ -130,11 +102,11 @@ function search(g: SearchGrid, max: number, nsteps: number, startOnGrid: number,
     const id = fr(1 / scale);
     for (let k = 0; k < 8; k++) {
       if (!allRefit && onGrid[k]) continue;
-      const u = levels(id, 4 * k, L);
+      const u = gridLevels(g, K_MAX_Q, id, xval, 4 * k, L);
       if (g.map[u]! < 0) bestNeighbour(g, u, 4 * k, scale, L);
     }
-    const sumqx = fit(L);
-    if (lastQ2 > 0) scale = fr(sumqx / lastQ2);
+    const sumqx = weightedFit(weight, xval, L);
+    if (fitQ2 > 0) scale = fr(sumqx / fitQ2);
   }
   for (let k = 0; k < 8; k++) {
     let u = 0;

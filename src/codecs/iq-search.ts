@@ -12,7 +12,7 @@
  */
 import { IQ1S_GRID } from './iq-grid-1bit';
 import { IQ2S_GRID } from './iq-grid-2bit';
-import { FLT_MAX, fr, noFiniteNeighbour } from './iq-math';
+import { FLT_MAX, fr, nearestIntBits as nearestInt, noFiniteNeighbour } from './iq-math';
 import { gridBytes32, gridBytes64, IQ3S_GRID, IQ3XXS_GRID } from './iq-tables';
 
 export interface SearchGrid {
@@ -195,4 +195,41 @@ export function bestNeighbour8(g: SearchGrid, u: number, x: Float32Array, xo: nu
   if (gi < 0) throw noFiniteNeighbour(g.type, scale);
   for (let i = 0; i < 8; i++) out[at + i] = lev[gi * 8 + i]!;
   return gi;
+}
+
+/**
+ * The levels l = nearest_int((id * x - 1) / 2), clamped to 0..kMax-1, of the g.dim values at
+ * x[xo..] (IQ2_S and IQ3_* quantize_row_*_impl), into out[xo..]; returns them packed as g.map's
+ * key (g.bits per element).
+ */
+export function gridLevels(g: SearchGrid, kMax: number, id: number, x: Float32Array, xo: number, out: Int8Array): number {
+  const { dim, bits } = g;
+  let u = 0;
+  for (let i = 0; i < dim; i++) {
+    const l = nearestInt(fr(0.5 * fr(fr(id * x[xo + i]!) - 1)));
+    const c = l < 0 ? 0 : l > kMax - 1 ? kMax - 1 : l;
+    out[xo + i] = c;
+    u |= c << (bits * i);
+  }
+  return u;
+}
+
+/** sumq2 of the last weightedFit() (a module-level out-parameter, so the hot loop allocates nothing). */
+export let fitQ2 = 0;
+
+/**
+ * The weighted sums of ggml's scale fit (IQ2_S and IQ3_*) for the levels in `lv`, over all of
+ * lv: q = 2l+1, sumqx += w*x*q and sumq2 += w*q*q in element order. Returns sumqx, sets fitQ2.
+ */
+export function weightedFit(w: Float32Array, x: Float32Array, lv: Int8Array): number {
+  let sumqx = 0;
+  let sumq2 = 0;
+  for (let i = 0; i < lv.length; i++) {
+    const wi = w[i]!;
+    const q = 2 * lv[i]! + 1;
+    sumqx = fr(sumqx + fr(fr(wi * x[i]!) * q));
+    sumq2 = fr(sumq2 + fr(fr(wi * q) * q));
+  }
+  fitQ2 = sumq2;
+  return sumqx;
 }
