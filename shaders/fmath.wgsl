@@ -7,7 +7,9 @@
 //   sqrt_rn(x)    correctly rounded sqrt(x), by digit-by-digit integer square root;
 //   no_fma(p)     returns p unchanged, but through a bitcast XOR with a uniform that is 0 at run
 //                 time, so no compiler can fuse the product p into a following add;
-//   nearest_int(x) ggml's nearest_int: round half to even via the 1.5 * 2^23 trick, on bits.
+//   nearest_int(x) ggml's nearest_int: round half to even via the 1.5 * 2^23 trick, on bits;
+//   mul_bits_u(a, b) the correctly rounded product of two float bit patterns, on integers, for
+//                 products in the subnormal range, where a GPU may flush to zero.
 // The kernel must declare `fmath_zero()` returning a run-time 0 (the codec Params' `zero` word).
 // Subnormal operands and results are handled exactly in div_rn and sqrt_rn; a GPU that flushes
 // subnormals in plain +, -, * can still differ from ggml there (|x| < 2^-126).
@@ -63,6 +65,50 @@ fn pack_rounded(sign: u32, q_in: u32, e_in: i32, round_bit: bool, sticky: bool) 
   let frac = round_bit || sticky;
   if (dropped > halfway || (dropped == halfway && (frac || (kept & 1u) == 1u))) { kept += 1u; }
   return sign | kept; // kept == 2^23 becomes the smallest normal through the exponent field
+}
+
+// The 48-bit product of two 24-bit significands as (high 16 bits, low 32 bits).
+fn mul24(a: u32, b: u32) -> vec2<u32> {
+  let al = a & 0xffffu;
+  let ah = a >> 16u;
+  let bl = b & 0xffffu;
+  let bh = b >> 16u;
+  let ll = al * bl;
+  let mid = ah * bl + al * bh; // < 2^25
+  let lo = ll + (mid << 16u);
+  let carry = select(0u, 1u, lo < ll);
+  let hi = ah * bh + (mid >> 16u) + carry;
+  return vec2<u32>(hi, lo);
+}
+
+// Bits of the correctly rounded float32 product of two float32 bit patterns, subnormal operands
+// and results included (worked on bits, so a GPU that flushes subnormals cannot touch them).
+fn mul_bits_u(ua: u32, ub: u32) -> u32 {
+  let sign = (ua ^ ub) & 0x80000000u;
+  let aa = ua & 0x7fffffffu;
+  let ab = ub & 0x7fffffffu;
+  if (aa >= 0x7f800000u || ab >= 0x7f800000u) { return bitcast<u32>(bitcast<f32>(ua) * bitcast<f32>(ub)); }
+  if (aa == 0u || ab == 0u) { return sign; }
+  let x = unpack_f32(aa);
+  let y = unpack_f32(ab);
+  let p = mul24(x.m, y.m); // in [2^46, 2^48)
+  if (p.x >= 0x8000u) {
+    let q = (p.x << 8u) | (p.y >> 24u);
+    let rem = p.y & 0xffffffu;
+    return pack_rounded(sign, q, x.e + y.e + 1, (rem >> 23u) == 1u, (rem & 0x7fffffu) != 0u);
+  }
+  let q = (p.x << 9u) | (p.y >> 23u);
+  let rem = p.y & 0x7fffffu;
+  return pack_rounded(sign, q, x.e + y.e, (rem >> 22u) == 1u, (rem & 0x3fffffu) != 0u);
+}
+
+// 2^-125: a GPU product at least this large is the IEEE one, whatever the GPU does with
+// subnormals; below it, kernels that must match ggml take mul_bits_u.
+const SAFE_NORMAL: f32 = 2.3509887e-38;
+
+// Total order key of non-NaN float bits (-0 and +0 are told apart; callers treat both as 0).
+fn order_key(u: u32) -> u32 {
+  return select(u | 0x80000000u, ~u, (u & 0x80000000u) != 0u);
 }
 
 fn div_rn(a: f32, b: f32) -> f32 {

@@ -7,7 +7,7 @@
 // whole blocks whose bytes end on a word boundary, and emit the bytes in order through out_byte,
 // which stores each word once it is full (no read-modify-write, no atomics).
 //
-// Below the kernels' plumbing: IEEE float32 products and sums on bits (mul_bits_u, add_bits_u)
+// Below the kernels' plumbing: IEEE float32 products and sums on bits (mul_bits_u from fmath.wgsl, add_bits_u)
 // for the cases where a GPU's own arithmetic may differ from x86's, which ggml's reference runs
 // on: subnormal operands or results (many GPUs, SwiftShader included, flush them to zero), and
 // comparisons on bits so a subnormal is not taken for zero.
@@ -130,52 +130,15 @@ fn kv_iq4(c: u32) -> f32 {
 // (the golden rows of std 1e-8) those products are float32 subnormals, which a GPU may flush to
 // zero. prod_gt compares the IEEE products, rounded as C rounds them, whatever the GPU does.
 
-// The 48-bit product of two 24-bit significands as (high 16 bits, low 32 bits).
-fn mul24(a: u32, b: u32) -> vec2<u32> {
-  let al = a & 0xffffu;
-  let ah = a >> 16u;
-  let bl = b & 0xffffu;
-  let bh = b >> 16u;
-  let ll = al * bl;
-  let mid = ah * bl + al * bh; // < 2^25
-  let lo = ll + (mid << 16u);
-  let carry = select(0u, 1u, lo < ll);
-  let hi = ah * bh + (mid >> 16u) + carry;
-  return vec2<u32>(hi, lo);
-}
-
-// Bits of the correctly rounded float32 product of two float32 bit patterns, subnormal operands
-// and results included (worked on bits, so a GPU that flushes subnormals cannot touch them).
-fn mul_bits_u(ua: u32, ub: u32) -> u32 {
-  let sign = (ua ^ ub) & 0x80000000u;
-  let aa = ua & 0x7fffffffu;
-  let ab = ub & 0x7fffffffu;
-  if (aa >= 0x7f800000u || ab >= 0x7f800000u) { return bitcast<u32>(bitcast<f32>(ua) * bitcast<f32>(ub)); }
-  if (aa == 0u || ab == 0u) { return sign; }
-  let x = unpack_f32(aa);
-  let y = unpack_f32(ab);
-  let p = mul24(x.m, y.m); // in [2^46, 2^48)
-  if (p.x >= 0x8000u) {
-    let q = (p.x << 8u) | (p.y >> 24u);
-    let rem = p.y & 0xffffffu;
-    return pack_rounded(sign, q, x.e + y.e + 1, (rem >> 23u) == 1u, (rem & 0x7fffffu) != 0u);
-  }
-  let q = (p.x << 9u) | (p.y >> 23u);
-  let rem = p.y & 0x7fffffu;
-  return pack_rounded(sign, q, x.e + y.e, (rem >> 22u) == 1u, (rem & 0x3fffffu) != 0u);
-}
-
 fn mul_bits(a: f32, b: f32) -> u32 {
   return mul_bits_u(bitcast<u32>(a), bitcast<u32>(b));
 }
-
-const NORMAL2: f32 = 2.3509887e-38; // 2^-125: a GPU product at least this large is the IEEE one
 
 // a * b as C rounds it, kept exact (as bits in an f32) when the product is subnormal; such a
 // value must only be compared or passed to prod_gt / mul_bits, which read its bits.
 fn mul_exact(a: f32, b: f32) -> f32 {
   var p = a * b;
-  for (var k = u32(abs(p) >= NORMAL2); k < 1u; k++) { p = bitcast<f32>(mul_bits(a, b)); }
+  for (var k = u32(abs(p) >= SAFE_NORMAL); k < 1u; k++) { p = bitcast<f32>(mul_bits(a, b)); }
   return p;
 }
 
@@ -248,7 +211,7 @@ fn add_exact(a: f32, b: f32) -> f32 {
 // arithmetic. Products come out through no_fma, since callers add them.
 fn fmul(a: f32, b: f32, exact: bool) -> f32 {
   var p = a * b;
-  for (var k = u32(!exact || abs(p) >= NORMAL2); k < 1u; k++) { p = bitcast<f32>(mul_bits(a, b)); }
+  for (var k = u32(!exact || abs(p) >= SAFE_NORMAL); k < 1u; k++) { p = bitcast<f32>(mul_bits(a, b)); }
   return no_fma(p);
 }
 
@@ -307,17 +270,12 @@ fn rolled(n: u32) -> u32 {
 // Below this group maximum the encoders' sums may hold subnormal terms that matter.
 const TINY_GROUP: f32 = bitcast<f32>(0x35800000u); // 2^-20
 
-// Total order key of non-NaN float bits (-0 and +0 are told apart; callers treat both as 0).
-fn order_key(u: u32) -> u32 {
-  return select(u | 0x80000000u, ~u, (u & 0x80000000u) != 0u);
-}
-
 // (a * b > c * d) with both products rounded to float32 as IEEE does, subnormals included.
 fn prod_gt(a: f32, b: f32, c: f32, d: f32) -> bool {
   let p = a * b;
   let q = c * d;
   var r = p > q;
-  for (var k = u32(abs(p) >= NORMAL2 || abs(q) >= NORMAL2); k < 1u; k++) {
+  for (var k = u32(abs(p) >= SAFE_NORMAL || abs(q) >= SAFE_NORMAL); k < 1u; k++) {
     let pb = mul_bits(a, b);
     let qb = mul_bits(c, d);
     let nan = (pb & 0x7fffffffu) > 0x7f800000u || (qb & 0x7fffffffu) > 0x7f800000u;
@@ -331,7 +289,7 @@ fn prod_gt(a: f32, b: f32, c: f32, d: f32) -> bool {
 fn x4_bits(x: f32) -> u32 {
   let hw = ((x * x) * x) * x;
   var r = bitcast<u32>(hw);
-  for (var k = u32(abs(hw) >= NORMAL2); k < 1u; k++) {
+  for (var k = u32(abs(hw) >= SAFE_NORMAL); k < 1u; k++) {
     let u = bitcast<u32>(x);
     r = mul_bits_u(mul_bits_u(mul_bits_u(u, u), u), u) & 0x7fffffffu;
   }

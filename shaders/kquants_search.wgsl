@@ -34,47 +34,12 @@ fn nearest_div(a: f32, b: f32) -> i32 {
 // make_qx_quants and make_q3_quants decide between tries by comparing products of sums, and on
 // small inputs (|x| ~ 1e-8: x^3 sums squared) those products fall below 2^-126, where ggml's
 // x86 build rounds to the subnormal grid but a GPU may flush to zero. Where a product is that
-// small, it is recomputed from the significands with IEEE rounding, subnormals included.
-
-const SAFE_NORMAL = 2.3509887e-38; // 2^-125: a GPU product at least this large is IEEE's
-
-// The correctly rounded f32 product of the floats with bits ua, ub, as bits (subnormal operands
-// and results included; Inf / NaN operands fall back to the GPU's product).
-fn mul_rn_bits(ua: u32, ub: u32) -> u32 {
-  let sign = (ua ^ ub) & 0x80000000u;
-  let aa = ua & 0x7fffffffu;
-  let ab = ub & 0x7fffffffu;
-  if (aa >= 0x7f800000u || ab >= 0x7f800000u) { return bitcast<u32>(bitcast<f32>(ua) * bitcast<f32>(ub)); }
-  if (aa == 0u || ab == 0u) { return sign; }
-  let x = unpack_f32(aa);
-  let y = unpack_f32(ab);
-  // 48-bit product of the 24-bit significands, from 16-bit halves: hi:lo
-  let x0 = x.m & 0xffffu;
-  let x1 = x.m >> 16u;
-  let y0 = y.m & 0xffffu;
-  let y1 = y.m >> 16u;
-  let low = x0 * y0;
-  let cross = x1 * y0 + x0 * y1; // < 2^25
-  let lo = low + (cross << 16u);
-  let hi = x1 * y1 + (cross >> 16u) + select(0u, 1u, lo < low);
-  // hi:lo is in [2^46, 2^48): keep 24 bits, round on the rest
-  if ((hi >> 15u) != 0u) {
-    let rest = lo & 0xffffffu;
-    return pack_rounded(sign, (hi << 8u) | (lo >> 24u), x.e + y.e + 1, (rest >> 23u) == 1u, (rest & 0x7fffffu) != 0u);
-  }
-  let rest = lo & 0x7fffffu;
-  return pack_rounded(sign, (hi << 9u) | (lo >> 23u), x.e + y.e, (rest >> 22u) == 1u, (rest & 0x3fffffu) != 0u);
-}
-
-// Orders non-NaN float bits as their values (both zeros as equal is the caller's business).
-fn float_key(u: u32) -> u32 {
-  if ((u & 0x80000000u) != 0u) { return ~u; }
-  return u | 0x80000000u;
-}
+// small (below fmath.wgsl's SAFE_NORMAL), it is recomputed from the significands with IEEE
+// rounding, subnormals included (mul_bits_u), and compared on bits (order_key).
 
 fn bits_gt(p: u32, q: u32) -> bool {
   if (((p | q) & 0x7fffffffu) == 0u) { return false; } // +0 vs -0
-  return float_key(p) > float_key(q);
+  return order_key(p) > order_key(q);
 }
 
 // a * b > c * d, each product rounded to f32 as IEEE does.
@@ -82,7 +47,7 @@ fn prod_gt(a: f32, b: f32, c: f32, d: f32) -> bool {
   let p = a * b;
   let q = c * d;
   if (abs(p) >= SAFE_NORMAL || abs(q) >= SAFE_NORMAL) { return p > q; }
-  return bits_gt(mul_rn_bits(bitcast<u32>(a), bitcast<u32>(b)), mul_rn_bits(bitcast<u32>(c), bitcast<u32>(d)));
+  return bits_gt(mul_bits_u(bitcast<u32>(a), bitcast<u32>(b)), mul_bits_u(bitcast<u32>(c), bitcast<u32>(d)));
 }
 
 // (a * b) * c > (d * e) * f, every product rounded to f32 as IEEE does.
@@ -92,8 +57,8 @@ fn prod3_gt(a: f32, b: f32, c: f32, d: f32, e: f32, f: f32) -> bool {
   let p = p1 * c;
   let q = q1 * f;
   if (abs(p1) >= SAFE_NORMAL && abs(q1) >= SAFE_NORMAL && (abs(p) >= SAFE_NORMAL || abs(q) >= SAFE_NORMAL)) { return p > q; }
-  let pb = mul_rn_bits(mul_rn_bits(bitcast<u32>(a), bitcast<u32>(b)), bitcast<u32>(c));
-  let qb = mul_rn_bits(mul_rn_bits(bitcast<u32>(d), bitcast<u32>(e)), bitcast<u32>(f));
+  let pb = mul_bits_u(mul_bits_u(bitcast<u32>(a), bitcast<u32>(b)), bitcast<u32>(c));
+  let qb = mul_bits_u(mul_bits_u(bitcast<u32>(d), bitcast<u32>(e)), bitcast<u32>(f));
   return bits_gt(pb, qb);
 }
 
