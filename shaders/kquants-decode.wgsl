@@ -24,6 +24,16 @@ fn nibbles(w: u32, shift: u32) -> vec4<u32> {
   return vec4<u32>(v & 15u, (v >> 8u) & 15u, (v >> 16u) & 15u, (v >> 24u) & 15u);
 }
 
+// Four values dl * q - ml (Q2_K, Q4_K, Q5_K), with dl = d * sc and ml = dmin * m already rounded;
+// each product is rounded before the subtraction, as the C stores it.
+fn put4_scaled_min(o: u32, dl: f32, ml: f32, q: vec4<u32>) {
+  put4(o,
+    no_fma(dl * f32(q.x)) - ml,
+    no_fma(dl * f32(q.y)) - ml,
+    no_fma(dl * f32(q.z)) - ml,
+    no_fma(dl * f32(q.w)) - ml);
+}
+
 // Q2_K: scales[16] (low nibble scale, high nibble min), qs[64], d, dmin (84 bytes, whole words).
 // Element e: n = e / 128, j = (e / 32) % 4 (the 2-bit field), h = (e / 16) % 2, l = e % 16;
 // group 8n + 2j + h, byte qs[32n + 16h + l]. x = (d * sc) * q - (dmin * m).
@@ -50,12 +60,7 @@ fn decode_q2_k(
     let dd = src[w + 20u];
     let dl = f16_to_f32(dd & 0xffffu) * f32(sc & 15u);
     let ml = no_fma(f16_to_f32(dd >> 16u) * f32(sc >> 4u));
-    let q = crumbs(src[w + 4u + ((32u * n + 16u * h + l) >> 2u)], 2u * j);
-    put4(b * 256u + e,
-      no_fma(dl * f32(q.x)) - ml,
-      no_fma(dl * f32(q.y)) - ml,
-      no_fma(dl * f32(q.z)) - ml,
-      no_fma(dl * f32(q.w)) - ml);
+    put4_scaled_min(b * 256u + e, dl, ml, crumbs(src[w + 4u + ((32u * n + 16u * h + l) >> 2u)], 2u * j));
   }
 }
 
@@ -109,6 +114,14 @@ fn scale_min_k4(s: u32, j: u32) -> vec2<u32> {
   return vec2<u32>((a & 15u) | ((byte_at(s + j - 4u) >> 6u) << 4u), (a >> 4u) | ((byte_at(s + j) >> 6u) << 4u));
 }
 
+// Q4_K / Q5_K group g of the block at word w (d, dmin, scales[12] first): (d * sc, dmin * m),
+// the second rounded before the subtraction it feeds.
+fn k4_scale_min(w: u32, g: u32) -> vec2<f32> {
+  let dd = src[w];
+  let sm = scale_min_k4(4u * w + 4u, g);
+  return vec2<f32>(f16_to_f32(dd & 0xffffu) * f32(sm.x), no_fma(f16_to_f32(dd >> 16u) * f32(sm.y)));
+}
+
 // Q4_K: d, dmin, scales[12], qs[128] (144 bytes, whole words). Element e: c = e / 64; the first
 // 32 are the low nibbles of qs[32c + l], the next 32 the high ones; group e / 32.
 // x = (d * sc) * q - (dmin * m). Matches dequantize_row_q4_K.
@@ -126,17 +139,9 @@ fn decode_q4_k(
     let e = (item & 63u) * 4u;
     let w = b * 36u;
     let g = e >> 5u;
-    let dd = src[w];
-    let sm = scale_min_k4(4u * w + 4u, g);
-    let dl = f16_to_f32(dd & 0xffffu) * f32(sm.x);
-    let ml = no_fma(f16_to_f32(dd >> 16u) * f32(sm.y));
+    let dm = k4_scale_min(w, g);
     let c = e >> 6u;
-    let q = nibbles(src[w + 4u + 8u * c + ((e & 31u) >> 2u)], 4u * (g & 1u));
-    put4(b * 256u + e,
-      no_fma(dl * f32(q.x)) - ml,
-      no_fma(dl * f32(q.y)) - ml,
-      no_fma(dl * f32(q.z)) - ml,
-      no_fma(dl * f32(q.w)) - ml);
+    put4_scaled_min(b * 256u + e, dm.x, dm.y, nibbles(src[w + 4u + 8u * c + ((e & 31u) >> 2u)], 4u * (g & 1u)));
   }
 }
 
@@ -157,18 +162,13 @@ fn decode_q5_k(
     let w = b * 44u;
     let g = e >> 5u;
     let l = e & 31u;
-    let dd = src[w];
-    let sm = scale_min_k4(4u * w + 4u, g);
-    let dl = f16_to_f32(dd & 0xffffu) * f32(sm.x);
-    let ml = no_fma(f16_to_f32(dd >> 16u) * f32(sm.y));
+    let dm = k4_scale_min(w, g);
     let c = e >> 6u;
     let q = nibbles(src[w + 12u + 8u * c + (l >> 2u)], 4u * (g & 1u));
+    // the fifth bits of the 4 bytes, moved to bit 4 of each level
     let hb = (src[w + 4u + (l >> 2u)] >> g) & 0x01010101u;
-    put4(b * 256u + e,
-      no_fma(dl * f32(q.x | ((hb & 1u) << 4u))) - ml,
-      no_fma(dl * f32(q.y | (((hb >> 8u) & 1u) << 4u))) - ml,
-      no_fma(dl * f32(q.z | (((hb >> 16u) & 1u) << 4u))) - ml,
-      no_fma(dl * f32(q.w | ((hb >> 24u) << 4u))) - ml);
+    let q5 = q | ((vec4<u32>(hb, hb >> 8u, hb >> 16u, hb >> 24u) & vec4<u32>(1u)) << vec4<u32>(4u));
+    put4_scaled_min(b * 256u + e, dm.x, dm.y, q5);
   }
 }
 
