@@ -127,9 +127,9 @@ export class KilnConvert extends LitElement {
             </details>`
         : null}
       <div class="row">
-        <button class="primary" data-testid="convert" ?disabled=${s.converting || !s.plan} @click=${() => void app.convert()} title="Convert in the browser's storage, then download">Convert</button>
+        <button class="primary" data-testid="convert" ?disabled=${s.converting || s.planning || !s.plan} @click=${() => void app.convert()} title="Convert in the browser's storage, then download">Convert</button>
         ${app.canSaveToDisk()
-          ? html`<button data-testid="convert-save" ?disabled=${s.converting || !s.plan} @click=${() => void app.convertAndSave()} title="Choose where to save, then write there as the data comes out">Convert and save to…</button>`
+          ? html`<button data-testid="convert-save" ?disabled=${s.converting || s.planning || !s.plan} @click=${() => void app.convertAndSave()} title="Choose where to save, then write there as the data comes out">Convert and save to…</button>`
           : null}
         ${s.converting ? html`<button data-testid="cancel" @click=${() => app.cancel()}>Cancel</button>` : null}
       </div>

@@ -33,6 +33,8 @@ export interface AppState {
   /** llama-quantize's options and the split size, as typed in the form. */
   readonly options: QuantizeOptionsText;
   readonly plan: PlanSummary | null;
+  /** A plan for the current choices is being computed; `plan` may still be the previous one. */
+  readonly planning: boolean;
   readonly converting: boolean;
   readonly progress: ProgressInfo | null;
   readonly result: ConvertResult | null;
@@ -61,6 +63,7 @@ export class AppController extends EventTarget {
     enginePreference: 'auto',
     options: {},
     plan: null,
+    planning: false,
     converting: false,
     progress: null,
     result: null,
@@ -69,6 +72,8 @@ export class AppController extends EventTarget {
     error: null,
   };
   private cancelRun: (() => void) | null = null;
+  /** Counts plan requests so that only the newest one's answer is shown and run. */
+  private planSeq = 0;
 
   constructor(private readonly client = new KilnClient()) {
     super();
@@ -151,13 +156,20 @@ export class AppController extends EventTarget {
 
   private async refreshPlan(): Promise<void> {
     if (!this.state.model) return;
+    // answers may arrive out of order when choices change quickly; a stale one would save under
+    // the wrong name or show the wrong tensor types
+    const seq = ++this.planSeq;
+    this.set({ planning: true });
     try {
-      this.set({ plan: await this.client.plan(this.request()), error: null });
+      const plan = await this.client.plan(this.request());
+      if (seq === this.planSeq) this.set({ plan, planning: false, error: null });
     } catch (e) {
-      this.set({ plan: null });
+      if (seq !== this.planSeq) return;
+      this.set({ plan: null, planning: false });
       this.fail(e);
     }
   }
+
 
   /** Whether the browser can write where the user chooses (File System Access API). */
   canSaveToDisk(): boolean {
@@ -174,7 +186,7 @@ export class AppController extends EventTarget {
    */
   async convertAndSave(): Promise<void> {
     const plan = this.state.plan;
-    if (!plan || this.state.converting) return;
+    if (!plan || this.state.planning || this.state.converting) return;
     const w = globalThis as unknown as {
       showSaveFilePicker(o: { suggestedName: string }): Promise<FileSystemFileHandle>;
       showDirectoryPicker(o: { mode: 'readwrite' }): Promise<FileSystemDirectoryHandle>;
@@ -191,7 +203,7 @@ export class AppController extends EventTarget {
   }
 
   private async run(save: SaveTarget | undefined): Promise<void> {
-    if (!this.state.model || this.state.converting) return;
+    if (!this.state.model || this.state.planning || this.state.converting) return;
     this.revokeOutputs();
     this.set({ converting: true, error: null, progress: null, result: null, outputs: [], saved: [] });
     const run = this.client.convert(this.request(), (progress) => this.set({ progress }), save);

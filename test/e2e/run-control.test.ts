@@ -72,10 +72,28 @@ describe('running conversions', () => {
   });
 
   it('cancel stops the run and removes its partial output', async () => {
-    await selectValue(s.page, 'target-type', 'Q4_K_M');
+    // big enough (64 MB F32 to Q6_K on the GPU engine) that the run is still going when cancel lands
+    writeFileSync(join(work, 'slow.safetensors'), bigSafetensors([[4096, 2048], [4096, 2048]]));
+    await uploadFiles(s.page, [join(work, 'slow.safetensors')]);
+    await waitForTestId(s.page, 'tensor-row');
+    await selectValue(s.page, 'engine-select', 'gpu');
+    await selectValue(s.page, 'target-format', 'gguf');
+    await selectValue(s.page, 'target-type', 'Q6_K');
     await click(s.page, 'convert');
-    await waitForTestId(s.page, 'cancel');
-    await click(s.page, 'cancel');
+    // the page clicks cancel once data flows (a partial output exists); polling from Node could
+    // miss a short run
+    const outcome = await s.page.evaluate(`new Promise((done) => {
+      const find = ${FIND_TEXT};
+      const tick = () => {
+        const c = find('cancel');
+        const p = find('progress');
+        if (c && p && p.value > 0) { c.click(); return done('cancelled'); }
+        if (find('download') || find('error')) return done('finished before cancel');
+        setTimeout(tick, 5);
+      };
+      tick();
+    })`);
+    expect(outcome).toBe('cancelled');
     await waitForTestId(s.page, 'error');
     expect(await testIdText(s.page, 'error')).toMatch(/cancelled/);
     expect(await countTestId(s.page, 'download')).toBe(0);
@@ -97,3 +115,22 @@ const FIND_TEXT = `(id) => (function find(root) {
   for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const r = find(el.shadowRoot); if (r) return r; }
   return null;
 })(document)`;
+
+/** A safetensors file of F32 tensors t0, t1, ... with these shapes, filled with a ramp. */
+function bigSafetensors(shapes: number[][]): Uint8Array {
+  const header: Record<string, unknown> = {};
+  let at = 0;
+  shapes.forEach((shape, i) => {
+    const bytes = shape.reduce((a, b) => a * b, 4);
+    header[`t${i}`] = { dtype: 'F32', shape, data_offsets: [at, at + bytes] };
+    at += bytes;
+  });
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + at);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  const f = new Float32Array(at / 4);
+  for (let i = 0; i < f.length; i++) f[i] = Math.sin(i * 0.001) * 0.05;
+  out.set(new Uint8Array(f.buffer), 8 + json.length);
+  return out;
+}

@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fixtureJson } from '../../support/fixtures';
+import { planRefusal } from '../../support/plan-refusal';
 import type { TypeName } from '../../../src/codecs/catalogue';
 import type { MetaValue, Metadata } from '../../../src/formats/model';
 import { applyKvUpdates, parseGgmlType, parseTensorTypeOption, planQuantTypes, QuantizePlanError, type PlanModelInput, type QuantizeOptions } from '../../../src/pipeline/presets-plan';
@@ -87,16 +88,10 @@ describe('llama-quantize --dry-run on synthetic models', () => {
         it(run.args.join(' '), () => {
           const opts = toOptions(run.args);
           if (run.rc !== 0) {
-            let err: unknown;
-            try {
-              planQuantTypes(model, opts);
-            } catch (e) {
-              err = e;
-            }
-            expect(err).toBeInstanceOf(QuantizePlanError);
+            const err = planRefusal(model, opts);
             const what = run.error!.map((l) => /failed to quantize: (.*)$/.exec(l)?.[1]).find((m) => m !== undefined);
             expect(what).toBeDefined();
-            expect((err as Error).message.startsWith(what!.trim())).toBe(true);
+            expect(err.message.startsWith(what!.trim())).toBe(true);
             return;
           }
           const plan = planQuantTypes(model, opts);
@@ -135,13 +130,7 @@ describe('llama-quantize (real runs) on synthetic models', () => {
       it(`${c.name}: ${run.args.join(' ')}`, () => {
         const opts = { ...toOptions(run.args, model), dryRun: false };
         if (run.rc !== 0) {
-          let err: unknown;
-          try {
-            planQuantTypes(model, opts);
-          } catch (e) {
-            err = e;
-          }
-          expect(err).toBeInstanceOf(QuantizePlanError);
+          const err = planRefusal(model, opts);
           const log = run.error!.join('\n');
           const kind = REFUSALS.find(([re]) => re.test(log))?.[1];
           expect((err as QuantizePlanError).kind).toBe(kind);

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { fixtureBytes, fixtureJson } from '../../support/fixtures';
 import type { MetaValue, Metadata, ScalarType } from '../../../src/formats/model';
 import { isTypeName, type TypeName } from '../../../src/codecs/catalogue';
-import { applyKvUpdates, planQuantTypes, QuantizePlanError, type PlanModelInput } from '../../../src/pipeline/presets-plan';
+import { applyKvUpdates, planQuantTypes, type PlanModelInput } from '../../../src/pipeline/presets-plan';
+import { planRefusal } from '../../support/plan-refusal';
 
 interface HeaderKv {
   key: string;
@@ -96,14 +97,7 @@ describe('tiny llama: every variant llama-quantize made', () => {
     const tensor = /offending tensor: (\S+)/.exec(log)![1]!;
     const target = /target type: (\S+)/.exec(log)![1]!;
     expect(log).toContain('this quantization requires an importance matrix!');
-    let err: unknown;
-    try {
-      planQuantTypes(tinyLlama(), { preset: 'Q2_K_S' });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(QuantizePlanError);
-    const e = err as QuantizePlanError;
+    const e = planRefusal(tinyLlama(), { preset: 'Q2_K_S' });
     expect(e.kind).toBe('needs-imatrix');
     expect(e.tensor).toBe(tensor);
     expect(e.message).toContain(`target type: ${target}`);
