@@ -104,7 +104,8 @@ describe('running conversions', () => {
   it('a file that is not a model gives a clear error naming it', async () => {
     writeFileSync(join(work, 'notes.gguf'), 'GGUF but not really');
     await uploadFiles(s.page, [join(work, 'notes.gguf')]);
-    await waitForTestId(s.page, 'error');
+    // the previous test's error may still be shown until the upload's change event is handled
+    await s.page.waitForFunction(`((${FIND_TEXT})('error')?.textContent ?? '').includes('notes.gguf')`, { polling: 100, timeout: 60_000 });
     expect(await testIdText(s.page, 'error')).toMatch(/(Format|Unsupported)Error: gguf: .*notes\.gguf, offset 4/);
   });
 });
