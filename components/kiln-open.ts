@@ -80,21 +80,23 @@ export class KilnOpen extends LitElement {
 
   override render() {
     const opening = this.kiln.app?.state.opening ?? false;
+    // the running conversion reads the open model; another one opens once it ends or is cancelled
+    const busy = this.kiln.app?.state.converting ?? false;
     const folders = 'webkitdirectory' in HTMLInputElement.prototype;
     return html`
       <div class="drop ${this.over ? 'over' : ''}" @drop=${this._onDrop} @dragover=${this._onDragOver} @dragleave=${this._onDragLeave}>
         <label class="button">
           Open files…
-          <input type="file" multiple data-testid="open-files" @change=${this._onFiles} />
+          <input type="file" multiple data-testid="open-files" ?disabled=${busy} @change=${this._onFiles} />
         </label>
         ${folders
           ? html`<label class="button">
               Open folder…
-              <input type="file" webkitdirectory data-testid="open-folder" @change=${this._onFiles} />
+              <input type="file" webkitdirectory data-testid="open-folder" ?disabled=${busy} @change=${this._onFiles} />
             </label>`
           : null}
-        <button data-testid="open-sample" @click=${() => void this.controller.openSample()}>Open the sample model</button>
-        <span class="hint">${opening ? 'Reading…' : 'or drop GGUF, safetensors, PyTorch (.pth .pt .bin .ckpt), TensorFlow or ONNX files here'}</span>
+        <button data-testid="open-sample" ?disabled=${busy} @click=${() => void this.controller.openSample()}>Open the sample model</button>
+        <span class="hint">${busy ? 'Converting… (cancel it to open another model)' : opening ? 'Reading…' : 'or drop GGUF, safetensors, PyTorch (.pth .pt .bin .ckpt), TensorFlow or ONNX files here'}</span>
       </div>
     `;
   }

@@ -100,6 +100,8 @@ export class AppController extends EventTarget {
 
   async openFiles(files: readonly File[]): Promise<void> {
     if (files.length === 0) return;
+    // the running conversion reads the open model; the open controls say so while it runs
+    if (this.state.converting) return;
     this.revokeOutputs();
     this.set({ opening: true, error: null, model: null, selected: null, plan: null, result: null, outputs: [], progress: null });
     try {

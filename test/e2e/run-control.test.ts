@@ -87,7 +87,12 @@ describe('running conversions', () => {
       const tick = () => {
         const c = find('cancel');
         const p = find('progress');
-        if (c && p && p.value > 0) { c.click(); return done('cancelled'); }
+        if (c && p && p.value > 0) {
+          // opening another model mid-run is refused: the run reads the open one
+          const locked = find('open-files').disabled && find('open-sample').disabled;
+          c.click();
+          return done(locked ? 'cancelled' : 'cancelled, but the open controls were enabled mid-run');
+        }
         if (find('download') || find('error')) return done('finished before cancel');
         setTimeout(tick, 5);
       };
