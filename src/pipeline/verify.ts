@@ -16,6 +16,14 @@ const CHUNK = 16 * 1024 * 1024;
  * the CRC-32 taken while it was written.
  */
 export async function verifyOutput(plan: ConversionPlan, run: RunResult, sinks: SinkFactory): Promise<true> {
+  try {
+    return await verifyFiles(plan, run, sinks);
+  } finally {
+    await sinks.closeReopened?.();
+  }
+}
+
+async function verifyFiles(plan: ConversionPlan, run: RunResult, sinks: SinkFactory): Promise<true> {
   const sources = await Promise.all(plan.files.map((f) => sinks.reopen(f.name)));
   for (let i = 0; i < sources.length; i++) {
     if (sources[i]!.size !== plan.files[i]!.size) throw new VerifyError(`${plan.files[i]!.name} is ${sources[i]!.size} bytes, planned ${plan.files[i]!.size}`);
