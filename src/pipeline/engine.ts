@@ -40,7 +40,7 @@ export function chunkGranule(from: TypeName, to: TypeName): number {
   return lcm(TYPES[from].blockSize, TYPES[to].blockSize);
 }
 
-const CPU_CHUNK_BYTES = 16 * 1024 * 1024;
+const CPU_CHUNK_BYTES = 8 * 1024 * 1024;
 
 export class CpuEngine implements TransformEngine {
   readonly label = 'CPU (TypeScript codecs)';

@@ -67,7 +67,7 @@ interface Job {
 }
 
 /** As many elements as a GPU chunk, so a copy reads exactly as a conversion does. */
-const DEFAULT_COPY_CHUNK_ELEMENTS = 4 * 1024 * 1024;
+const DEFAULT_COPY_CHUNK_ELEMENTS = 2 * 1024 * 1024;
 const PROGRESS_INTERVAL_MS = 200;
 
 function* jobsOf(plan: ConversionPlan, engine: TransformEngine, copyElements: number): Generator<Job> {

@@ -8,7 +8,7 @@ export class VerifyError extends Error {
   override readonly name = 'VerifyError';
 }
 
-const CHUNK = 16 * 1024 * 1024;
+const CHUNK = 8 * 1024 * 1024;
 
 /**
  * Re-reads the written output as a new user would: parses its header with Kiln's own reader,
