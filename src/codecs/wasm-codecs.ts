@@ -26,14 +26,18 @@ type EncodeFn = (src: number, dst: number, blocks: number) => void;
 interface Exports {
   readonly memory: WebAssembly.Memory;
   readonly ioBase: () => number;
+  readonly widen_f16: (src: number, dst: number, n: number) => void;
   readonly [name: string]: unknown;
 }
 interface Loaded {
   readonly exports: Exports;
   readonly input: Float32Array;
   readonly output: Uint8Array;
+  /** f16 input, widened into `input` inside wasm. */
+  readonly half: Uint8Array;
   readonly inPtr: number;
   readonly outPtr: number;
+  readonly halfPtr: number;
 }
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -67,12 +71,21 @@ function instantiate(): Loaded | null {
     const maxOut = Math.max(...WASM_ENCODE_TYPES.map((t) => (PIECE_ELEMENTS / TYPES[t].blockSize) * TYPES[t].typeSize));
     const inPtr = exports.ioBase();
     const outPtr = inPtr + PIECE_ELEMENTS * 4;
-    const need = outPtr + maxOut;
+    const halfPtr = (outPtr + maxOut + 15) & ~15;
+    const need = halfPtr + PIECE_ELEMENTS * 2;
     const have = exports.memory.buffer.byteLength;
     if (need > have) exports.memory.grow(Math.ceil((need - have) / WASM_PAGE));
     // Views taken after the only growth, so they never detach.
     const buf = exports.memory.buffer;
-    return { exports, inPtr, outPtr, input: new Float32Array(buf, inPtr, PIECE_ELEMENTS), output: new Uint8Array(buf, outPtr, maxOut) };
+    return {
+      exports,
+      inPtr,
+      outPtr,
+      halfPtr,
+      input: new Float32Array(buf, inPtr, PIECE_ELEMENTS),
+      output: new Uint8Array(buf, outPtr, maxOut),
+      half: new Uint8Array(buf, halfPtr, PIECE_ELEMENTS * 2),
+    };
   } catch {
     return null;
   }
@@ -80,6 +93,7 @@ function instantiate(): Loaded | null {
 
 let loaded: Loaded | null | undefined;
 const encoders = new Map<TypeName, ((src: Float32Array, dst: Uint8Array) => void) | null>();
+const halfEncoders = new Map<TypeName, ((src: Uint8Array, dst: Uint8Array) => void) | null>();
 
 function isWasmType(t: TypeName): t is WasmType {
   return (WASM_ENCODE_TYPES as readonly TypeName[]).includes(t);
@@ -101,6 +115,64 @@ function makeEncoder(w: Loaded, type: WasmType): ((src: Float32Array, dst: Uint8
     }
   };
   return blockCodec(type, null, encode).encode;
+}
+
+function makeHalfEncoder(w: Loaded, type: WasmType): ((src: Uint8Array, dst: Uint8Array) => void) | null {
+  const fn = w.exports[`encode_${type}`];
+  if (typeof fn !== 'function' || typeof w.exports.widen_f16 !== 'function') return null;
+  const encodeBlocks = fn as EncodeFn;
+  const { blockSize, typeSize } = TYPES[type];
+  const pieceBlocks = PIECE_ELEMENTS / blockSize;
+  return (src, dst) => {
+    const elements = src.length / 2;
+    const nb = elements / blockSize;
+    if (!Number.isInteger(nb) || dst.length !== nb * typeSize) {
+      throw new RangeError(`${type} encode from F16: ${src.length} bytes of f16 and ${dst.length} bytes out are not the same whole number of blocks`);
+    }
+    for (let b = 0; b < nb; b += pieceBlocks) {
+      const n = Math.min(pieceBlocks, nb - b);
+      w.half.set(src.subarray(b * blockSize * 2, (b + n) * blockSize * 2));
+      w.exports.widen_f16(w.halfPtr, w.inPtr, n * blockSize);
+      encodeBlocks(w.inPtr, w.outPtr, n);
+      dst.set(w.output.subarray(0, n * typeSize), b * typeSize);
+    }
+  };
+}
+
+/**
+ * F16 bytes (little-endian, any offset) to floats in wasm, equal bit for bit to the TypeScript
+ * twin's decode (NaN payloads included); null when wasm cannot run here.
+ */
+export function wasmDecodeF16(): ((src: Uint8Array, dst: Float32Array) => void) | null {
+  if (loaded === undefined) loaded = instantiate();
+  const w = loaded;
+  if (w === null || typeof w.exports.widen_f16 !== 'function') return null;
+  // copied as integers: the bits, NaN payloads included, must arrive untouched
+  const widened = new Uint32Array(w.input.buffer, w.inPtr, PIECE_ELEMENTS);
+  return (src, dst) => {
+    if (src.length !== dst.length * 2) throw new RangeError(`F16 decode: ${src.length} bytes for ${dst.length} floats`);
+    const out = new Uint32Array(dst.buffer, dst.byteOffset, dst.length);
+    for (let at = 0; at < dst.length; at += PIECE_ELEMENTS) {
+      const n = Math.min(PIECE_ELEMENTS, dst.length - at);
+      w.half.set(src.subarray(at * 2, (at + n) * 2));
+      w.exports.widen_f16(w.halfPtr, w.inPtr, n);
+      out.set(widened.subarray(0, n), at);
+    }
+  };
+}
+
+/**
+ * The wasm encoder for `type` fed f16 bytes (little-endian, any offset) instead of floats: the
+ * same bytes as decoding F16 with the TypeScript twin and encoding, without the float pass
+ * through JavaScript. Null when the type has no wasm encoder or wasm cannot run here.
+ */
+export function wasmEncoderFromF16(type: TypeName): ((src: Uint8Array, dst: Uint8Array) => void) | null {
+  const known = halfEncoders.get(type);
+  if (known !== undefined) return known;
+  if (loaded === undefined) loaded = instantiate();
+  const enc = loaded !== null && isWasmType(type) ? makeHalfEncoder(loaded, type) : null;
+  halfEncoders.set(type, enc);
+  return enc;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { TYPES, type TypeName } from '../codecs/catalogue';
 import { CPU_CODECS } from '../codecs/registry';
-import { wasmEncoder } from '../codecs/wasm-codecs';
+import { wasmDecodeF16, wasmEncoder, wasmEncoderFromF16 } from '../codecs/wasm-codecs';
 
 /**
  * Converts chunks of whole blocks between two types. The GPU engine runs WGSL kernels; the CPU
@@ -56,12 +56,17 @@ export class CpuEngine implements TransformEngine {
   }
 
   async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
-    const decode = CPU_CODECS[from].decode;
+    const decode = (from === 'F16' ? wasmDecodeF16() : null) ?? CPU_CODECS[from].decode;
     const encode = wasmEncoder(to) ?? CPU_CODECS[to].encode;
     if (!decode) throw new Error(`no CPU decoder for ${from}`);
     if (!encode) throw new Error(`no CPU encoder for ${to}`);
     const n = outputBytes(to, elements);
     const dst = out !== undefined && out.length >= n ? out.subarray(0, n) : new Uint8Array(n);
+    const fromHalf = from === 'F16' ? wasmEncoderFromF16(to) : null;
+    if (fromHalf !== null) {
+      fromHalf(bytes.subarray(0, elements * 2), dst);
+      return dst;
+    }
     if (to === 'F32' && dst.byteOffset % 4 === 0) {
       decode(bytes, new Float32Array(dst.buffer, dst.byteOffset, elements));
       return dst;

@@ -2,11 +2,13 @@
  * The WebAssembly encoders' entry point. Each encode_<type>(src, dst, nb) reads nb blocks of
  * f32 at src (16-byte aligned) and writes nb blocks of <type> at dst (any alignment). The
  * host copies rows in and bytes out of the area that starts at ioBase(), growing memory.
+ * widen_f16 turns f16 input into those f32 rows inside wasm memory.
  */
 export { encode_Q4_K, encode_Q5_K } from './kquants-k4';
 export { encode_Q2_K, encode_Q3_K, encode_Q6_K } from './kquants-k236';
 export { encode_Q8_0, encode_Q4_0, encode_Q4_1, encode_Q5_0, encode_Q5_1 } from './legacy';
 export { encode_IQ4_NL, encode_IQ4_XS } from './iq4';
+export { widen_f16 } from './widen';
 
 /** The first free byte after the static scratch, 16-byte aligned. */
 export function ioBase(): usize {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TYPES, type TypeName } from '../../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../../src/codecs/registry';
-import { WASM_ENCODE_TYPES, wasmEncoder } from '../../../src/codecs/wasm-codecs';
+import { WASM_ENCODE_TYPES, wasmDecodeF16, wasmEncoder, wasmEncoderFromF16 } from '../../../src/codecs/wasm-codecs';
 import { blockMismatches, encodeTypes, goldenEncode } from '../../support/golden';
 
 /**
@@ -141,4 +141,67 @@ describe('wasm encoders equal the TypeScript twins', () => {
       expect(() => wasm(type)(new Float32Array(0), new Uint8Array(0))).not.toThrow();
     });
   }
+});
+
+describe('F16 input widened inside wasm', () => {
+  it('decodes all 65536 f16 patterns to the TypeScript twin\'s bits (NaN payloads included), across copy pieces', () => {
+    const decode = wasmDecodeF16();
+    if (!decode) throw new Error('the wasm module did not load');
+    const n = 3 * 65536 + 5; // every pattern three times, past several 65536-float pieces
+    const half = new Uint16Array(n);
+    for (let i = 0; i < n; i++) half[i] = Math.imul(i, 40503) & 0xffff; // odd multiplier: a permutation per 65536
+    const bytes = new Uint8Array(half.buffer);
+    const want = new Float32Array(n);
+    CPU_CODECS.F16.decode!(bytes, want);
+    const got = new Float32Array(n);
+    decode(bytes, got);
+    expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    const odd = new Uint8Array(bytes.length + 1);
+    odd.set(bytes, 1);
+    const got2 = new Float32Array(n);
+    decode(odd.subarray(1), got2);
+    expect(Buffer.from(got2.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    expect(() => decode(new Uint8Array(6), new Float32Array(2))).toThrow(RangeError);
+  });
+
+  for (const type of WASM_ENCODE_TYPES) {
+    it(`${type}: encoding f16 bytes equals the twin decoding them and encoding`, () => {
+      const enc = wasmEncoderFromF16(type);
+      if (!enc) throw new Error(`no F16 wasm encoder for ${type}`);
+      const { blockSize: bs, typeSize: ts } = TYPES[type];
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 2 ** 31 }), fc.boolean(), (nb, seed, wild) => {
+          const half = new Uint16Array(nb * bs);
+          // ordinary weights, or any f16 pattern at all (subnormals, Inf, NaN) when wild
+          for (let i = 0; i < half.length; i++) {
+            const r = Math.imul(seed ^ (i * 2654435761), 0x85ebca6b) >>> 0;
+            half[i] = wild ? r >>> 16 : (r & 0x8000) | (0x2000 + ((r >>> 8) % 0x1800));
+          }
+          const bytes = new Uint8Array(half.buffer);
+          const floats = new Float32Array(half.length);
+          CPU_CODECS.F16.decode!(bytes, floats);
+          // the float path it replaces; and the twin where every value is finite (on blocks with
+          // Inf or NaN the searches may differ from the twin: llama-quantize refuses such data)
+          const want = wild ? viaWasm(type, floats) : twin(type, floats);
+          const got = new Uint8Array(nb * ts);
+          enc(bytes, got);
+          if (!Buffer.from(got).equals(Buffer.from(want))) throw new Error(describeMismatch(type, got, want, floats));
+        }),
+        { numRuns: 60 },
+      );
+      expect(() => enc(new Uint8Array(bs * 2 + 2), new Uint8Array(ts))).toThrow(RangeError);
+    });
+  }
+
+  it('a long F16 row (several copy pieces) encodes as the float path does', () => {
+    const n = 70_000 * 4 - ((70_000 * 4) % 256);
+    const half = new Uint16Array(n);
+    for (let i = 0; i < n; i++) half[i] = 0x2000 + ((i * 7919) % 0x1800) + (i & 1 ? 0x8000 : 0);
+    const floats = new Float32Array(n);
+    CPU_CODECS.F16.decode!(new Uint8Array(half.buffer), floats);
+    const want = viaWasm('Q4_K', floats);
+    const got = new Uint8Array(want.length);
+    wasmEncoderFromF16('Q4_K')!(new Uint8Array(half.buffer), got);
+    expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+  });
 });
