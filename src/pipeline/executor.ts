@@ -1,4 +1,5 @@
-import { TYPES } from '../codecs/catalogue';
+import { TYPES, type TypeName } from '../codecs/catalogue';
+import { validateRowData, type InvalidData } from '../codecs/validate';
 import { crc32Update } from '../formats/zip/crc32';
 import type { SinkFactory } from '../io/byte-sink';
 import type { ConversionPlan, PlannedOutputTensor } from './plan';
@@ -46,6 +47,29 @@ export class ConversionError extends Error {
     override readonly cause: unknown,
   ) {
     super(`tensor "${tensor}": ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/**
+ * A tensor holds data llama-quantize refuses (NaN or Inf where ggml_validate_row_data looks), in
+ * the input or in what converting it produced (values too large for the target's f16 scales).
+ */
+export class InvalidDataError extends Error {
+  override readonly name = 'InvalidDataError';
+  constructor(
+    readonly tensor: string,
+    readonly stage: 'input' | 'output',
+    readonly problem: InvalidData,
+    type: TypeName,
+  ) {
+    const where = `${problem.unit} ${problem.index}`;
+    super(
+      problem.found === 'a type ggml does not validate'
+        ? `tensor "${tensor}" is ${type}, which llama-quantize's data check rejects as a whole`
+        : stage === 'input'
+          ? `tensor "${tensor}" has invalid data: ${problem.found} at ${where} of its ${type} data (llama-quantize checks every tensor it reads and refuses this too)`
+          : `tensor "${tensor}" converted to ${type} is invalid: ${problem.found} at ${where} (its values overflow ${TYPES[type].family === 'quant' ? `${type}'s f16 scales` : type}; llama-quantize fails here with "quantized data validation failed")`,
+    );
   }
 }
 
@@ -167,6 +191,17 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
     }
   };
 
+  /** ggml_validate_row_data on one chunk; indices reported from the tensor's start. */
+  const checkData = (job: Job, bytes: Uint8Array, stage: 'input' | 'output'): void => {
+    const t = job.tensor;
+    const type = stage === 'input' ? t.from : t.to;
+    const problem = validateRowData(type, bytes);
+    if (problem === null) return;
+    const firstElement = (job.offset / TYPES[t.from].typeSize) * TYPES[t.from].blockSize;
+    const base = problem.unit === 'element' ? firstElement : firstElement / TYPES[type].blockSize;
+    throw new InvalidDataError(t.name, stage, { ...problem, index: base + problem.index }, type);
+  };
+
   try {
     checkCancel();
     report(null, true);
@@ -177,6 +212,7 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
       const chunk = await out;
       const bytes = chunk.bytes;
       checkCancel();
+      if (plan.checkData && job.tensor.from !== job.tensor.to) checkData(job, bytes, 'output');
       await writer.write(bytes);
       checksums.set(job.tensor.name, crc32Update(checksums.get(job.tensor.name) ?? 0, bytes));
       if (chunk.owned) pool.release(bytes);
@@ -191,6 +227,7 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
       const job = cur.value;
       const input = await nextRead!;
       checkCancel();
+      if (plan.checkData) checkData(job, input.bytes, 'input');
       const out = convert(job, input);
       out.catch(() => undefined); // awaited in order by flush; avoid an unhandled rejection meanwhile
       pending.push({ job, out });

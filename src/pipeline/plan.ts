@@ -43,6 +43,12 @@ export interface ConversionPlan {
   readonly inputBytes: number;
   readonly outputBytes: number;
   readonly warnings: readonly string[];
+  /**
+   * Check data as llama-quantize does (ggml_validate_row_data on every tensor read and on every
+   * converted result) and stop at the first NaN or Inf. Set where Kiln stands in for
+   * llama-quantize (a GGUF through a preset), where llama-quantize would fail on such data.
+   */
+  readonly checkData?: boolean;
   open(sinks: SinkFactory): Promise<PlannedStreamWriter>;
 }
 

@@ -49,5 +49,5 @@ export function planConversion(model: ModelView, opts: ConversionOptions): Conve
   // --keep-split sorts by input part, then by offset in it (llama_model_quantize_impl)
   if (opts.keepSplit) tensors = [...tensors].sort((a, b) => a.part! - b.part! || a.source.fileOffset - b.source.fileOffset);
   const metadata = applyKvUpdates(applyKvUpdates(model.metadata, q.kv), opts.overrideKv ?? []);
-  return layoutPlan(opts, target, tensors, metadata, q.warnings);
+  return { ...layoutPlan(opts, target, tensors, metadata, q.warnings), checkData: true };
 }
