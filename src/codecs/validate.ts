@@ -163,11 +163,18 @@ function scanF32(bytes: Uint8Array, view: DataView): InvalidData | null {
 /** Index of the first 16-bit value whose `mask` bits (a float's exponent) are all set, or -1. */
 function firstAllOnes(bytes: Uint8Array, view: DataView, mask: number): number {
   const n = bytes.length >>> 1;
-  if (bytes.byteOffset % 2 === 0) {
-    const h = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
-    for (let i = 0; i < n; i++) if ((h[i]! & mask) === mask) return i;
-    return -1;
+  let i = 0;
+  if (bytes.byteOffset % 4 === 0) {
+    // two values per word: adding the exponent's lowest bit carries into bit 15 of a half only
+    // when its exponent bits are all ones (the sum never crosses into the other half)
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset, n >>> 1);
+    const both = (mask | (mask << 16)) >>> 0;
+    const low = mask & -mask;
+    const carry = (low | (low << 16)) >>> 0;
+    let k = 0;
+    for (; k < w.length; k++) if ((((w[k]! & both) + carry) & 0x80008000) !== 0) break;
+    i = 2 * k;
   }
-  for (let i = 0; i < n; i++) if ((view.getUint16(i * 2, true) & mask) === mask) return i;
+  for (; i < n; i++) if ((view.getUint16(i * 2, true) & mask) === mask) return i;
   return -1;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { TYPE_NAMES, TYPES, type TypeName } from '../../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../../src/codecs/registry';
 import { validateRowData } from '../../../src/codecs/validate';
@@ -112,5 +113,22 @@ describe('validateRowData', () => {
     for (const t of TYPE_NAMES.filter((n) => n === 'Q8_1' || TYPES[n].ggmlId === null)) {
       expect(validateRowData(t, new Uint8Array(TYPES[t].typeSize)), t).toMatchObject({ found: 'a type ggml does not validate' });
     }
+  });
+
+  it('F16 and BF16: the first non-finite value of any row, at any offset, as a plain scan finds it', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('F16', 'BF16'), fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 40 }), fc.nat(3), (type, values, shift) => {
+        const exp = type === 'F16' ? 0x7c00 : 0x7f80;
+        const backing = new Uint8Array(values.length * 2 + 8);
+        const bytes = backing.subarray(2 * shift, 2 * shift + values.length * 2);
+        const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        values.forEach((h, i) => v.setUint16(i * 2, h, true));
+        const first = values.findIndex((h) => (h & exp) === exp);
+        const got = validateRowData(type, bytes);
+        if (first < 0) expect(got).toBeNull();
+        else expect(got).toMatchObject({ index: first, unit: 'element', found: (values[first]! & (type === 'F16' ? 0x3ff : 0x7f)) === 0 ? 'inf' : 'nan' });
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
