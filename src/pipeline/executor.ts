@@ -118,9 +118,9 @@ function* jobsOf(plan: ConversionPlan, engine: TransformEngine, copyElements: nu
 
 /**
  * Streams a plan: for each chunk of each tensor, read -> convert -> write, with the next chunk's
- * read and up to two conversions in flight while the previous output is written. Output tensors
- * are checksummed as they go; on any failure or cancel the writer is aborted, so no partial file
- * remains.
+ * read and several conversions in flight (one per engine slot, plus two) while the previous
+ * output is written. Output tensors are checksummed as they go; on any failure or cancel the
+ * writer is aborted, so no partial file remains.
  */
 export async function executePlan(plan: ConversionPlan, engineIn: TransformEngine, sinks: SinkFactory, opts: RunOptions = {}): Promise<RunResult> {
   let engine = engineIn;
@@ -233,7 +233,10 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
       pending.push({ job, out });
       cur = jobs.next();
       nextRead = cur.done ? null : readChunk(cur.value);
-      if (pending.length >= Math.max(2, engine.parallelism ?? 1)) await flush();
+      // one conversion per worker plus two queued, so a worker that finishes starts its next chunk
+      // at once instead of waiting for this thread to write (measured 8.0-8.8 -> 7.4-7.5 s for a
+      // 1 GB F16 -> Q4_K_M in the page)
+      if (pending.length >= (engine.parallelism ?? 1) + 2) await flush();
     }
     while (pending.length > 0) await flush();
     await writer.finish();
