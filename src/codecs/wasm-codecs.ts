@@ -99,43 +99,43 @@ function isWasmType(t: TypeName): t is WasmType {
   return (WASM_ENCODE_TYPES as readonly TypeName[]).includes(t);
 }
 
+/**
+ * Encodes `nb` blocks piece by piece: `fill(firstBlock, blocks)` puts the floats of those blocks
+ * at w.inPtr (a copy, or f16 widened in place), then the module encodes them into `dst`.
+ */
+function encodePieces(w: Loaded, type: WasmType, encodeBlocks: EncodeFn, nb: number, dst: Uint8Array, fill: (b: number, n: number) => void): void {
+  const { blockSize, typeSize } = TYPES[type];
+  const pieceBlocks = PIECE_ELEMENTS / blockSize;
+  for (let b = 0; b < nb; b += pieceBlocks) {
+    const n = Math.min(pieceBlocks, nb - b);
+    fill(b, n);
+    encodeBlocks(w.inPtr, w.outPtr, n);
+    dst.set(w.output.subarray(0, n * typeSize), b * typeSize);
+  }
+}
+
 function makeEncoder(w: Loaded, type: WasmType): ((src: Float32Array, dst: Uint8Array) => void) | null {
   const fn = w.exports[`encode_${type}`];
   if (typeof fn !== 'function') return null;
-  const encodeBlocks = fn as EncodeFn;
-  const { blockSize, typeSize } = TYPES[type];
-  const pieceBlocks = PIECE_ELEMENTS / blockSize;
-  const encode = (src: Float32Array, dst: Uint8Array): void => {
-    const nb = src.length / blockSize;
-    for (let b = 0; b < nb; b += pieceBlocks) {
-      const n = Math.min(pieceBlocks, nb - b);
-      w.input.set(src.subarray(b * blockSize, (b + n) * blockSize));
-      encodeBlocks(w.inPtr, w.outPtr, n);
-      dst.set(w.output.subarray(0, n * typeSize), b * typeSize);
-    }
-  };
+  const bs = TYPES[type].blockSize;
+  const encode = (src: Float32Array, dst: Uint8Array): void =>
+    encodePieces(w, type, fn as EncodeFn, src.length / bs, dst, (b, n) => w.input.set(src.subarray(b * bs, (b + n) * bs)));
   return blockCodec(type, null, encode).encode;
 }
 
 function makeHalfEncoder(w: Loaded, type: WasmType): ((src: Uint8Array, dst: Uint8Array) => void) | null {
   const fn = w.exports[`encode_${type}`];
   if (typeof fn !== 'function' || typeof w.exports.widen_f16 !== 'function') return null;
-  const encodeBlocks = fn as EncodeFn;
-  const { blockSize, typeSize } = TYPES[type];
-  const pieceBlocks = PIECE_ELEMENTS / blockSize;
+  const { blockSize: bs, typeSize } = TYPES[type];
   return (src, dst) => {
-    const elements = src.length / 2;
-    const nb = elements / blockSize;
+    const nb = src.length / 2 / bs;
     if (!Number.isInteger(nb) || dst.length !== nb * typeSize) {
       throw new RangeError(`${type} encode from F16: ${src.length} bytes of f16 and ${dst.length} bytes out are not the same whole number of blocks`);
     }
-    for (let b = 0; b < nb; b += pieceBlocks) {
-      const n = Math.min(pieceBlocks, nb - b);
-      w.half.set(src.subarray(b * blockSize * 2, (b + n) * blockSize * 2));
-      w.exports.widen_f16(w.halfPtr, w.inPtr, n * blockSize);
-      encodeBlocks(w.inPtr, w.outPtr, n);
-      dst.set(w.output.subarray(0, n * typeSize), b * typeSize);
-    }
+    encodePieces(w, type, fn as EncodeFn, nb, dst, (b, n) => {
+      w.half.set(src.subarray(b * bs * 2, (b + n) * bs * 2));
+      w.exports.widen_f16(w.halfPtr, w.inPtr, n * bs);
+    });
   };
 }
 
@@ -144,6 +144,13 @@ function makeHalfEncoder(w: Loaded, type: WasmType): ((src: Uint8Array, dst: Uin
  * twin's decode (NaN payloads included); null when wasm cannot run here.
  */
 export function wasmDecodeF16(): ((src: Uint8Array, dst: Float32Array) => void) | null {
+  if (halfDecoder === undefined) halfDecoder = makeHalfDecoder();
+  return halfDecoder;
+}
+
+let halfDecoder: ((src: Uint8Array, dst: Float32Array) => void) | null | undefined;
+
+function makeHalfDecoder(): ((src: Uint8Array, dst: Float32Array) => void) | null {
   if (loaded === undefined) loaded = instantiate();
   const w = loaded;
   if (w === null || typeof w.exports.widen_f16 !== 'function') return null;
