@@ -90,7 +90,7 @@ interface Job {
   readonly last: boolean;
 }
 
-/** As many elements as a GPU chunk, so a copy reads exactly as a conversion does. */
+/** As many elements as a CPU codec chunk (8 MB of f32), so a copy reads as a conversion does. */
 const DEFAULT_COPY_CHUNK_ELEMENTS = 2 * 1024 * 1024;
 const PROGRESS_INTERVAL_MS = 200;
 
