@@ -103,7 +103,8 @@ export class AppController extends EventTarget {
     // the running conversion reads the open model; the open controls say so while it runs
     if (this.state.converting) return;
     this.revokeOutputs();
-    this.set({ opening: true, error: null, model: null, selected: null, plan: null, result: null, outputs: [], progress: null });
+    this.planSeq++; // a plan still coming for the previous model is dropped
+    this.set({ opening: true, error: null, model: null, selected: null, plan: null, planning: false, result: null, outputs: [], progress: null });
     try {
       const model = await this.client.open(files);
       this.set({ model, opening: false });
