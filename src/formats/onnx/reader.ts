@@ -6,17 +6,17 @@ import { ProtoStream } from '../protobuf/stream';
 import { WIRE_LEN } from '../protobuf/wire';
 import { initializerTensor, type InitContext } from './initializer';
 import { ONNX_MAX_META_ENTRIES, ONNX_MAX_STRING_BYTES, ONNX_MAX_TENSORS } from './limits';
-import { GRAPH, MODEL, OPSET, SPARSE, STRING_ENTRY, onnxDtype } from './schema';
+import { ATTRIBUTE, GRAPH, MODEL, NODE, OPSET, SPARSE, STRING_ENTRY, onnxDtype } from './schema';
 import { OnnxTensor } from './tensor';
 import { readDims, readTensorProto, type TensorDesc } from './tensor-proto';
 
 /**
  * ONNX models (onnx/onnx.proto): a ModelProto whose graph lists initializers (TensorProto).
  * The file is walked field by field through a ProtoStream, so a 2 GB model is never loaded:
- * nodes are skipped by offset, and each initializer's values are recorded as file ranges and
- * read on demand. Tensor data may also sit in side files named by external_data (they must be
- * among `files`). Initializers of subgraphs (If / Loop bodies in node attributes) and Constant
- * nodes are not listed.
+ * each initializer's values are recorded as file ranges and read on demand. Tensor data may also
+ * sit in side files named by external_data (they must be among `files`). Initializers of
+ * subgraphs (If branches, Loop and Scan bodies, as in merged decoder exports) are listed with the
+ * main graph's; Constant nodes' values are not (they hold shapes and scalars, not weights).
  *
  * Metadata keys: onnx.ir_version, onnx.producer_name, onnx.producer_version, onnx.domain,
  * onnx.model_version, onnx.doc_string, onnx.opset_import.<domain> (ai.onnx for ""),
@@ -35,6 +35,8 @@ export async function readOnnx(files: ByteSource[]): Promise<ModelView> {
   let metaEntries = 0;
   let nodes = 0;
   let sparse = 0;
+  let subgraphs = 0;
+  let nested = 0;
   const skipped: string[] = [];
 
   const i64 = (): MetaValue => ({ type: 'i64', value: BigInt.asIntN(64, (BigInt(s.hi) << 32n) | BigInt(s.lo)) });
@@ -51,6 +53,64 @@ export async function readOnnx(files: ByteSource[]): Promise<ModelView> {
   const addTensor = (t: TensorInfo): void => {
     if (tensors.length >= ONNX_MAX_TENSORS) s.fail(`more than ${ONNX_MAX_TENSORS} initializers`, s.tagAt);
     tensors.push(t);
+  };
+
+  /**
+   * A GraphProto: its initializers, then recursively those of subgraphs in its nodes' attributes
+   * (If branches, Loop and Scan bodies; ProtoStream bounds the nesting). Names are kept as they
+   * are: ONNX names are unique across a graph and its subgraphs.
+   */
+  const readGraph = async (top: boolean): Promise<void> => {
+    s.enter();
+    while (await s.next()) {
+      const f: number = s.field;
+      switch (f) {
+        case GRAPH.node:
+          nodes++;
+          await readNode();
+          break;
+        case GRAPH.name:
+          if (top) await text('onnx.graph.name', 'graph name');
+          break;
+        case GRAPH.doc_string:
+          if (top) await text('onnx.graph.doc_string', 'graph doc_string');
+          break;
+        case GRAPH.initializer: {
+          const at = s.tagAt;
+          s.enter();
+          const d = await readTensorProto(s, at);
+          s.leave();
+          addTensor(initializerTensor(d, ctx));
+          if (!top) nested++;
+          break;
+        }
+        case GRAPH.sparse_initializer:
+          addTensor(await sparseTensor(s));
+          sparse++;
+          if (!top) nested++;
+          break;
+        default:
+          break;
+      }
+    }
+    s.leave();
+  };
+  const readNode = async (): Promise<void> => {
+    s.enter();
+    while (await s.next()) {
+      const nf: number = s.field;
+      if (nf !== NODE.attribute) continue;
+      s.enter();
+      while (await s.next()) {
+        const af: number = s.field;
+        if (af === ATTRIBUTE.g || af === ATTRIBUTE.graphs) {
+          subgraphs++;
+          await readGraph(false);
+        }
+      }
+      s.leave();
+    }
+    s.leave();
   };
 
   while (await s.next()) {
@@ -111,37 +171,7 @@ export async function readOnnx(files: ByteSource[]): Promise<ModelView> {
         break;
       }
       case MODEL.graph:
-        s.enter();
-        while (await s.next()) {
-          const f: number = s.field;
-          switch (f) {
-            case GRAPH.node:
-              s.expect(WIRE_LEN);
-              nodes++;
-              break;
-            case GRAPH.name:
-              await text('onnx.graph.name', 'graph name');
-              break;
-            case GRAPH.doc_string:
-              await text('onnx.graph.doc_string', 'graph doc_string');
-              break;
-            case GRAPH.initializer: {
-              const at = s.tagAt;
-              s.enter();
-              const d = await readTensorProto(s, at);
-              s.leave();
-              addTensor(initializerTensor(d, ctx));
-              break;
-            }
-            case GRAPH.sparse_initializer:
-              addTensor(await sparseTensor(s));
-              sparse++;
-              break;
-            default:
-              break;
-          }
-        }
-        s.leave();
+        await readGraph(true);
         break;
       default:
         break;
@@ -159,6 +189,7 @@ export async function readOnnx(files: ByteSource[]): Promise<ModelView> {
   if (producer.length > 0) details.set('producer', producer.join(' '));
   if (opsets.length > 0) details.set('opsets', opsets.join(', '));
   details.set('graph nodes', String(nodes));
+  if (subgraphs > 0) details.set('subgraphs', `${subgraphs} (${nested} initializers)`);
   if (sparse > 0) details.set('sparse initializers', `${sparse} (listed, not decoded)`);
   if (ctx.used.length > 0) details.set('external data', ctx.used.map((f) => f.name).join(', '));
   if (skipped.length > 0) details.set('skipped', `${skipped.join(', ')}: over the ${ONNX_MAX_STRING_BYTES}-byte string limit`);

@@ -21,6 +21,9 @@ export const OPSET = { domain: 1, version: 2 } as const;
 export const STRING_ENTRY = { key: 1, value: 2 } as const;
 
 export const GRAPH = { node: 1, name: 2, initializer: 5, doc_string: 10, sparse_initializer: 15 } as const;
+export const NODE = { attribute: 5 } as const;
+/** AttributeProto fields that hold subgraphs (an If's branches, a Loop's or Scan's body). */
+export const ATTRIBUTE = { g: 6, graphs: 11 } as const;
 
 export const TENSOR = {
   dims: 1,

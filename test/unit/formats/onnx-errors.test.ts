@@ -48,6 +48,15 @@ describe('model layer', () => {
     const t = tensor({ name: 'w', dataType: FLOAT, dims: [1], floatData: [1] });
     expect(await err(model({ initializers: [t, t] }))).toBe('onnx: two initializers are named "w" (m.onnx, tensor "w")');
   });
+  it('subgraphs nested past the reader\'s depth bound, and an attribute graph of the wrong wire type', async () => {
+    // graph -> node -> attribute -> graph, twelve times: 37 messages deep
+    let g = pb().bytes(2, 'innermost');
+    for (let i = 0; i < 12; i++) g = pb().msg(1, pb().bytes(4, 'If').msg(5, pb().bytes(1, 'then_branch').msg(6, g)));
+    const deep = pb().int(1, 8).msg(7, g).finish();
+    expect(await err(deep)).toMatch(/^onnx: messages nested deeper than 32 \(m\.onnx, offset \d+\)$/);
+    const wire = pb().int(1, 8).msg(7, pb().msg(1, pb().msg(5, pb().int(6, 3)))).finish(); // attribute g as a varint
+    expect(await err(wire)).toMatch(/^onnx: field 6 has wire type VARINT where LEN was expected \(m\.onnx, offset \d+\)$/);
+  });
   it('a known field with the wrong wire type', async () => {
     const bad = pb().bytes(2, 'x').bytes(8, 'w').finish(); // data_type as LEN
     expect(await err(model({ initializers: [pb().rawBytes(bad)] }))).toMatch(/^onnx: field 2 has wire type LEN where VARINT was expected \(m\.onnx, offset \d+\)$/);

@@ -97,6 +97,13 @@ describe('models written by python3-onnx (make_models.py, values from numpy)', (
     }
   });
 
+  it('subgraph.onnx: initializers inside If branches, two levels deep, listed with the main graph\'s', async () => {
+    const v = await readOnnx([fx('subgraph.onnx')]);
+    expect(await checkAgainst(v, fixtureJson<Expected[]>('onnx/subgraph.expected.json'))).toBe(4);
+    expect(v.details.get('subgraphs')).toBe('4 (3 initializers)');
+    expect(v.details.get('graph nodes')).toBe('5'); // the five make_node calls, across all graphs
+  });
+
   it('external.onnx without its side file names the missing file', async () => {
     await expect(readOnnx([fx('external.onnx')])).rejects.toThrow(
       'onnx: external data file "external.onnx.data" was not given (files: external.onnx) (external.onnx, offset 56, tensor "ext_w")',
