@@ -48,13 +48,25 @@ export async function selectValue(page: Page, id: string, value: string): Promis
 }
 
 export async function click(page: Page, id: string): Promise<void> {
-  await page.waitForFunction(`(() => { const b = ${FIND}(document, ${JSON.stringify(id)}); return b && !b.disabled; })()`, { polling: 200 });
+  try {
+    await page.waitForFunction(`(() => { const b = ${FIND}(document, ${JSON.stringify(id)}); return b && !b.disabled; })()`, { polling: 200 });
+  } catch (e) {
+    const err = await testIdText(page, 'error').catch(() => null);
+    throw new Error(`${id} never became clickable (missing or disabled); error shown: ${err ?? '(none)'}`, { cause: e });
+  }
   await page.evaluate(`${FIND}(document, ${JSON.stringify(id)}).click()`);
 }
 
 /** Waits until a conversion has finished (download links shown) or failed (error shown). */
 export async function waitForOutcome(page: Page, timeout = 600_000): Promise<{ error: string | null; downloads: number }> {
-  await page.waitForFunction(`!!(${FIND}(document, 'download') || ${FIND}(document, 'error'))`, { polling: 250, timeout });
+  try {
+    await page.waitForFunction(`!!(${FIND}(document, 'download') || ${FIND}(document, 'error'))`, { polling: 250, timeout });
+  } catch (e) {
+    // say where the run stood, so a stall is diagnosable from the CI log alone
+    const progress = await testIdText(page, 'progress-text').catch(() => null);
+    const plan = await testIdText(page, 'plan').catch(() => null);
+    throw new Error(`no outcome after ${timeout} ms; progress: ${progress?.replace(/\s+/g, ' ').trim() ?? '(none)'}; plan: ${plan?.replace(/\s+/g, ' ').trim() ?? '(none)'}`, { cause: e });
+  }
   return { error: await testIdText(page, 'error'), downloads: await countTestId(page, 'download') };
 }
 
