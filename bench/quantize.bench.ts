@@ -3,8 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, type BrowserSession } from '../test/support/browser';
-import { click, selectValue, uploadFiles, waitForOutcome, waitForTestId } from '../test/support/app-driver';
-import { pssSampler, treePss } from './support/memory';
+import { uploadFiles, waitForTestId } from '../test/support/app-driver';
+import { timeUiConversion } from './support/ui-run';
+import { treePss } from './support/memory';
 import { llamaShape, writeLlamaGgufF16 } from './support/gen-model';
 import { fmt, mb, report } from './support/report';
 
@@ -33,21 +34,6 @@ afterAll(async () => {
   await s?.close();
 });
 
-async function ui(file: string, preset: string): Promise<{ seconds: number; peak: number }> {
-  await selectValue(s.page, 'engine-select', 'auto');
-  await selectValue(s.page, 'target-format', 'gguf');
-  await selectValue(s.page, 'target-type', preset);
-  const sampler = pssSampler(s.browser.process()!.pid!, 250);
-  const t0 = performance.now();
-  await click(s.page, 'convert');
-  await new Promise((r) => setTimeout(r, 50));
-  const out = await waitForOutcome(s.page, 3_600_000);
-  const seconds = (performance.now() - t0) / 1000;
-  const peak = sampler.stop();
-  if (out.error) throw new Error(`${preset} on ${file}: ${out.error}`);
-  return { seconds, peak };
-}
-
 /** Runs a command, sampling its process tree's RSS (PSS) every 250 ms. */
 function timed(cmd: string, args: string[]): Promise<{ seconds: number; peak: number }> {
   return new Promise((ok, fail) => {
@@ -74,9 +60,9 @@ it('F16 GGUF -> Q8_0 / Q4_K_M: UI vs plain copy vs CLI (vs llama-quantize)', asy
     await waitForTestId(s.page, 'tensor-row');
     const add = (path: string, preset: string, r: { seconds: number; peak: number }, memLabel: string) =>
       rows.push({ 'model MB': fmt(mb(bytes), 0), path, target: preset, seconds: fmt(r.seconds, 1), 'MB/s (input)': fmt(mb(bytes) / r.seconds), [`peak memory MB`]: `${fmt(mb(r.peak), 0)} (${memLabel})` });
-    add('UI: plain copy (COPY preset)', 'COPY', await ui(file, 'COPY'), 'Chromium PSS');
+    add('UI: plain copy (COPY preset)', 'COPY', await timeUiConversion(s, 'auto', 'gguf', 'COPY'), 'Chromium PSS');
     for (const preset of PRESETS) {
-      add('UI (auto engine)', preset, await ui(file, preset), 'Chromium PSS');
+      add('UI (auto engine)', preset, await timeUiConversion(s, 'auto', 'gguf', preset), 'Chromium PSS');
       const out = join(DIR, `cli-${preset}.gguf`);
       add('CLI (tensor-kiln convert)', preset, await timed('node', ['bin/tensor-kiln.mjs', 'convert', file, '-o', out, '--type', preset, '--quiet']), 'PSS');
       rmSync(out, { force: true });

@@ -3,8 +3,9 @@ import { inject } from 'vitest';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, type BrowserSession } from '../test/support/browser';
-import { click, selectValue, uploadFiles, waitForOutcome, waitForTestId } from '../test/support/app-driver';
-import { pssByKind, pssSampler } from './support/memory';
+import { uploadFiles, waitForTestId } from '../test/support/app-driver';
+import { timeUiConversion } from './support/ui-run';
+import { pssByKind } from './support/memory';
 import { writeSafetensorsF32 } from './support/gen-model';
 import { fmt, mb, report } from './support/report';
 
@@ -37,20 +38,9 @@ afterAll(async () => {
 });
 
 async function run(format: string, type: string, engine: string): Promise<{ seconds: number; peak: number }> {
-  await selectValue(s.page, 'engine-select', engine);
-  await selectValue(s.page, 'target-format', format);
-  await selectValue(s.page, 'target-type', type);
-  const sampler = pssSampler(s.browser.process()!.pid!);
-  const t0 = performance.now();
-  await click(s.page, 'convert');
-  // the finished run shows download links; the previous run's links are cleared at the click
-  await new Promise((r) => setTimeout(r, 50));
-  const out = await waitForOutcome(s.page, 3_600_000);
-  const seconds = (performance.now() - t0) / 1000;
-  const peak = sampler.stop();
-  if (process.env.KILN_BENCH_VERBOSE) console.log(format, type, Object.entries(sampler.peakByKind()).map(([k, v]) => `${k} ${(v / 1e6).toFixed(0)} MB`).join(', '));
-  if (out.error) throw new Error(out.error);
-  return { seconds, peak };
+  const r = await timeUiConversion(s, engine, format, type, 200);
+  if (process.env.KILN_BENCH_VERBOSE) console.log(format, type, Object.entries(r.peakByKind).map(([k, v]) => `${k} ${(v / 1e6).toFixed(0)} MB`).join(', '));
+  return r;
 }
 
 it('F32 -> F16 through the UI vs a plain copy through the same path', async () => {

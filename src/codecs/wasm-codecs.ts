@@ -168,18 +168,23 @@ function makeHalfDecoder(): ((src: Uint8Array, dst: Float32Array) => void) | nul
   };
 }
 
+/** The cached result of `make` for `type` once the module is loaded; null when wasm or the type is missing. */
+function cached<F>(cache: Map<TypeName, F | null>, type: TypeName, make: (w: Loaded, t: WasmType) => F | null): F | null {
+  const known = cache.get(type);
+  if (known !== undefined) return known;
+  if (loaded === undefined) loaded = instantiate();
+  const made = loaded !== null && isWasmType(type) ? make(loaded, type) : null;
+  cache.set(type, made);
+  return made;
+}
+
 /**
  * The wasm encoder for `type` fed f16 bytes (little-endian, any offset) instead of floats: the
  * same bytes as decoding F16 with the TypeScript twin and encoding, without the float pass
  * through JavaScript. Null when the type has no wasm encoder or wasm cannot run here.
  */
 export function wasmEncoderFromF16(type: TypeName): ((src: Uint8Array, dst: Uint8Array) => void) | null {
-  const known = halfEncoders.get(type);
-  if (known !== undefined) return known;
-  if (loaded === undefined) loaded = instantiate();
-  const enc = loaded !== null && isWasmType(type) ? makeHalfEncoder(loaded, type) : null;
-  halfEncoders.set(type, enc);
-  return enc;
+  return cached(halfEncoders, type, makeHalfEncoder);
 }
 
 /**
@@ -187,10 +192,5 @@ export function wasmEncoderFromF16(type: TypeName): ((src: Uint8Array, dst: Uint
  * offsets), or null when the type has none or wasm cannot run here.
  */
 export function wasmEncoder(type: TypeName): ((src: Float32Array, dst: Uint8Array) => void) | null {
-  const known = encoders.get(type);
-  if (known !== undefined) return known;
-  if (loaded === undefined) loaded = instantiate();
-  const enc = loaded !== null && isWasmType(type) ? makeEncoder(loaded, type) : null;
-  encoders.set(type, enc);
-  return enc;
+  return cached(encoders, type, makeEncoder);
 }
