@@ -11,6 +11,15 @@ declare const FileReaderSync: (new () => SyncReader) | undefined;
  * In a dedicated Worker, FileReaderSync is used: measured ~30% faster than slice().arrayBuffer()
  * in headless Chromium (PLATFORM.md).
  */
+/**
+ * Streams with a read in progress. Chromium does not keep a Blob's stream alive for its pending
+ * read: when the stream and its reader are reachable only from the awaiting code (which the
+ * pending promise itself holds), a collection takes them all and the read never settles. That lost
+ * wake-up froze conversions in the page (issue 8: 12 of 18 runs of a 1 GB model); holding them
+ * here until the read ends makes every read settle (test/reliability/blob-read-gc.test.ts).
+ */
+const readsInFlight = new Set<{ stream: ReadableStream<Uint8Array>; reader: ReadableStreamBYOBReader }>();
+
 export class BlobSource implements ByteSource {
   readonly size: number;
   readonly name: string;
@@ -43,7 +52,10 @@ export class BlobSource implements ByteSource {
    */
   private async readInto(offset: number, target: Uint8Array): Promise<Uint8Array> {
     const length = target.length;
-    const reader = this.blob.slice(offset, offset + length).stream().getReader({ mode: 'byob' });
+    const stream = this.blob.slice(offset, offset + length).stream();
+    const reader = stream.getReader({ mode: 'byob' });
+    const held = { stream, reader };
+    readsInFlight.add(held);
     const base = target.byteOffset;
     let buffer = target.buffer as ArrayBuffer;
     let filled = 0;
@@ -55,6 +67,7 @@ export class BlobSource implements ByteSource {
         filled += value.byteLength;
       }
     } finally {
+      readsInFlight.delete(held);
       reader.releaseLock();
     }
     if (filled !== length) throw new Error(`${this.name}: short read, ${filled} of ${length} bytes at offset ${offset} (was the file changed?)`);

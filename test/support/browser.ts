@@ -32,7 +32,7 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-export async function launch(): Promise<BrowserSession> {
+export async function launch(extraArgs: readonly string[] = []): Promise<BrowserSession> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set PUPPETEER_EXECUTABLE_PATH`);
   }
@@ -40,7 +40,7 @@ export async function launch(): Promise<BrowserSession> {
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [...CHROMIUM_FLAGS, `--user-data-dir=${profileDir}`],
+    args: [...CHROMIUM_FLAGS, ...extraArgs, `--user-data-dir=${profileDir}`],
     protocolTimeout: 600_000,
   });
   const page = await browser.newPage();
@@ -57,8 +57,8 @@ export async function launch(): Promise<BrowserSession> {
 }
 
 /** Opens the GPU harness page and waits until its functions are installed. */
-export async function openHarness(baseUrl: string): Promise<BrowserSession> {
-  const s = await launch();
+export async function openHarness(baseUrl: string, extraArgs: readonly string[] = []): Promise<BrowserSession> {
+  const s = await launch(extraArgs);
   const errors: string[] = [];
   s.page.on('pageerror', (e) => errors.push(String(e)));
   await s.page.goto(`${baseUrl}/t/test/harness/index.html`);
