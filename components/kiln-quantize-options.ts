@@ -42,7 +42,7 @@ export class KilnQuantizeOptions extends LitElement {
     void this.kiln.app?.setOptions(patch);
   }
 
-  private check(key: 'pure' | 'leaveOutputTensor' | 'allowRequantize' | 'keepSplit', flag: string, label: string) {
+  private check(key: 'pure' | 'leaveOutputTensor' | 'allowRequantize' | 'keepSplit' | 'skipUnconvertible', flag: string, label: string) {
     const o = this.kiln.app!.state.options;
     return html`<label title=${flag}><input type="checkbox" data-testid=${'opt-' + flag.slice(2)} .checked=${o[key] === true} @change=${(e: Event) => this.set({ [key]: (e.target as HTMLInputElement).checked })} /> ${label}</label><code>${flag}</code>`;
   }
@@ -78,6 +78,7 @@ export class KilnQuantizeOptions extends LitElement {
                 ${this.check('keepSplit', '--keep-split', 'one output part per input part')}`
             : null}
           ${this.text('splitMaxSize', '--split-max-size', gguf ? 'split into parts of at most' : 'shard into files of at most', 'e.g. 2G, 500M')}
+          ${this.check('skipUnconvertible', '--skip-unconvertible', 'leave out tensors that cannot be converted')}
         </div>
       </details>
     `;

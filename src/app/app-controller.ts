@@ -151,8 +151,9 @@ export class AppController extends EventTarget {
     const model = this.state.model!;
     const stem = (model.files[0] ?? 'model').replace(/(-\d{5}-of-\d{5})?\.(gguf|safetensors|bin|pth|pt|ckpt|onnx|index)$/i, '').replace(/-(F32|F16|BF16)$/i, '');
     const o = this.state.options;
-    // llama-quantize's options apply to GGUF output only; the split size to both formats
-    const options: QuantizeOptionsText = this.state.format === 'gguf' ? o : { splitMaxSize: o.splitMaxSize };
+    // llama-quantize's options apply to GGUF output only; the split size and leaving out what
+    // cannot be converted to both formats
+    const options: QuantizeOptionsText = this.state.format === 'gguf' ? o : { splitMaxSize: o.splitMaxSize, skipUnconvertible: o.skipUnconvertible };
     const pure = this.state.format === 'gguf' && o.pure ? '-pure' : '';
     return { format: this.state.format, target: this.state.target, baseName: `${stem}-${this.state.target}${pure}`, options, engine: this.state.enginePreference };
   }

@@ -34,6 +34,8 @@ const USAGE = [
   '  --keep-split               one output part per input part',
   '  --split-max-size N[M|G]    split the output into parts of at most N bytes (also safetensors shards)',
   '',
+  '  --skip-unconvertible       leave out tensors the output cannot hold (unknown types, U8/BOOL in GGUF)',
+  '',
   '  --threads N                CPU threads (default: one per core)',
   '  --no-verify                skip re-reading the output after writing',
   '  --quiet                    no progress bar',
@@ -107,6 +109,9 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--split-max-size':
         o.splitMaxSize = value();
+        break;
+      case '--skip-unconvertible':
+        o.skipUnconvertible = true;
         break;
       case '--no-verify':
         verify = false;

@@ -53,7 +53,60 @@ export interface ConversionPlan {
 }
 
 export class PlanError extends Error {
-  override readonly name = 'PlanError';
+  override readonly name: string = 'PlanError';
+}
+
+export interface UnconvertibleTensor {
+  readonly name: string;
+  readonly reason: string;
+}
+
+/**
+ * Tensors the output cannot carry. Refused as a whole, before anything is written, because a file
+ * missing tensors loads as a broken model; leaving them out is the user's explicit choice.
+ */
+export class UnconvertibleTensorsError extends PlanError {
+  override readonly name = 'UnconvertibleTensorsError';
+  constructor(
+    readonly format: OutputFormat,
+    readonly tensors: readonly UnconvertibleTensor[],
+  ) {
+    const byReason = new Map<string, string[]>();
+    for (const t of tensors) byReason.set(t.reason, [...(byReason.get(t.reason) ?? []), t.name]);
+    const lines = [...byReason].map(([reason, names]) => `${reason}: ${names.join(', ')}`);
+    super(
+      `${tensors.length} tensor(s) cannot be converted to ${format === 'gguf' ? 'GGUF' : 'safetensors'} (${lines.join('; ')}); ` +
+        'to convert the rest without them, use --skip-unconvertible (in the page: "leave out tensors that cannot be converted")',
+    );
+  }
+}
+
+/** Why `t` cannot go into `format` at all, or null when it can (decoding or encoding it is checked later). */
+function unconvertibleReason(t: TensorInfo, format: OutputFormat): string | null {
+  if (t.type === null) return `Kiln cannot decode ${t.typeLabel}`;
+  if (isFloat(t.type)) return null;
+  // integers are copied as they are, so the output needs the same type
+  const storable = format === 'gguf' ? TYPES[t.type].ggmlId !== null : TYPES[t.type].safetensors !== null;
+  return storable ? null : `${format === 'gguf' ? 'GGUF' : 'safetensors'} has no ${t.type} type`;
+}
+
+/**
+ * The model without the tensors `format` cannot carry, with a warning for each; throws
+ * UnconvertibleTensorsError naming them all unless `skip` (--skip-unconvertible).
+ */
+export function withoutUnconvertible(model: ModelView, format: OutputFormat, skip: boolean): { model: ModelView; warnings: string[] } {
+  const bad: UnconvertibleTensor[] = [];
+  for (const t of model.tensors) {
+    const reason = unconvertibleReason(t, format);
+    if (reason !== null) bad.push({ name: t.name, reason });
+  }
+  if (bad.length === 0) return { model, warnings: [] };
+  if (!skip) throw new UnconvertibleTensorsError(format, bad);
+  const out = new Set(bad.map((b) => b.name));
+  return {
+    model: { ...model, tensors: model.tensors.filter((t) => !out.has(t.name)) },
+    warnings: bad.map((b) => `${b.name}: left out (--skip-unconvertible), ${b.reason}`),
+  };
 }
 
 export interface OutputLayout {
@@ -158,22 +211,23 @@ function ggmlDims(shape: readonly number[]): number {
  * type Kiln encodes). Integer tensors are copied. For GGUF, as llama.cpp's converters do, tensors
  * of one dimension stay F32 and a tensor whose rows are not whole blocks of `target` gets F16.
  */
-export function planCast(model: ModelView, target: TypeName, layout: OutputLayout, canEncode: (t: TypeName) => boolean, canDecode: (t: TypeName) => boolean): ConversionPlan {
-  const warnings: string[] = [];
+export function planCast(
+  input: ModelView,
+  target: TypeName,
+  layout: OutputLayout,
+  canEncode: (t: TypeName) => boolean,
+  canDecode: (t: TypeName) => boolean,
+  skipUnconvertible = false,
+): ConversionPlan {
   if (layout.format === 'safetensors' && TYPES[target].safetensors === null) {
     throw new PlanError(`safetensors cannot hold ${target}; choose F32, F16 or BF16 (GGUF holds quantized types)`);
   }
   if (layout.format === 'gguf' && TYPES[target].ggmlId === null) throw new PlanError(`GGUF cannot hold ${target}`);
   if (target !== 'F32' && !canEncode(target)) throw new PlanError(`Kiln cannot encode ${target} yet`);
+  const { model, warnings } = withoutUnconvertible(input, layout.format, skipUnconvertible);
   const tensors: PlannedOutputTensor[] = [];
   for (const src of model.tensors) {
-    if (src.type === null) {
-      // A cast keeps going without it (a quantized or complex tensor in a checkpoint must not block
-      // the rest), but says so: the plan lists every tensor it leaves out.
-      warnings.push(`${src.name}: left out, its type ${src.typeLabel} cannot be decoded`);
-      continue;
-    }
-    const from = src.type;
+    const from = src.type!; // withoutUnconvertible left only known types
     const elements = elementCount(src.shape);
     const rowLength = src.shape.length > 0 ? src.shape[src.shape.length - 1]! : 1;
     let to: TypeName;
@@ -181,11 +235,6 @@ export function planCast(model: ModelView, target: TypeName, layout: OutputLayou
     if (!isFloat(from)) {
       to = from;
       reason = 'integer tensor, copied';
-      const storable = layout.format === 'gguf' ? TYPES[to].ggmlId !== null : TYPES[to].safetensors !== null;
-      if (!storable) {
-        warnings.push(`${src.name}: left out, ${layout.format === 'gguf' ? 'GGUF' : 'safetensors'} has no ${from} type`);
-        continue;
-      }
     } else if (layout.format === 'gguf' && ggmlDims(src.shape) < 2) {
       to = 'F32';
       reason = '1-D tensor kept F32';

@@ -1,7 +1,7 @@
 import { isTypeName, type TypeName } from '../codecs/catalogue';
 import { canDecode, canEncode } from '../codecs/registry';
 import type { ModelView, TensorInfo } from '../formats/model';
-import { layoutPlan, planCast, PlanError, type ConversionPlan, type OutputLayout, type PlannedOutputTensor } from './plan';
+import { layoutPlan, planCast, PlanError, withoutUnconvertible, type ConversionPlan, type OutputLayout, type PlannedOutputTensor } from './plan';
 import { parsePreset } from './presets';
 import { applyKvUpdates, planQuantTypes, type KvUpdate, type QuantizeOptions } from './presets-plan';
 
@@ -12,6 +12,11 @@ export interface ConversionOptions extends OutputLayout {
   readonly quantize?: Omit<QuantizeOptions, 'preset'>;
   /** --override-kv, applied after llama-quantize's own updates, in order. */
   readonly overrideKv?: readonly KvUpdate[];
+  /**
+   * --skip-unconvertible: leave out tensors the output cannot carry (unknown types, integer
+   * dtypes the format lacks), listing them in the warnings; without it they stop the conversion.
+   */
+  readonly skipUnconvertible?: boolean;
 }
 
 /**
@@ -21,21 +26,23 @@ export interface ConversionOptions extends OutputLayout {
  * llama-quantize's rules on the tensors as they are named.
  */
 export function planConversion(model: ModelView, opts: ConversionOptions): ConversionPlan {
+  const skip = opts.skipUnconvertible === true;
   const target = opts.target.trim();
   const asType: TypeName | null = isTypeName(target.toUpperCase()) ? (target.toUpperCase() as TypeName) : null;
   if (opts.format === 'safetensors') {
     if (asType === null) throw new PlanError(`safetensors output takes a dtype (F32, F16, BF16), not the preset ${target}`);
-    return planCast(model, asType, opts, canEncode, canDecode);
+    return planCast(model, asType, opts, canEncode, canDecode, skip);
   }
   const preset = parsePreset(target);
-  const cast = (t: TypeName) => planCast(opts.overrideKv?.length ? { ...model, metadata: applyKvUpdates(model.metadata, opts.overrideKv) } : model, t, opts, canEncode, canDecode);
+  const cast = (t: TypeName) => planCast(opts.overrideKv?.length ? { ...model, metadata: applyKvUpdates(model.metadata, opts.overrideKv) } : model, t, opts, canEncode, canDecode, skip);
   if (model.format !== 'gguf' && asType !== null) return cast(asType);
   if (preset === null) {
     if (asType !== null) return cast(asType);
     throw new PlanError(`unknown target "${target}": give a type (F16, Q8_0, ...) or a llama-quantize preset (Q4_K_M, ...)`);
   }
+  const kept = withoutUnconvertible(model, 'gguf', skip);
   const q = planQuantTypes(
-    { metadata: model.metadata, tensors: model.tensors.map((t) => ({ name: t.name, shape: t.shape, type: t.type, typeLabel: t.typeLabel })) },
+    { metadata: model.metadata, tensors: kept.model.tensors.map((t) => ({ name: t.name, shape: t.shape, type: t.type, typeLabel: t.typeLabel })) },
     { ...opts.quantize, preset: target },
   );
   if (q.missingDecoders.length > 0) throw new PlanError(`Kiln cannot decode ${q.missingDecoders.join(', ')} yet`);
@@ -49,5 +56,5 @@ export function planConversion(model: ModelView, opts: ConversionOptions): Conve
   // --keep-split sorts by input part, then by offset in it (llama_model_quantize_impl)
   if (opts.keepSplit) tensors = [...tensors].sort((a, b) => a.part! - b.part! || a.source.fileOffset - b.source.fileOffset);
   const metadata = applyKvUpdates(applyKvUpdates(model.metadata, q.kv), opts.overrideKv ?? []);
-  return { ...layoutPlan(opts, target, tensors, metadata, q.warnings), checkData: true };
+  return { ...layoutPlan(opts, target, tensors, metadata, [...kept.warnings, ...q.warnings]), checkData: true };
 }

@@ -90,10 +90,12 @@ export interface QuantizeOptionsText {
   readonly keepSplit?: boolean;
   /** bytes, or N with M / G */
   readonly splitMaxSize?: string;
+  /** --skip-unconvertible (any output format) */
+  readonly skipUnconvertible?: boolean;
 }
 
 /** Parses the text options into what planConversion takes; throws OptionError naming the flag. */
-export function parseQuantizeOptions(o: QuantizeOptionsText): Pick<ConversionOptions, 'quantize' | 'overrideKv' | 'keepSplit' | 'maxPartBytes'> {
+export function parseQuantizeOptions(o: QuantizeOptionsText): Pick<ConversionOptions, 'quantize' | 'overrideKv' | 'keepSplit' | 'maxPartBytes' | 'skipUnconvertible'> {
   const blank = (s: string | undefined) => s === undefined || s.trim() === '';
   const quantize: Omit<QuantizeOptions, 'preset'> = {
     pure: o.pure === true,
@@ -106,5 +108,11 @@ export function parseQuantizeOptions(o: QuantizeOptionsText): Pick<ConversionOpt
   const keepSplit = o.keepSplit === true;
   const maxPartBytes = blank(o.splitMaxSize) ? undefined : parseSize(o.splitMaxSize!.trim());
   if (keepSplit && maxPartBytes !== undefined) throw new OptionError('--keep-split and --split-max-size exclude each other');
-  return { quantize, overrideKv: (o.overrideKv ?? []).filter((t) => !blank(t)).map((t) => parseOverrideKv(t.trim())), keepSplit, maxPartBytes };
+  return {
+    quantize,
+    overrideKv: (o.overrideKv ?? []).filter((t) => !blank(t)).map((t) => parseOverrideKv(t.trim())),
+    keepSplit,
+    maxPartBytes,
+    skipUnconvertible: o.skipUnconvertible === true,
+  };
 }

@@ -21,7 +21,8 @@ const PY = join(import.meta.dirname, '..', '..', 'support', 'independent', 'chec
 
 async function convert(inputs: string[], out: string, type: string): Promise<{ code: number; err: string }> {
   let err = '';
-  const code = await main(['convert', ...inputs, '-o', out, '--type', type, '--quiet'], { out: () => undefined, err: (s) => void (err += s) });
+  // the fixtures hold, on purpose, tensors no output can carry (strings, complex, int4, sparse)
+  const code = await main(['convert', ...inputs, '-o', out, '--type', type, '--quiet', '--skip-unconvertible'], { out: () => undefined, err: (s) => void (err += s) });
   return { code, err };
 }
 
