@@ -5,10 +5,11 @@ import { TYPES, type TypeName } from './catalogue';
  * (the model loader's check_tensors) and on every tensor it quantizes ("quantized data validation
  * failed"). Plain floats must be finite; block types must have finite f16 scales (or, for MXFP4,
  * an E8M0 exponent other than 0xFF); integers and NVFP4 are not checked; a type ggml's switch
- * does not list (Q8_1) is invalid as a whole.
+ * does not list (Q8_1) is invalid as a whole. ggml has no float8: those rules exist for
+ * safetensors / ONNX / PyTorch inputs quantized to GGUF, and hold them to the same "finite" rule.
  */
 type Rule =
-  | { readonly kind: 'f32' | 'f64' | 'f16' | 'bf16' | 'none' | 'invalid' }
+  | { readonly kind: 'f32' | 'f64' | 'f16' | 'bf16' | 'f8e4m3' | 'f8e5m2' | 'none' | 'invalid' }
   /** f16 fields at these byte offsets of every block */
   | { readonly kind: 'half'; readonly at: readonly number[] }
   /** a float32 scale at this offset of every block (Q8_K) */
@@ -27,8 +28,8 @@ const RULES: Readonly<Record<TypeName, Rule>> = {
   F32: { kind: 'f32' },
   F16: { kind: 'f16' },
   BF16: { kind: 'bf16' },
-  F8_E4M3: { kind: 'invalid' },
-  F8_E5M2: { kind: 'invalid' },
+  F8_E4M3: { kind: 'f8e4m3' },
+  F8_E5M2: { kind: 'f8e5m2' },
   I64: { kind: 'none' },
   I32: { kind: 'none' },
   I16: { kind: 'none' },
@@ -106,6 +107,15 @@ export function validateRowData(type: TypeName, bytes: Uint8Array): InvalidData 
       for (let i = 0; i < blocks; i++) {
         const x = view.getFloat64(i * 8, true);
         if (!Number.isFinite(x)) return { found: Number.isNaN(x) ? 'nan' : 'inf', index: i, unit: 'element' };
+      }
+      return null;
+    case 'f8e4m3':
+      // E4M3 "fn" (torch.float8_e4m3fn): no infinities, NaN is S.1111.111
+      for (let i = 0; i < bytes.length; i++) if ((bytes[i]! & 0x7f) === 0x7f) return { found: 'nan', index: i, unit: 'element' };
+      return null;
+    case 'f8e5m2':
+      for (let i = 0; i < bytes.length; i++) {
+        if ((bytes[i]! & 0x7c) === 0x7c) return { found: (bytes[i]! & 0x03) === 0 ? 'inf' : 'nan', index: i, unit: 'element' };
       }
       return null;
     case 'f16': {

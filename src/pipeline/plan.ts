@@ -45,8 +45,9 @@ export interface ConversionPlan {
   readonly warnings: readonly string[];
   /**
    * Check data as llama-quantize does (ggml_validate_row_data on every tensor read and on every
-   * converted result) and stop at the first NaN or Inf. Set where Kiln stands in for
-   * llama-quantize (a GGUF through a preset), where llama-quantize would fail on such data.
+   * converted result) and stop at the first NaN or Inf. Set for every GGUF through a preset and
+   * every quantized GGUF from any input, where llama-quantize would fail on such data; plain
+   * float casts keep non-finite values (their plan says so for non-GGUF inputs).
    */
   readonly checkData?: boolean;
   open(sinks: SinkFactory): Promise<PlannedStreamWriter>;
@@ -225,6 +226,10 @@ export function planCast(
   if (layout.format === 'gguf' && TYPES[target].ggmlId === null) throw new PlanError(`GGUF cannot hold ${target}`);
   if (target !== 'F32' && !canEncode(target)) throw new PlanError(`Kiln cannot encode ${target} yet`);
   const { model, warnings } = withoutUnconvertible(input, layout.format, skipUnconvertible);
+  // A quantized GGUF is held to llama-quantize's data check whatever the input; a float cast
+  // keeps what it is given (a GGUF input to a float GGUF goes through the presets, checked there).
+  const checkData = layout.format === 'gguf' && TYPES[target].family === 'quant';
+  if (!checkData && model.format !== 'gguf') warnings.push('float casts keep NaN and Inf as they are; quantized types refuse them');
   const tensors: PlannedOutputTensor[] = [];
   for (const src of model.tensors) {
     const from = src.type!; // withoutUnconvertible left only known types
@@ -249,5 +254,6 @@ export function planCast(
     if (from !== to && !(from === 'F32' || canDecode(from))) throw new PlanError(`tensor "${src.name}": Kiln cannot decode ${from} yet`);
     tensors.push({ name: src.name, source: src, from, to, shape: src.shape, elements, outBytes: byteSizeOf(to, elements)!, reason });
   }
-  return layoutPlan(layout, target, tensors, model.metadata, warnings);
+  const plan = layoutPlan(layout, target, tensors, model.metadata, warnings);
+  return checkData ? { ...plan, checkData } : plan;
 }
