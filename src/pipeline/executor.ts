@@ -5,6 +5,7 @@ import type { SinkFactory } from '../io/byte-sink';
 import type { ConversionPlan, PlannedOutputTensor } from './plan';
 import { outputBytes, type TransformEngine } from './engine';
 import { BufferPool } from './buffer-pool';
+import { DEFAULT_STALL_SECONDS, StallError, StallWatch } from './stall-watch';
 
 export interface ProgressInfo {
   readonly phase: 'converting' | 'verifying';
@@ -29,6 +30,8 @@ export interface RunOptions {
   readonly onEngineFailure?: (error: unknown, failed: TransformEngine) => TransformEngine | null;
   /** Elements per raw-copy chunk (tensors whose type does not change). */
   readonly copyChunkElements?: number;
+  /** Seconds without any read, conversion or write completing before the run fails (StallError). */
+  readonly stallSeconds?: number;
 }
 
 export interface RunResult {
@@ -94,6 +97,21 @@ interface Job {
 const DEFAULT_COPY_CHUNK_ELEMENTS = 2 * 1024 * 1024;
 const PROGRESS_INTERVAL_MS = 200;
 
+/** Removing a partial output is bounded too: a sink that never answers must not hang the error. */
+const ABORT_LIMIT_MS = 30_000;
+
+async function abortWithin(writer: { abort(): Promise<void> }, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((ok) => {
+    timer = setTimeout(ok, ms);
+  });
+  try {
+    await Promise.race([writer.abort().catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function* jobsOf(plan: ConversionPlan, engine: TransformEngine, copyElements: number): Generator<Job> {
   let index = 0;
   for (const t of plan.tensors) {
@@ -126,10 +144,20 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
   let engine = engineIn;
   const started = performance.now();
   const checksums = new Map<string, number>();
-  const writer = await plan.open(sinks);
   let bytesIn = 0;
   let bytesOut = 0;
   let tensorsDone = 0;
+  const watch = new StallWatch((opts.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000, () => `${tensorsDone} of ${plan.tensors.length} tensors written, ${bytesIn} of ${plan.inputBytes} input bytes`);
+  const onAbort = () => watch.interrupt(new CancelledError());
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let writer: Awaited<ReturnType<ConversionPlan['open']>>;
+  try {
+    writer = await watch.wait('the output files to be created', plan.open(sinks));
+  } catch (e) {
+    watch.stop();
+    opts.signal?.removeEventListener('abort', onAbort);
+    throw opts.signal?.aborted ? new CancelledError() : e;
+  }
   let lastReport = 0;
   const report = (current: string | null, force = false) => {
     if (!opts.onProgress) return;
@@ -167,7 +195,8 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
   const readChunk = async (j: Job): Promise<Chunk> => {
     if (j.length === 0) return { bytes: new Uint8Array(0), owned: false };
     const into = pool.acquire(j.length);
-    const bytes = await j.tensor.source.read(j.offset, j.length, into);
+    const src = j.tensor.source;
+    const bytes = await watch.wait(`reading ${j.length} bytes of "${j.tensor.name}" at its byte ${j.offset} from ${src.file}`, src.read(j.offset, j.length, into));
     const transferred = into.buffer.byteLength === 0; // a BYOB read moved it into `bytes`
     const owned = bytes.buffer === into.buffer || transferred;
     if (!owned) pool.release(into);
@@ -178,14 +207,19 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
     if (t.from === t.to) return input;
     const out = pool.acquire(outputBytes(t.to, job.elements));
     for (;;) {
+      const used = engine;
       try {
-        const bytes = await engine.transform(t.from, t.to, input.bytes, job.elements, out);
+        const what = `${used.label} to convert ${job.elements} elements of "${t.name}" (${t.from} to ${t.to})`;
+        const bytes = await watch.wait(what, used.transform(t.from, t.to, input.bytes, job.elements, out));
         if (input.owned) pool.release(input.bytes);
         if (bytes.buffer !== out.buffer) pool.release(out);
         return { bytes, owned: true };
       } catch (e) {
-        const next = opts.onEngineFailure?.(e, engine) ?? null;
-        if (next === null || next === engine) throw new ConversionError(t.name, e);
+        if (e instanceof StallError) throw e;
+        // another chunk's failure already switched engines: retry this one there
+        if (engine !== used) continue;
+        const next = opts.onEngineFailure?.(e, used) ?? null;
+        if (next === null || next === used) throw new ConversionError(t.name, e);
         engine = next;
       }
     }
@@ -209,11 +243,11 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
     const pending: { job: Job; out: Promise<Chunk> }[] = [];
     const flush = async () => {
       const { job, out } = pending.shift()!;
-      const chunk = await out;
+      const chunk = await watch.wait(`the conversion of "${job.tensor.name}" at its byte ${job.offset}`, out);
       const bytes = chunk.bytes;
       checkCancel();
       if (plan.checkData && job.tensor.from !== job.tensor.to) checkData(job, bytes, 'output');
-      await writer.write(bytes);
+      await watch.wait(`the output to accept ${bytes.length} bytes of "${job.tensor.name}"`, writer.write(bytes));
       checksums.set(job.tensor.name, crc32Update(checksums.get(job.tensor.name) ?? 0, bytes));
       if (chunk.owned) pool.release(bytes);
       bytesIn += job.length;
@@ -239,10 +273,13 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
       if (pending.length >= (engine.parallelism ?? 1) + 2) await flush();
     }
     while (pending.length > 0) await flush();
-    await writer.finish();
+    await watch.wait('the output files to be finished', writer.finish());
   } catch (e) {
-    await writer.abort();
+    await abortWithin(writer, ABORT_LIMIT_MS);
     throw opts.signal?.aborted ? new CancelledError() : e;
+  } finally {
+    watch.stop();
+    opts.signal?.removeEventListener('abort', onAbort);
   }
   report(null, true);
   return { files: plan.files, checksums, seconds: (performance.now() - started) / 1000, engine: engine.label };
