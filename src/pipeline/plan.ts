@@ -4,7 +4,9 @@ import { planGguf, writeGguf } from '../formats/gguf/writer';
 import { planGgufSplit, writeGgufSplit } from '../formats/gguf/split-writer';
 import type { PlannedStreamWriter } from '../formats/gguf/stream-writer';
 import { elementCount, type Metadata, type ModelView, type TensorInfo } from '../formats/model';
-import { planSafetensors, planSafetensorsShards, rustCrateOrder, writeSafetensors, writeSafetensorsShards } from '../formats/safetensors/writer';
+import { encodeGgufEntry, GGUF_METADATA_KEY } from '../formats/safetensors/gguf-metadata';
+import { planSafetensors, planSafetensorsShards, rustCrateOrder, writeSafetensors, writeSafetensorsShards, type SafetensorsTensorSpec } from '../formats/safetensors/writer';
+import { SAFETENSORS_MAX_HEADER_BYTES } from '../formats/limits';
 
 export type OutputFormat = 'gguf' | 'safetensors';
 
@@ -136,6 +138,7 @@ export function layoutPlan(
   let files: OutputFile[];
   let open: (sinks: SinkFactory) => Promise<PlannedStreamWriter>;
   let ordered = tensors;
+  let outWarnings = warnings;
   if (layout.format === 'gguf') {
     const prefix = layout.baseName.replace(/\.gguf$/i, '');
     if (layout.keepSplit) {
@@ -155,9 +158,11 @@ export function layoutPlan(
       open = async (sinks) => writeGguf(plan, await sinks.create(name, plan.totalSize));
     }
   } else {
-    const stMeta = safetensorsMetadata(metadata);
     const byName = new Map(tensors.map((t) => [t.name, t]));
     const sorted = rustCrateOrder(specs);
+    const st = safetensorsMetadata(metadata, sorted);
+    const stMeta = st.metadata;
+    outWarnings = [...warnings, ...st.warnings];
     const prefix = layout.baseName.replace(/\.safetensors$/i, '');
     if (layout.maxPartBytes) {
       const sh = planSafetensorsShards({ metadata: stMeta, tensors: sorted, maxShardBytes: layout.maxPartBytes, prefix });
@@ -181,20 +186,56 @@ export function layoutPlan(
     files,
     inputBytes,
     outputBytes: files.reduce((a, f) => a + f.size, 0),
-    warnings,
+    warnings: outWarnings,
     open,
   };
 }
 
-/** safetensors metadata is string -> string: scalars are written as text, arrays are left out. */
-function safetensorsMetadata(md: Metadata): Map<string, string> {
+/** Longest scalar copied as plain text beside the typed document (long ones are in it already). */
+const PLAIN_COPY_MAX_CHARS = 1024;
+
+/**
+ * __metadata__ for `md`. The spec makes it string -> string: metadata that is all strings is
+ * written as it is; anything typed (GGUF's KVs, tokenizer arrays) goes whole into one typed JSON
+ * document (gguf-metadata.ts) so that safetensors -> GGUF gives back the same KVs, with short
+ * scalars also as plain text for other tools. Should the document not fit the reader's header
+ * limit beside `tensors`, its largest entries are left out, each named in the warnings.
+ */
+export function safetensorsMetadata(
+  md: Metadata,
+  tensors: readonly SafetensorsTensorSpec[],
+  maxHeaderBytes = SAFETENSORS_MAX_HEADER_BYTES,
+): { metadata: Map<string, string>; warnings: string[] } {
+  const typed = md.has(GGUF_METADATA_KEY) || [...md.values()].some((v) => v.type !== 'string');
   const out = new Map<string, string>();
   for (const [k, v] of md) {
-    if (v.type === 'array') continue;
-    out.set(k, String(v.value));
+    if (v.type === 'array' || k === GGUF_METADATA_KEY) continue;
+    const text = String(v.value);
+    if (!typed || text.length <= PLAIN_COPY_MAX_CHARS) out.set(k, text);
   }
   if (!out.has('format')) out.set('format', 'pt');
-  return out;
+  if (!typed) return { metadata: out, warnings: [] };
+  const utf8 = new TextEncoder();
+  // the document is written as a JSON string: its size is that of the escaped text
+  const entries = [...md].map(([key, v]) => {
+    const text = encodeGgufEntry(key, v);
+    return { key, text, bytes: utf8.encode(JSON.stringify(text)).length - 2 + 1 };
+  });
+  const base = planSafetensors({ metadata: out, tensors }).header.length - 8;
+  const overhead = JSON.stringify(GGUF_METADATA_KEY).length + 4 + 8; // ,"gguf":"[...]" and padding
+  let room = maxHeaderBytes - base - overhead - entries.reduce((a, e) => a + e.bytes, 0);
+  const dropped = new Set<string>();
+  for (const e of [...entries].sort((a, b) => b.bytes - a.bytes)) {
+    if (room >= 0) break;
+    dropped.add(e.key);
+    room += e.bytes;
+  }
+  const kept = entries.filter((e) => !dropped.has(e.key));
+  out.set(GGUF_METADATA_KEY, `[${kept.map((e) => e.text).join(',')}]`);
+  const warnings = entries
+    .filter((e) => dropped.has(e.key))
+    .map((e) => `metadata ${e.key} left out of the safetensors file: its ${e.bytes} bytes do not fit the ${maxHeaderBytes}-byte header limit`);
+  return { metadata: out, warnings };
 }
 
 function isFloat(t: TypeName): boolean {

@@ -2,6 +2,7 @@ import type { ByteSource } from '../../io/byte-source';
 import { FormatError } from '../errors';
 import type { Metadata, ModelView, TensorInfo } from '../model';
 import { MAX_SHARDS, SAFETENSORS_MAX_INDEX_BYTES } from '../limits';
+import { decodeGgufMetadata, GGUF_METADATA_KEY } from './gguf-metadata';
 import { readSafetensorsHeader, type SafetensorsEntry, type SafetensorsHeader } from './header';
 
 /** "model-00001-of-00003.safetensors", as huggingface_hub and transformers name shards. */
@@ -40,9 +41,19 @@ class SafetensorsTensor implements TensorInfo {
   }
 }
 
-function stringMetadata(h: SafetensorsHeader): Metadata {
-  const m: Metadata = new Map();
-  for (const [k, v] of h.metadata ?? []) m.set(k, { type: 'string', value: v });
+/**
+ * __metadata__ as the model's metadata: strings, or, when the file carries GGUF metadata (see
+ * gguf-metadata.ts), those typed KVs. The document is authoritative for its keys (the plain
+ * copies beside it are for other tools); "format", which the writer adds for transformers, is
+ * dropped unless the document has it; any other key is kept as a string after the document's.
+ */
+function modelMetadata(h: SafetensorsHeader): Metadata {
+  const typed = h.metadata?.has(GGUF_METADATA_KEY) ? decodeGgufMetadata(h.metadata.get(GGUF_METADATA_KEY)!, h.file) : null;
+  const m: Metadata = new Map(typed ?? []);
+  for (const [k, v] of h.metadata ?? []) {
+    if (typed !== null && (k === GGUF_METADATA_KEY || typed.has(k) || k === 'format')) continue;
+    m.set(k, { type: 'string', value: v });
+  }
   return m;
 }
 
@@ -162,5 +173,5 @@ export async function readSafetensors(files: readonly ByteSource[]): Promise<Mod
   if (index?.totalSize != null) details.set('index total_size', index.totalSize);
   const fileNames = ordered.map((s) => s.name);
   if (indexSrc !== null) fileNames.push(indexSrc.name);
-  return { format: 'safetensors', files: fileNames, metadata: stringMetadata(headers[0]!), tensors, details };
+  return { format: 'safetensors', files: fileNames, metadata: modelMetadata(headers[0]!), tensors, details };
 }
