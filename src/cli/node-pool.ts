@@ -22,7 +22,14 @@ export function cliEngine(threads = availableParallelism()): TransformEngine {
     ports.push({
       post: (job, transfer) => w.postMessage(job, transfer),
       onResult: (cb) => void w.on('message', (r: CodecJobResult) => cb(r)),
-      terminate: () => void w.terminate(),
+      onFailure: (cb) => {
+        w.on('error', (e: Error) => cb(e.message));
+        w.on('exit', (code: number) => cb(`it exited (code ${code})`));
+      },
+      terminate: () => {
+        w.removeAllListeners('exit');
+        void w.terminate();
+      },
     });
   }
   return new PoolEngine(ports);

@@ -11,6 +11,13 @@ export function browserPool(n: number): PoolEngine {
       onResult: (cb) => {
         w.onmessage = (ev: MessageEvent<CodecJobResult>) => cb(ev.data);
       },
+      onFailure: (cb) => {
+        w.onerror = (ev: ErrorEvent) => {
+          ev.preventDefault();
+          cb(ev.message || 'its script failed to load or threw');
+        };
+        w.onmessageerror = () => cb('a message from it could not be read');
+      },
       terminate: () => w.terminate(),
     });
   }

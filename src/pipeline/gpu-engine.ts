@@ -29,12 +29,21 @@ export class GpuEngine implements TransformEngine {
   /** Each slot's last job: a slot's buffers serve one chunk at a time. */
   private readonly busy: Promise<unknown>[];
   private next = 0;
+  /** Set when the device is lost: later chunks fail at once (the executor moves them to the CPU). */
+  private lostReason: string | null = null;
 
   constructor(readonly gpu: GpuContext) {
     this.label = `GPU (${gpu.adapterLabel})`;
     this.cache = new KernelCache(gpu);
     this.slots = [new ChunkTransformer(this.cache), new ChunkTransformer(this.cache)];
     this.busy = this.slots.map(() => Promise.resolve());
+    void gpu.lost.then((info) => {
+      this.lostReason = `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`;
+    });
+  }
+
+  get lost(): boolean {
+    return this.lostReason !== null;
   }
 
   get parallelism(): number {
@@ -53,11 +62,31 @@ export class GpuEngine implements TransformEngine {
   }
 
   transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
+    if (this.lostReason !== null) return Promise.reject(new Error(this.lostReason));
     const i = this.next;
     this.next = (this.next + 1) % this.slots.length;
-    const job = this.busy[i]!.catch(() => undefined).then(() => this.slots[i]!.run(from, to, bytes, elements, out));
+    const job = this.busy[i]!.catch(() => undefined)
+      .then(() => {
+        if (this.lostReason !== null) throw new Error(this.lostReason);
+        return this.slots[i]!.run(from, to, bytes, elements, out);
+      })
+      .catch((e: unknown) => this.explain(e));
     this.busy[i] = job;
     return job;
+  }
+
+  /**
+   * A destroyed device fails pending work with messages about buffers ("unmapped before mapping was
+   * resolved"); `lost` settles a moment later. Name the real cause when it follows shortly.
+   */
+  private async explain(e: unknown): Promise<never> {
+    if (this.lostReason === null) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.gpu.lost, new Promise((r) => (timer = setTimeout(r, 100)))]);
+      clearTimeout(timer);
+      await Promise.resolve();
+    }
+    throw this.lostReason !== null ? new Error(this.lostReason, { cause: e }) : e;
   }
 
   /** A transformer for jobs that keep decoded data on the GPU (statistics). */

@@ -6,14 +6,19 @@ import { CpuEngine, outputBytes, type TransformEngine } from './engine';
 export interface CodecPort {
   post(job: CodecJob, transfer: ArrayBuffer[]): void;
   onResult(cb: (r: CodecJobResult) => void): void;
+  /** The worker died or could not load: its job will never answer, so it must fail instead. */
+  onFailure?(cb: (message: string) => void): void;
   terminate(): void;
 }
 
 interface Slot {
   readonly port: CodecPort;
+  readonly index: number;
   input: ArrayBuffer;
   output: ArrayBuffer;
   busy: boolean;
+  /** Why the worker is unusable, once it failed. */
+  failed: string | null;
 }
 
 /**
@@ -26,13 +31,13 @@ export class PoolEngine implements TransformEngine {
   readonly label: string;
   private readonly slots: Slot[];
   private readonly waiting: (() => void)[] = [];
-  private readonly pending = new Map<number, { slot: Slot; resolve: (r: CodecJobResult) => void }>();
+  private readonly pending = new Map<number, { slot: Slot; resolve: (r: CodecJobResult) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private readonly cpu = new CpuEngine();
 
   constructor(ports: readonly CodecPort[]) {
     this.label = `CPU (${ports.length} threads)`;
-    this.slots = ports.map((port) => ({ port, input: new ArrayBuffer(0), output: new ArrayBuffer(0), busy: false }));
+    this.slots = ports.map((port, index) => ({ port, index, input: new ArrayBuffer(0), output: new ArrayBuffer(0), busy: false, failed: null }));
     for (const s of this.slots) {
       s.port.onResult((r) => {
         const p = this.pending.get(r.id);
@@ -40,6 +45,7 @@ export class PoolEngine implements TransformEngine {
         this.pending.delete(r.id);
         p.resolve(r);
       });
+      s.port.onFailure?.((message) => this.fail(s, message));
     }
   }
 
@@ -55,9 +61,23 @@ export class PoolEngine implements TransformEngine {
     return this.cpu.maxChunkElements(from, to);
   }
 
+  /** A dead worker's job fails now, and the worker takes no more (the others carry on). */
+  private fail(slot: Slot, message: string): void {
+    if (slot.failed !== null) return;
+    slot.failed = `codec worker ${slot.index + 1} of ${this.slots.length} failed: ${message}`;
+    for (const [id, p] of this.pending) {
+      if (p.slot !== slot) continue;
+      this.pending.delete(id);
+      p.reject(new Error(slot.failed));
+    }
+    // waiters must re-check: with every worker dead they fail instead of waiting for a free one
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+
   private async idle(): Promise<Slot> {
     for (;;) {
-      const s = this.slots.find((x) => !x.busy);
+      if (this.slots.every((x) => x.failed !== null)) throw new Error(this.slots[0]!.failed!);
+      const s = this.slots.find((x) => !x.busy && x.failed === null);
       if (s) {
         s.busy = true;
         return s;
@@ -72,7 +92,7 @@ export class PoolEngine implements TransformEngine {
       if (slot.input.byteLength < bytes.length) slot.input = new ArrayBuffer(bytes.length);
       new Uint8Array(slot.input, 0, bytes.length).set(bytes);
       const id = this.nextId++;
-      const done = new Promise<CodecJobResult>((resolve) => this.pending.set(id, { slot, resolve }));
+      const done = new Promise<CodecJobResult>((resolve, reject) => this.pending.set(id, { slot, resolve, reject }));
       slot.port.post({ id, from, to, elements, input: slot.input, inputLength: bytes.length, output: slot.output }, [slot.input, slot.output]);
       const r = await done;
       slot.input = r.input;

@@ -51,6 +51,18 @@ function engineGpu(): Promise<GpuEngine | null> {
   return gpu;
 }
 
+/**
+ * For tests that drive the page: losing the device mid-run is how a driver reset or a browser's GPU
+ * process crash looks to the pipeline, and `device.destroy()` is the only way to cause one on demand.
+ */
+(self as unknown as { kilnTestHooks: unknown }).kilnTestHooks = {
+  async destroyGpuDevice(): Promise<boolean> {
+    const g = await gpu;
+    g?.gpu.device.destroy();
+    return g != null;
+  },
+};
+
 const CPU_THREADS = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
 let pool: PoolEngine | null = null;
 function cpuEngine(): TransformEngine {
@@ -105,6 +117,7 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
   running.set(id, ac);
   try {
     const { primary } = await engines(req.engine);
+    let switched: string | null = null;
     const opfs = save ? null : await OpfsSinkFactory.fresh();
     const sinks = opfs ?? new HandleSinkFactory(save!);
     const res = await executePlan(p, primary, sinks, {
@@ -114,6 +127,7 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
       onEngineFailure: (e, failed) => {
         if (!(failed instanceof CompositeEngine)) return null;
         gpuNote = `GPU failed: ${e instanceof Error ? e.message : String(e)}`;
+        switched = `${failed.label} until ${e instanceof Error ? e.message : String(e)}, then `;
         gpu = null;
         return cpuEngine();
       },
@@ -124,7 +138,7 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
       throw e;
     });
     const verified = await verifyOutput(p, res, sinks);
-    return { plan: planSummary(p), opfsDir: opfs ? opfs.dirName : null, seconds: res.seconds, engine: res.engine, verified };
+    return { plan: planSummary(p), opfsDir: opfs ? opfs.dirName : null, seconds: res.seconds, engine: (switched ?? '') + res.engine, verified };
   } finally {
     running.delete(id);
   }
