@@ -90,19 +90,84 @@ export class OpfsSource implements ByteSource {
   }
 }
 
+/**
+ * Each run's folder is claimed by a Web Lock held for as long as its page may still offer the files
+ * (until that page's next run, or until the page closes, when the browser drops the lock). Folders
+ * whose lock nobody holds are leftovers (a tab closed mid-run, a crash) and are removed at the next
+ * run or visit, without touching what another open tab is writing or offering.
+ */
+const LOCK_PREFIX = 'kiln-output/';
+
+interface LockManagerLike {
+  request(name: string, opts: { mode: 'exclusive' }, cb: () => Promise<void>): Promise<void>;
+  query(): Promise<{ held?: { name?: string }[]; pending?: { name?: string }[] }>;
+}
+const locks = (): LockManagerLike | null => (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks ?? null;
+
+/** Holds `name` until the returned function is called. */
+async function claim(name: string): Promise<() => void> {
+  const lm = locks();
+  if (!lm) return () => undefined;
+  let release: () => void = () => undefined;
+  await new Promise<void>((acquired) => {
+    void lm.request(name, { mode: 'exclusive' }, () => {
+      acquired();
+      return new Promise<void>((r) => (release = r));
+    });
+  });
+  return release;
+}
+
+/** Removes the run folders under `root` that no open page claims; returns their names. */
+export async function removeStaleOutputs(root = 'kiln-output'): Promise<string[]> {
+  const top = await navigator.storage.getDirectory();
+  const parent = await top.getDirectoryHandle(root, { create: true });
+  const lm = locks();
+  const state = lm ? await lm.query() : { held: [], pending: [] };
+  const claimed = new Set([...(state.held ?? []), ...(state.pending ?? [])].map((l) => l.name));
+  const removed: string[] = [];
+  for await (const name of (parent as unknown as { keys(): AsyncIterable<string> }).keys()) {
+    if (claimed.has(LOCK_PREFIX + name)) continue;
+    await parent.removeEntry(name, { recursive: true }).then(
+      () => removed.push(name),
+      () => undefined, // still open somewhere: the next sweep takes it
+    );
+  }
+  return removed;
+}
+
 export class OpfsSinkFactory implements SinkFactory {
   private readonly opened: OpfsSource[] = [];
-  private constructor(readonly dir: FileSystemDirectoryHandle, readonly dirName: string) {}
+  private constructor(
+    readonly dir: FileSystemDirectoryHandle,
+    readonly dirName: string,
+    private readonly unclaim: () => void,
+  ) {}
 
-  /** A fresh folder for one run; earlier runs' folders are removed first (OPFS is not user-visible). */
+  /**
+   * A fresh folder for one run, claimed until release(); unclaimed folders (earlier runs of this
+   * page once released, leftovers of closed tabs) are removed first. OPFS is not user-visible.
+   */
   static async fresh(root = 'kiln-output'): Promise<OpfsSinkFactory> {
+    await removeStaleOutputs(root);
     const top = await navigator.storage.getDirectory();
     const parent = await top.getDirectoryHandle(root, { create: true });
-    for await (const name of (parent as unknown as { keys(): AsyncIterable<string> }).keys()) {
-      await parent.removeEntry(name, { recursive: true }).catch(() => undefined);
-    }
-    const dirName = `run-${Date.now().toString(36)}`;
-    return new OpfsSinkFactory(await parent.getDirectoryHandle(dirName, { create: true }), `${root}/${dirName}`);
+    const dirName = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const unclaim = await claim(LOCK_PREFIX + dirName);
+    return new OpfsSinkFactory(await parent.getDirectoryHandle(dirName, { create: true }), `${root}/${dirName}`, unclaim);
+  }
+
+  /** The page no longer offers these files: the next sweep may remove them. */
+  release(): void {
+    this.unclaim();
+  }
+
+  /** Removes this run's folder now (a failed or cancelled run). */
+  async discard(): Promise<void> {
+    await this.closeReopened();
+    const parent = await (await navigator.storage.getDirectory()).getDirectoryHandle(this.dirName.split('/')[0]!);
+    await parent.removeEntry(this.dirName.split('/')[1]!, { recursive: true }).catch(() => undefined);
+    this.unclaim();
   }
 
   async reopen(name: string): Promise<ByteSource> {

@@ -4,7 +4,7 @@ import type { ModelView } from '../formats/model';
 import { openModel } from '../formats/open';
 import { acquireGpu } from '../gpu/device';
 import { BlobSource } from '../io/blob-source';
-import { OpfsSinkFactory } from '../io/opfs-sink';
+import { OpfsSinkFactory, removeStaleOutputs } from '../io/opfs-sink';
 import { HandleSinkFactory, type SaveTarget } from '../io/handle-sink';
 import { CompositeEngine } from './composite-engine';
 import { browserPool } from './browser-pool';
@@ -111,14 +111,44 @@ function plan(req: ConvertRequest): ConversionPlan {
   return planConversion(requireModel(), { format: req.format, target: req.target, baseName: req.baseName, ...parseQuantizeOptions(req.options ?? {}) });
 }
 
+/** The OPFS folder holding the files the page offers now; released when the next run starts. */
+let offered: OpfsSinkFactory | null = null;
+
+// a tab closed mid-run leaves its folder behind; this visit removes what no open page claims
+void removeStaleOutputs().catch(() => undefined);
+
+/** Output bigger than the storage the browser grants this site: refuse before writing a byte. */
+export class StorageFullError extends Error {
+  override readonly name = 'StorageFullError';
+}
+
+const MB = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 0)} MB`;
+
+async function checkQuota(need: number): Promise<void> {
+  const est = await navigator.storage?.estimate?.().catch(() => null);
+  if (!est || est.quota === undefined) return;
+  const free = est.quota - (est.usage ?? 0);
+  if (need > free) {
+    throw new StorageFullError(
+      `the output needs ${MB(need)} but the browser lets this site store only ${MB(Math.max(0, free))} more (of ${MB(est.quota)}); nothing was written. Free disk space, or use "Convert and save to…" to write straight to a file you choose.`,
+    );
+  }
+}
+
 async function convert(id: number, req: ConvertRequest, save: SaveTarget | undefined): Promise<ConvertResult> {
   const p = plan(req);
   const ac = new AbortController();
   running.set(id, ac);
+  let opfs: OpfsSinkFactory | null = null;
   try {
     const { primary } = await engines(req.engine);
     let switched: string | null = null;
-    const opfs = save ? null : await OpfsSinkFactory.fresh();
+    if (!save) {
+      offered?.release();
+      offered = null;
+      opfs = await OpfsSinkFactory.fresh();
+      await checkQuota(p.files.reduce((a, f) => a + f.size, 0));
+    }
     const sinks = opfs ?? new HandleSinkFactory(save!);
     const res = await executePlan(p, primary, sinks, {
       signal: ac.signal,
@@ -133,15 +163,38 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
       },
     }).catch((e: unknown) => {
       if (e instanceof DOMException && e.name === 'QuotaExceededError') {
-        throw new Error(`the browser's storage for this site is full (${e.message}); the partial output was removed. "Convert and save to…" writes straight to a file you choose instead.`);
+        const need = p.files.reduce((a, f) => a + f.size, 0);
+        throw new StorageFullError(`the browser's storage for this site filled up while writing the ${MB(need)} output; the partial output was removed. Free disk space, or use "Convert and save to…" to write straight to a file you choose.`);
       }
       throw e;
     });
-    const verified = await verifyOutput(p, res, sinks);
+    const verified = await verifyOutput(p, res, sinks, { signal: ac.signal }).catch(async (e: unknown) => {
+      // the picked files were committed by then: what fails its check must not stay under the user's names
+      if (save) await removeSaved(save, p.files.map((f) => f.name));
+      throw e;
+    });
+    if (opfs) offered = opfs;
     return { plan: planSummary(p), opfsDir: opfs ? opfs.dirName : null, seconds: res.seconds, engine: (switched ?? '') + res.engine, verified };
+  } catch (e) {
+    // nothing of a failed run stays in OPFS: not its files, not its folder
+    if (opfs) await opfs.discard();
+    throw e;
   } finally {
     running.delete(id);
   }
+}
+
+/**
+ * A run into files the user picked failed after they were committed (verification found them
+ * different from what was written): they must not stay under the user's names.
+ */
+async function removeSaved(save: SaveTarget, names: readonly string[]): Promise<void> {
+  if (save.kind === 'directory') {
+    for (const n of names) await save.handle.removeEntry(n).catch(() => undefined);
+    return;
+  }
+  const h = save.handle as FileSystemFileHandle & { remove?: () => Promise<void> };
+  if (typeof h.remove === 'function') await h.remove().catch(() => undefined);
 }
 
 async function handle(msg: Request): Promise<unknown> {
