@@ -7,6 +7,22 @@ import { BlobSource } from './blob-source';
  * FileSystemWritableFileStream: the browser writes to a swap file and only replaces the target on
  * close(), so an aborted run leaves the target as it was (a file created for the run is removed).
  */
+/**
+ * Streams with a write or close in progress, held so that a collection cannot take a stream whose
+ * pending promise only the awaiting code refers to (that lost wake-up froze Blob reads; see
+ * BlobSource).
+ */
+const busyStreams = new Set<FileSystemWritableFileStream>();
+
+async function holding<T>(stream: FileSystemWritableFileStream, op: Promise<T>): Promise<T> {
+  busyStreams.add(stream);
+  try {
+    return await op;
+  } finally {
+    busyStreams.delete(stream);
+  }
+}
+
 class WritableSink implements ByteSink {
   position = 0;
   private done = false;
@@ -17,14 +33,14 @@ class WritableSink implements ByteSink {
   ) {}
 
   async write(data: Uint8Array): Promise<void> {
-    await this.stream.write(data as Uint8Array<ArrayBuffer>);
+    await holding(this.stream, this.stream.write(data as Uint8Array<ArrayBuffer>));
     this.position += data.length;
   }
 
   async close(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await this.stream.close();
+    await holding(this.stream, this.stream.close());
   }
 
   async abort(): Promise<void> {
