@@ -2,6 +2,8 @@
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** Resolves when what out() was given has been taken (stdout's backpressure); absent: at once. */
+  drain?(): Promise<void>;
 }
 
 /** A subcommand. main.ts keeps a table of these; each lives in its own file. */

@@ -1,15 +1,18 @@
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { openModel } from '../formats/open';
 import { NodeFileSource } from '../io/node/file-source';
 import { NodeDirSinkFactory } from '../io/node/file-sink';
 import type { TransformEngine } from '../pipeline/engine';
 import { cliEngine } from './node-pool';
-import { executePlan, type ProgressInfo } from '../pipeline/executor';
+import { CancelledError, executePlan, type ProgressInfo } from '../pipeline/executor';
 import type { OutputFormat } from '../pipeline/plan';
 import { planConversion } from '../pipeline/planner';
 import { verifyOutput } from '../pipeline/verify';
 import { UsageError, type CliIo, type Command } from './command';
 import { expandPaths } from './files';
+import { handleInterrupts } from './interrupt';
+import { checkOutputFile, checkOutputFolder, identifyInputs } from './output-target';
+import { outputNames, warnExtension } from './output-names';
 import { OptionError, parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
 
 const USAGE = [
@@ -18,8 +21,12 @@ const USAGE = [
   'Converts any model Kiln reads to GGUF or safetensors, streaming (the model never has to fit',
   'in memory), on the CPU. GGUF to GGUF with a preset gives the file llama-quantize would write.',
   '',
-  '  -o, --output PATH          the output file; with --keep-split / --split-max-size, the prefix',
-  '                             of its parts (<prefix>-00001-of-0000N.gguf)',
+  '  -o, --output PATH          the output file, written exactly as given (a name that does not end',
+  '                             in .gguf / .safetensors gets a warning); it appears only once it is',
+  '                             complete and verified, and replaces a file of that name then. With',
+  '                             --keep-split / --split-max-size, PATH without .gguf is the prefix of',
+  '                             the parts, written beside it: <prefix>-00001-of-0000N.gguf.',
+  '                             A directory, or one of the inputs, is refused.',
   '  -t, --type TYPE|PRESET     F32, F16, BF16, Q8_0, ... or a llama-quantize preset (Q4_K_M, ...)',
   '  --format gguf|safetensors  default: from the output name (.safetensors), else gguf',
   '',
@@ -157,14 +164,16 @@ export const convertCommand: Command = {
   usage: USAGE,
   async run(argv: readonly string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv);
+    const split = args.options.keepSplit === true || args.options.splitMaxSize !== undefined;
+    // everything about the output that can be checked is checked before any input is read
+    const outPath = await checkOutputFolder(args.output);
     const files = await expandPaths(args.inputs);
+    const inputs = await identifyInputs(files);
+    if (!split) await checkOutputFile(outPath, args.output, inputs);
     const sources: NodeFileSource[] = [];
-    const outPath = resolve(args.output);
-    const sinks = new NodeDirSinkFactory(dirname(outPath));
     const ac = new AbortController();
-    const onSignal = () => ac.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    let sinks: NodeDirSinkFactory | null = null;
+    const uninstall = handleInterrupts(ac, io, () => sinks?.discardSync());
     const tty = process.stderr.isTTY === true && !args.quiet;
     let engine: TransformEngine | null = null;
     try {
@@ -172,6 +181,10 @@ export const convertCommand: Command = {
       const model = await openModel(sources);
       const plan = planConversion(model, { format: args.format, target: args.type, baseName: basename(outPath), ...parseQuantizeOptions(args.options) });
       for (const w of plan.warnings) io.err(`warning: ${w}\n`);
+      const out = outputNames(plan.files, args.output, outPath, split);
+      for (const f of plan.files) await checkOutputFile(out.pathOf(f.name), out.displayOf(f.name), inputs);
+      if (!split) warnExtension(args.output, plan.format, io);
+      sinks = new NodeDirSinkFactory(dirname(outPath), { ...out, deferCommit: true });
       let lastLine = 0;
       engine = cliEngine(args.threads);
       const res = await executePlan(plan, engine, sinks, {
@@ -185,19 +198,27 @@ export const convertCommand: Command = {
         },
       });
       if (tty) io.err('\n');
-      if (args.verify) await verifyOutput(plan, res, sinks);
+      // verified under the temporary names, so a bad output never replaces anything
+      if (args.verify) {
+        if (!args.quiet) io.err('verifying the written output\n');
+        await verifyOutput(plan, res, sinks, { signal: ac.signal });
+      }
+      if (ac.signal.aborted) throw new CancelledError();
+      await sinks.commit();
       const mbps = plan.inputBytes / 1e6 / Math.max(res.seconds, 1e-9);
       if (!args.quiet) {
         io.err(`${plan.target}: ${plan.tensors.length} tensors, ${(plan.inputBytes / 1e6).toFixed(1)} MB -> ${(plan.outputBytes / 1e6).toFixed(1)} MB in ${res.seconds.toFixed(1)} s (${mbps.toFixed(0)} MB/s)${args.verify ? ', verified' : ''}\n`);
       }
-      for (const f of plan.files) io.out(`${resolve(dirname(outPath), f.name)}\n`);
+      for (const f of plan.files) io.out(`${out.pathOf(f.name)}\n`);
       return 0;
+    } catch (e) {
+      await sinks?.discard();
+      throw ac.signal.aborted ? new CancelledError() : e;
     } finally {
       if (tty) io.err('\r\x1b[K');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      uninstall();
       engine?.dispose();
-      await sinks.closeReopened();
+      await sinks?.closeReopened();
       for (const s of sources) await s.close().catch(() => undefined);
     }
   },

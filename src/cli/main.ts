@@ -1,4 +1,8 @@
+import { once } from 'node:events';
 import { FormatError } from '../formats/errors';
+import { InputFileError, OutputFileError } from '../io/node/fs-errors';
+import { CancelledError } from '../pipeline/executor';
+import { EXIT_CANCELLED } from './interrupt';
 import { UsageError, type CliIo, type Command } from './command';
 import { inspectCommand } from './inspect';
 import { convertCommand } from './convert';
@@ -9,6 +13,8 @@ const COMMANDS: readonly Command[] = [inspectCommand, convertCommand];
 const nodeIo: CliIo = {
   out: (s) => void process.stdout.write(s),
   err: (s) => void process.stderr.write(s),
+  // a pipe to a slow reader must not make Node queue the whole --json document in memory
+  drain: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : Promise.resolve()),
 };
 
 function help(): string {
@@ -25,12 +31,10 @@ function help(): string {
 
 /** One line, no stack: what the user needs to fix their input. */
 function describe(e: unknown): string {
-  if (e instanceof FormatError) return e.message;
+  if (e instanceof FormatError || e instanceof InputFileError || e instanceof OutputFileError) return e.message;
   const err = e as NodeJS.ErrnoException;
-  if (err && typeof err === 'object' && typeof err.code === 'string' && typeof err.path === 'string') {
-    const what = err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.code;
-    return `${err.path}: ${what}`;
-  }
+  // a file operation outside the sinks and sources (listing a folder): an input, in words
+  if (err && typeof err === 'object' && typeof err.code === 'string' && typeof err.path === 'string') return `${err.path}: ${InputFileError.from(err.path, err).reason}`;
   if (e instanceof Error) return e.message.split('\n')[0]!;
   return String(e);
 }
@@ -72,6 +76,6 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo): Promise
       return 2;
     }
     io.err(`tensor-kiln: ${describe(e)}\n`);
-    return 1;
+    return e instanceof CancelledError ? EXIT_CANCELLED : 1;
   }
 }

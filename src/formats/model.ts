@@ -30,7 +30,7 @@ export interface TensorInfo {
   readonly name: string;
   /** Catalogue type, or null when the file uses a type Kiln does not know (listed, not decodable). */
   readonly type: TypeName | null;
-  /** How the file spells the type (e.g. "Q4_K", "F8_E4M3", "type 31 (Q4_0_4_4, retired)"). */
+  /** How the file spells the type (e.g. "Q4_K", "F8_E4M3", "ggml type 31 (Q4_0_4_4, retired; ...)"). */
   readonly typeLabel: string;
   /** Row-major dimensions, outermost first (numpy/torch order). GGUF's ne is this reversed. */
   readonly shape: readonly number[];

@@ -52,7 +52,8 @@ function typeLabelFor(id: number): { type: TypeName | null; label: string } {
   if (t !== undefined) return { type: t, label: t };
   const retired = retiredGgmlTypeName(id);
   const what = retired !== undefined ? `${retired}, retired` : 'unknown';
-  return { type: null, label: `type ${id} (${what}; size inferred from layout)` };
+  // "ggml type 99", not "type 99": messages that say "type ${label}" read "type type 99"
+  return { type: null, label: `ggml type ${id} (${what}; size inferred from layout)` };
 }
 
 export async function readGgufHeader(src: ByteSource): Promise<GgufHeader> {

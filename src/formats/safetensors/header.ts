@@ -87,7 +87,11 @@ export async function readSafetensorsHeader(src: ByteSource): Promise<Safetensor
     if (typeof dtype !== 'string') throw fail('dtype must be a string', 8, name);
     const dt = safetensorsDtype(dtype);
     if (dt === undefined) throw fail(`unknown dtype "${dtype}"`, 8, name);
-    if (!Array.isArray(shape) || !shape.every(isIndex)) throw fail('shape must be an array of non-negative integers', 8, name);
+    if (!Array.isArray(shape)) throw fail('shape must be an array of non-negative integers', 8, name);
+    const tooBig = shape.findIndex((d) => typeof d === 'number' && Number.isInteger(d) && d > Number.MAX_SAFE_INTEGER);
+    // a dimension JSON holds but a double cannot count exactly: say so, not "not an integer"
+    if (tooBig >= 0) throw fail(`shape dimension ${tooBig} is ${BigInt(shape[tooBig] as number)}, above 2^53 - 1, the largest size Kiln can count exactly`, 8, name);
+    if (!shape.every(isIndex)) throw fail('shape must be an array of non-negative integers', 8, name);
     if (shape.length > MAX_DIMS) throw fail(`shape has ${shape.length} dimensions, above the limit of ${MAX_DIMS}`, 8, name);
     if (!Array.isArray(offs) || offs.length !== 2 || !isIndex(offs[0]) || !isIndex(offs[1])) {
       throw fail('data_offsets must be [begin, end] with non-negative integers below 2^53', 8, name);

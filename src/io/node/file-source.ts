@@ -1,6 +1,16 @@
+import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { checkRange, intoView, type ByteSource } from '../byte-source';
+import { InputFileError } from './fs-errors';
+
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isDirectory()) return 'a directory';
+  return 'not a regular file';
+}
 
 /** A file on disk read by ranges (pread); Node only. */
 export class NodeFileSource implements ByteSource {
@@ -11,10 +21,27 @@ export class NodeFileSource implements ByteSource {
     private readonly fh: FileHandle,
   ) {}
 
-  static async open(path: string): Promise<NodeFileSource> {
-    const fh = await open(path, 'r');
-    const st = await fh.stat();
-    return new NodeFileSource(basename(path), path, st.size, fh);
+  /**
+   * Opens a regular file; anything else (a FIFO, a device, a socket) is refused, because reads by
+   * range need a file that holds still, and opening a FIFO would wait for a writer forever.
+   * `name` is what messages call the file (a temporary file is named for its final name).
+   */
+  static async open(path: string, name = basename(path)): Promise<NodeFileSource> {
+    let fh: FileHandle;
+    try {
+      // O_NONBLOCK: a FIFO opens at once (and is then refused) instead of blocking for a writer
+      fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      throw InputFileError.from(path, e);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new InputFileError(path, `it is ${kindOf(st)}; give a model file`);
+      return new NodeFileSource(name, path, st.size, fh);
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw InputFileError.from(path, e);
+    }
   }
 
   async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {

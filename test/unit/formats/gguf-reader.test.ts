@@ -180,8 +180,8 @@ describe('GGUF reader: versions, types, layouts (byte builder)', () => {
     });
     const m = await open('u.gguf', bytes);
     expect(m.tensors.map((t) => [t.name, t.type, t.typeLabel, t.nbytes])).toEqual([
-      ['old', null, 'type 31 (Q4_0_4_4, retired; size inferred from layout)', 64],
-      ['mystery', null, 'type 99 (unknown; size inferred from layout)', 32],
+      ['old', null, 'ggml type 31 (Q4_0_4_4, retired; size inferred from layout)', 64],
+      ['mystery', null, 'ggml type 99 (unknown; size inferred from layout)', 32],
       ['f', 'F32', 'F32', 8],
     ]);
   });
