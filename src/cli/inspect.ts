@@ -1,6 +1,6 @@
 import { NodeFileSource } from '../io/node/file-source';
 import { openModel } from '../formats/open';
-import { renderJson, renderText } from './render';
+import { renderJsonPieces, renderText } from './render';
 import { UsageError, type CliIo, type Command } from './command';
 import { expandPaths as expand } from './files';
 
@@ -30,7 +30,13 @@ export const inspectCommand: Command = {
     try {
       for (const f of files) sources.push(await NodeFileSource.open(f));
       const model = await openModel(sources);
-      io.out(json ? renderJson(model) : renderText(model));
+      if (!json) io.out(renderText(model));
+      else {
+        for (const piece of renderJsonPieces(model)) {
+          io.out(piece);
+          await io.drain?.();
+        }
+      }
       return 0;
     } finally {
       for (const s of sources) await s.close().catch(() => undefined);

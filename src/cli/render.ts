@@ -73,45 +73,136 @@ export function renderText(m: ModelView): string {
   return lines.join('\n') + '\n';
 }
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Scalar = number | bigint | boolean | string;
 
 /** bigints become strings (exact); non-finite floats become "NaN" / "Infinity" / "-Infinity". */
-function jsonScalar(v: number | bigint | boolean | string): Json {
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return v;
+function scalarText(v: Scalar): string {
+  if (typeof v === 'bigint') return `"${v}"`;
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `"${v}"`;
+  if (typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
 }
 
-function jsonArray(a: MetaArray): Json {
-  return { type: 'array', itemType: a.itemType, value: a.value.map((x) => (typeof x === 'object' ? jsonArray(x) : jsonScalar(x))) };
+/** Text is handed to the output in pieces of about this size: never one giant string. */
+const PIECE_CHARS = 64 * 1024;
+
+/**
+ * A metadata array's items on one line, in pieces: a GGUF may hold three arrays of 16M items
+ * within the reader's limits, and one JSON string of them (or one line per item) would not fit
+ * in a JS string.
+ */
+function* scalarList(items: readonly Scalar[]): Generator<string> {
+  if (items.length === 0) {
+    yield '[]';
+    return;
+  }
+  // pieces of a fixed item count, joined from an array (a string built with += is a rope of as
+  // many nodes as pieces until flattened, several times the size of its text)
+  const per = typeof items[0] === 'string' ? 1024 : 4096; // at most ~24 chars a number, ~100 KB
+  for (let i = 0; i < items.length; i += per) {
+    const chunk = items.slice(i, i + per);
+    // finite numbers print the same by join as by JSON.stringify, and an order of magnitude faster
+    const plain = chunk.every((v) => typeof v === 'number' && Number.isFinite(v));
+    const text = plain ? chunk.join(',') : chunk.map(scalarText).join(',');
+    yield (i === 0 ? '[' : ',') + text + (i + per >= items.length ? ']' : '');
+  }
 }
 
-function jsonValue(v: MetaValue): Json {
-  return v.type === 'array' ? jsonArray(v) : { type: v.type, value: jsonScalar(v.value) };
+/** An object's members, pretty-printed like JSON.stringify(v, null, 2); values come as text pieces. */
+function* object(members: Iterable<[string, () => Iterable<string>]>, indent: string): Generator<string> {
+  const inner = indent + '  ';
+  let first = true;
+  for (const [k, v] of members) {
+    yield `${first ? '{' : ','}\n${inner}${JSON.stringify(k)}: `;
+    first = false;
+    yield* v();
+  }
+  yield first ? '{}' : `\n${indent}}`;
+}
+
+function* list(items: readonly (() => Iterable<string>)[], indent: string): Generator<string> {
+  const inner = indent + '  ';
+  if (items.length === 0) {
+    yield '[]';
+    return;
+  }
+  for (let i = 0; i < items.length; i++) {
+    yield `${i === 0 ? '[' : ','}\n${inner}`;
+    yield* items[i]!();
+  }
+  yield `\n${indent}]`;
+}
+
+const text = (v: Scalar) => () => [scalarText(v)];
+
+function arrayMembers(a: MetaArray, indent: string): Iterable<[string, () => Iterable<string>]> {
+  const value =
+    a.itemType === 'array'
+      ? () => list((a.value as readonly MetaArray[]).map((x) => () => object(arrayMembers(x, indent + '    '), indent + '    ')), indent + '  ')
+      : () => scalarList(a.value as readonly Scalar[]);
+  return [
+    ['type', text('array')],
+    ['itemType', text(a.itemType)],
+    ['value', value],
+  ];
+}
+
+function valueMembers(v: MetaValue, indent: string): Iterable<[string, () => Iterable<string>]> {
+  if (v.type === 'array') return arrayMembers(v, indent);
+  return [
+    ['type', text(v.type)],
+    ['value', text(v.value)],
+  ];
+}
+
+function* documentPieces(m: ModelView): Generator<string> {
+  const metadata = function* (): Generator<[string, () => Iterable<string>]> {
+    for (const [k, v] of m.metadata) yield [k, () => object(valueMembers(v, '    '), '    ')];
+  };
+  const tensor = (t: ModelView['tensors'][number]) => () =>
+    object(
+      [
+        ['name', text(t.name)],
+        ['type', () => [t.type === null ? 'null' : scalarText(t.type)]],
+        ['typeLabel', text(t.typeLabel)],
+        ['shape', () => scalarList(t.shape)],
+        ['nbytes', text(t.nbytes)],
+        ['file', text(t.file)],
+        ['fileOffset', text(t.fileOffset)],
+      ],
+      '    ',
+    );
+  yield* object(
+    [
+      ['format', text(m.format)],
+      ['files', () => list(m.files.map((f) => text(f)), '  ')],
+      ['details', () => object([...m.details].map(([k, v]) => [k, text(v)]), '  ')],
+      ['metadata', () => object(metadata(), '  ')],
+      ['shapeOrder', text('row-major, outermost first')],
+      ['tensors', () => list(m.tensors.map(tensor), '  ')],
+    ],
+    '',
+  );
+  yield '\n';
 }
 
 /**
- * One JSON document with everything, arrays in full. u64/i64 metadata values are strings (exact);
- * every other number is a JSON number (tensor sizes and offsets are below 2^53 by construction).
+ * One JSON document with everything, arrays in full, as text pieces of bounded size to be written
+ * one after another. u64/i64 metadata values are strings (exact); every other number is a JSON
+ * number (tensor sizes and offsets are below 2^53 by construction). Arrays of plain values are on
+ * one line.
  */
-export function renderJson(m: ModelView): string {
-  const metadata: { [k: string]: Json } = {};
-  for (const [k, v] of m.metadata) Object.defineProperty(metadata, k, { value: jsonValue(v), enumerable: true, writable: true, configurable: true });
-  const doc: Json = {
-    format: m.format,
-    files: [...m.files],
-    details: Object.fromEntries(m.details),
-    metadata,
-    shapeOrder: 'row-major, outermost first',
-    tensors: m.tensors.map((t) => ({
-      name: t.name,
-      type: t.type,
-      typeLabel: t.typeLabel,
-      shape: [...t.shape],
-      nbytes: t.nbytes,
-      file: t.file,
-      fileOffset: t.fileOffset,
-    })),
-  };
-  return JSON.stringify(doc, null, 2) + '\n';
+export function* renderJsonPieces(m: ModelView): Generator<string> {
+  let buf: string[] = [];
+  let chars = 0;
+  for (const p of documentPieces(m)) {
+    buf.push(p);
+    chars += p.length;
+    if (chars >= PIECE_CHARS) {
+      yield buf.join('');
+      buf = [];
+      chars = 0;
+    }
+  }
+  if (buf.length > 0) yield buf.join('');
 }
