@@ -7,6 +7,7 @@ import { elementCount, type Metadata, type ModelView, type TensorInfo } from '..
 import { encodeGgufEntry, GGUF_METADATA_KEY } from '../formats/safetensors/gguf-metadata';
 import { planSafetensors, planSafetensorsShards, rustCrateOrder, writeSafetensors, writeSafetensorsShards, type SafetensorsTensorSpec } from '../formats/safetensors/writer';
 import { SAFETENSORS_MAX_HEADER_BYTES } from '../formats/limits';
+import { checkpointBookkeeping } from '../formats/tensorflow/bookkeeping';
 
 export type OutputFormat = 'gguf' | 'safetensors';
 
@@ -97,19 +98,39 @@ function unconvertibleReason(t: TensorInfo, format: OutputFormat): string | null
  * The model without the tensors `format` cannot carry, with a warning for each; throws
  * UnconvertibleTensorsError naming them all unless `skip` (--skip-unconvertible).
  */
-export function withoutUnconvertible(model: ModelView, format: OutputFormat, skip: boolean): { model: ModelView; warnings: string[] } {
+export function withoutUnconvertible(input: ModelView, format: OutputFormat, skip: boolean): { model: ModelView; warnings: string[] } {
+  const { model, warnings } = withoutBookkeeping(input);
   const bad: UnconvertibleTensor[] = [];
   for (const t of model.tensors) {
     const reason = unconvertibleReason(t, format);
     if (reason !== null) bad.push({ name: t.name, reason });
   }
-  if (bad.length === 0) return { model, warnings: [] };
+  if (bad.length === 0) return { model, warnings };
   if (!skip) throw new UnconvertibleTensorsError(format, bad);
   const out = new Set(bad.map((b) => b.name));
   return {
     model: { ...model, tensors: model.tensors.filter((t) => !out.has(t.name)) },
-    warnings: bad.map((b) => `${b.name}: left out (--skip-unconvertible), ${b.reason}`),
+    warnings: [...warnings, ...bad.map((b) => `${b.name}: left out (--skip-unconvertible), ${b.reason}`)],
   };
+}
+
+/**
+ * A TensorFlow checkpoint without the entries TensorFlow keeps for its own restoring (object
+ * graph, save counter, optimizer state: tensorflow/bookkeeping.ts), which are not weights; every
+ * TF2 checkpoint has some. They are left out whatever the options, one warning per kind naming
+ * them; weights of types the output lacks are still refused by the caller.
+ */
+function withoutBookkeeping(model: ModelView): { model: ModelView; warnings: string[] } {
+  if (model.format !== 'tensorflow') return { model, warnings: [] };
+  const byReason = new Map<string, string[]>();
+  const kept = model.tensors.filter((t) => {
+    const reason = checkpointBookkeeping(t.name);
+    if (reason !== null) byReason.set(reason, [...(byReason.get(reason) ?? []), t.name]);
+    return reason === null;
+  });
+  if (byReason.size === 0) return { model, warnings: [] };
+  const warnings = [...byReason].map(([reason, names]) => `left out TensorFlow checkpoint bookkeeping, ${reason}: ${names.join(', ')}`);
+  return { model: { ...model, tensors: kept }, warnings };
 }
 
 export interface OutputLayout {

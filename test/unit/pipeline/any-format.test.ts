@@ -19,10 +19,10 @@ import { MemorySource } from '../../../src/io/byte-source';
  */
 const PY = join(import.meta.dirname, '..', '..', 'support', 'independent', 'check_cast.py');
 
-async function convert(inputs: string[], out: string, type: string): Promise<{ code: number; err: string }> {
+async function convert(inputs: string[], out: string, type: string, skip = true): Promise<{ code: number; err: string }> {
   let err = '';
-  // the fixtures hold, on purpose, tensors no output can carry (strings, complex, int4, sparse)
-  const code = await main(['convert', ...inputs, '-o', out, '--type', type, '--quiet', '--skip-unconvertible'], { out: () => undefined, err: (s) => void (err += s) });
+  // most fixtures hold, on purpose, tensors no output can carry (strings, complex, int4, sparse)
+  const code = await main(['convert', ...inputs, '-o', out, '--type', type, '--quiet', ...(skip ? ['--skip-unconvertible'] : [])], { out: () => undefined, err: (s) => void (err += s) });
   return { code, err };
 }
 
@@ -44,7 +44,8 @@ function check(expected: Expected[], output: string, type: string): { ok: boolea
 }
 
 const pt = fixtureJson<{ checkpoints: Record<string, { tensors: Expected[] }> }>('pytorch/expected.json').checkpoints;
-const CASES: { label: string; files: string[]; expected: Expected[] }[] = [
+const f32hex = (v: number): string => Buffer.from(new Float32Array([v]).buffer).toString('hex');
+const CASES: { label: string; files: string[]; expected: Expected[]; skip?: false }[] = [
   ...['dtypes.pt', 'dtypes_legacy.pt', 'views.pt', 'views_deflated.pt', 'legacy_tar.pt', 'lightning.ckpt', 'big_endian.pt', 'float8_v3.pt'].map((f) => ({
     label: `PyTorch ${f}`,
     files: [join(FIXTURES, 'pytorch', f)],
@@ -55,6 +56,14 @@ const CASES: { label: string; files: string[]; expected: Expected[] }[] = [
     files: [join(FIXTURES, 'tensorflow', `${b}.ckpt.index`), ...(b === 'multi' ? [0, 1].map((i) => join(FIXTURES, 'tensorflow', `multi.ckpt.data-0000${i}-of-00002`)) : [join(FIXTURES, 'tensorflow', 'be.ckpt.data-00000-of-00001')])],
     expected: fixtureJson<{ tensors: Expected[] }>(`tensorflow/${b}.expected.json`).tensors,
   })),
+  {
+    // written by TensorFlow 2: its _CHECKPOINTABLE_OBJECT_GRAPH string is bookkeeping, left out
+    // without --skip-unconvertible (values from saved_model_half_plus_two.py)
+    label: 'TensorFlow 2 checkpoint (tensorflow/serving), without --skip-unconvertible',
+    files: ['variables.index', 'variables.data-00000-of-00001'].map((f) => join(FIXTURES, 'tensorflow', 'real', 'saved_model_half_plus_two_tf2_cpu', f)),
+    expected: ([['a', 0.5], ['b', 2], ['c', 3]] as const).map(([n, v]) => ({ name: `${n}/.ATTRIBUTES/VARIABLE_VALUE`, dtype: 'DT_FLOAT', shape: [], hex: f32hex(v) })),
+    skip: false,
+  },
   ...[
     ['typed.onnx'],
     ['float8.onnx'],
@@ -73,7 +82,7 @@ describe('any readable format -> safetensors, checked by an independent decoder'
         const dir = mkdtempSync(join(tmpdir(), 'kiln-any-'));
         try {
           const out = join(dir, 'out.safetensors');
-          const r = await convert(c.files, out, type);
+          const r = await convert(c.files, out, type, c.skip ?? true);
           expect(r.err.replace(/^warning: .*\n/gm, '')).toBe('');
           expect(r.code).toBe(0);
           const report = check(c.expected, out, type);
