@@ -8,6 +8,8 @@ import { encodeGgufEntry, GGUF_METADATA_KEY } from '../formats/safetensors/gguf-
 import { planSafetensors, planSafetensorsShards, rustCrateOrder, writeSafetensors, writeSafetensorsShards, type SafetensorsTensorSpec } from '../formats/safetensors/writer';
 import { SAFETENSORS_MAX_HEADER_BYTES } from '../formats/limits';
 import { checkpointBookkeeping } from '../formats/tensorflow/bookkeeping';
+import { fileTypeOfType } from './presets';
+import { applyKvUpdates, quantizeKvUpdates, type KvUpdate } from './presets-plan';
 
 export type OutputFormat = 'gguf' | 'safetensors';
 
@@ -270,9 +272,25 @@ function ggmlDims(shape: readonly number[]): number {
 }
 
 /**
+ * The KV updates for a GGUF whose weights are all `target`, made as llama_model_quantize_impl
+ * makes them (quantizeKvUpdates: general.quantization_version, then general.file_type, at the
+ * end; split.* removed): the input's own general.file_type (kept through safetensors) names what
+ * it was, not what the output is. llama-quantize and convert_hf_to_gguf.py both write
+ * general.quantization_version whatever the type, so it is written for float files too. A type
+ * no llama_ftype stands for (F64, integers) only loses the stale general.file_type.
+ */
+export function castKvUpdates(target: TypeName): KvUpdate[] {
+  const fileType = fileTypeOfType(target);
+  const kv = quantizeKvUpdates(fileType ?? 0);
+  return fileType !== null ? kv : [{ op: 'remove', key: 'general.file_type' }, ...kv.filter((u) => u.op === 'remove')];
+}
+
+/**
  * A plain dtype cast of every floating-point tensor to `target` (F32, F16, BF16, or for GGUF any
  * type Kiln encodes). Integer tensors are copied. For GGUF, as llama.cpp's converters do, tensors
- * of one dimension stay F32 and a tensor whose rows are not whole blocks of `target` gets F16.
+ * of one dimension stay F32 and a tensor whose rows are not whole blocks of `target` gets F16,
+ * and general.file_type / general.quantization_version say what the file is (castKvUpdates);
+ * `overrideKv` (--override-kv) is applied after them, as on the presets path.
  */
 export function planCast(
   input: ModelView,
@@ -281,6 +299,7 @@ export function planCast(
   canEncode: (t: TypeName) => boolean,
   canDecode: (t: TypeName) => boolean,
   skipUnconvertible = false,
+  overrideKv: readonly KvUpdate[] = [],
 ): ConversionPlan {
   if (layout.format === 'safetensors' && TYPES[target].safetensors === null) {
     throw new PlanError(`safetensors cannot hold ${target}; choose F32, F16 or BF16 (GGUF holds quantized types)`);
@@ -316,6 +335,7 @@ export function planCast(
     if (from !== to && !(from === 'F32' || canDecode(from))) throw new PlanError(`tensor "${src.name}": Kiln cannot decode ${from} yet`);
     tensors.push({ name: src.name, source: src, from, to, shape: src.shape, elements, outBytes: byteSizeOf(to, elements)!, reason });
   }
-  const plan = layoutPlan(layout, target, tensors, model.metadata, warnings);
+  const metadata = layout.format === 'gguf' ? applyKvUpdates(applyKvUpdates(model.metadata, castKvUpdates(target)), overrideKv) : model.metadata;
+  const plan = layoutPlan(layout, target, tensors, metadata, warnings);
   return checkData ? { ...plan, checkData } : plan;
 }

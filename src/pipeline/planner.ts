@@ -34,7 +34,7 @@ export function planConversion(model: ModelView, opts: ConversionOptions): Conve
     return planCast(model, asType, opts, canEncode, canDecode, skip);
   }
   const preset = parsePreset(target);
-  const cast = (t: TypeName) => planCast(opts.overrideKv?.length ? { ...model, metadata: applyKvUpdates(model.metadata, opts.overrideKv) } : model, t, opts, canEncode, canDecode, skip);
+  const cast = (t: TypeName) => planCast(model, t, opts, canEncode, canDecode, skip, opts.overrideKv ?? []);
   if (model.format !== 'gguf' && asType !== null) return cast(asType);
   if (preset === null) {
     if (asType !== null) return cast(asType);

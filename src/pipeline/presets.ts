@@ -236,6 +236,18 @@ export function guessFileType(typesInWriteOrder: readonly TypeName[]): number {
   return GUESS_FROM_TYPE[best] ?? (F.ALL_F32 | LLAMA_FTYPE_GUESSED);
 }
 
+/**
+ * The llama_ftype of a file whose weights are all `type` (1-D tensors aside): the loader's guess
+ * without LLAMA_FTYPE_GUESSED, so that llama.cpp names the file as it would name it anyway, and
+ * MXFP4 -> MOSTLY_MXFP4_MOE, the only file type whose default type is MXFP4. Null for types no
+ * llama_ftype stands for (F64, integers, Q8_1, Q8_K).
+ */
+export function fileTypeOfType(type: TypeName): number | null {
+  if (type === 'MXFP4') return F.MOSTLY_MXFP4_MOE;
+  const guessed = GUESS_FROM_TYPE[type];
+  return guessed === undefined ? null : guessed & ~LLAMA_FTYPE_GUESSED;
+}
+
 const GUESS_FROM_TYPE: Partial<Record<TypeName, number>> = Object.fromEntries(
   (
     [
