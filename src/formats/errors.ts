@@ -1,7 +1,7 @@
 import type { FormatName } from './model';
 
 export interface FormatErrorWhere {
-  readonly format: FormatName | 'zip' | 'pickle' | 'protobuf' | 'unknown';
+  readonly format: FormatName | 'zip' | 'pickle' | 'protobuf' | 'imatrix' | 'unknown';
   readonly file: string;
   /** Byte offset in `file` where the problem was found, when there is one. */
   readonly offset?: number;
