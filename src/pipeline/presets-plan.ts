@@ -155,7 +155,7 @@ function prepareTensors(tensors: readonly PlanTensorInput[]): Prepared[] {
       throw new QuantizePlanError('bad-model', `tensor name '${name}' is ${utf8Length(name)} bytes; ggml allows ${GGML_MAX_NAME_BYTES}`, name);
     }
     if (type === null) {
-      throw new QuantizePlanError('bad-model', `tensor '${name}' has type ${input.typeLabel ?? '(unknown)'}, which Kiln does not know`, name);
+      throw new QuantizePlanError('bad-model', `tensor '${name}' is ${input.typeLabel ?? 'of an unknown type'}, which Kiln does not know`, name);
     }
     if (typeInfo(type).ggmlId === null) {
       throw new QuantizePlanError('bad-model', `tensor '${name}' has type ${type}, which GGUF cannot hold; llama-quantize reads only GGUF`, name);

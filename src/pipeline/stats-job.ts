@@ -19,7 +19,7 @@ export class StatsUnavailableError extends Error {
  * Runs the WGSL kernels when a GPU engine with a decoder for the type is given, else the CPU twin.
  */
 export async function tensorStats(t: TensorInfo, gpu: GpuEngine | null, signal?: AbortSignal): Promise<TensorStats> {
-  if (t.type === null) throw new StatsUnavailableError(`${t.name}: type ${t.typeLabel} cannot be decoded`);
+  if (t.type === null) throw new StatsUnavailableError(`${t.name}: ${t.typeLabel} cannot be decoded`);
   const type: TypeName = t.type;
   const info = TYPES[type];
   const elements = elementCount(t.shape);
