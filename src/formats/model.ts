@@ -24,7 +24,8 @@ export interface MetaArray {
 
 export type Metadata = Map<string, MetaValue>;
 
-export type FormatName = 'gguf' | 'safetensors' | 'pytorch' | 'tensorflow' | 'onnx';
+/** 'hf': a Hugging Face folder (config, tokenizer, weights) presented as the GGUF the converter writes. */
+export type FormatName = 'gguf' | 'safetensors' | 'pytorch' | 'tensorflow' | 'onnx' | 'hf';
 
 export interface TensorInfo {
   readonly name: string;

@@ -7,6 +7,7 @@ import { isSafetensorsIndexName, readSafetensors } from './safetensors/reader';
 import { readPytorchSet } from './pytorch-set';
 import { readTensorflow } from './tensorflow/reader';
 import { readOnnx } from './onnx/reader';
+import { looksLikeHfFolder, readHf } from './hf/reader';
 
 /** What one file is, judged by its content first and its name second. */
 export type FileKind =
@@ -58,6 +59,7 @@ export const READERS: Record<FormatName, Reader | null> = {
   pytorch: readPytorchSet,
   tensorflow: (files) => readTensorflow([...files]),
   onnx: (files) => readOnnx([...files]),
+  hf: (files) => readHf(files),
 };
 
 /** LevelDB/TensorFlow table footer magic (table/format.h kTableMagicNumber), little-endian, last 8 bytes of a .index file. */
@@ -146,7 +148,7 @@ function listing(ds: readonly Detection[]): string {
  * in details; anything else unrecognised, or files of two different formats, is an error that
  * lists every file.
  */
-export async function openModel(files: readonly ByteSource[]): Promise<ModelView> {
+export async function openModel(files: readonly ByteSource[], opts: { readonly folder?: string } = {}): Promise<ModelView> {
   if (files.length === 0) throw new FormatError({ format: 'unknown', file: '(no files)' }, 'no files given');
   const det: Detection[] = [];
   for (const f of files) det.push(await detectFile(f));
@@ -166,6 +168,9 @@ export async function openModel(files: readonly ByteSource[]): Promise<ModelView
     throw new FormatError({ format: 'unknown', file: first }, `files of different formats (${formats.join(', ')}) were given; open one model at a time: ${listing(model)}`);
   }
   const format = formats[0]!;
+  // a Hugging Face folder (config.json naming an architecture beside its safetensors) is one
+  // model as convert_hf_to_gguf.py sees it; its companion files are read, not skipped
+  if (format === 'safetensors' && (await looksLikeHfFolder(files))) return readHf(files, opts.folder);
   const reader = READERS[format];
   const parts = orderForReader(format, model);
   if (reader === null) {

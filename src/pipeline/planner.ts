@@ -4,6 +4,7 @@ import type { ModelView, TensorInfo } from '../formats/model';
 import { layoutPlan, planCast, PlanError, withoutUnconvertible, type ConversionPlan, type OutputLayout, type PlannedOutputTensor } from './plan';
 import { parsePreset } from './presets';
 import { applyKvUpdates, planQuantTypes, type KvUpdate, type QuantizeOptions } from './presets-plan';
+import { planHfConverterOutput } from './hf-plan';
 
 export interface ConversionOptions extends OutputLayout {
   /** A type name (F16, Q8_0, ...) or a llama-quantize preset (Q4_K_M, ...). */
@@ -35,7 +36,10 @@ export function planConversion(model: ModelView, opts: ConversionOptions): Conve
   }
   const preset = parsePreset(target);
   const cast = (t: TypeName) => planCast(model, t, opts, canEncode, canDecode, skip, opts.overrideKv ?? []);
-  if (model.format !== 'gguf' && asType !== null) return cast(asType);
+  // a Hugging Face folder: the converter's own file for its output types, else as the GGUF it writes
+  const hf = model.format === 'hf' ? planHfConverterOutput(model, target, opts, opts.overrideKv ?? [], skip) : null;
+  if (hf !== null) return hf;
+  if (model.format !== 'gguf' && model.format !== 'hf' && asType !== null) return cast(asType);
   if (preset === null) {
     if (asType !== null) return cast(asType);
     throw new PlanError(`unknown target "${target}": give a type (F16, Q8_0, ...) or a llama-quantize preset (Q4_K_M, ...)`);

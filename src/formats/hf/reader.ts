@@ -1,0 +1,248 @@
+import type { ByteSource } from '../../io/byte-source';
+import { FormatError, UnsupportedError } from '../errors';
+import { elementCount, type Metadata, type MetaValue, type ModelView, type TensorInfo } from '../model';
+import { isSafetensorsIndexName, readSafetensors } from '../safetensors/reader';
+import { byCodePoint } from '../safetensors/python-json';
+import { archFor, supportedArchitectures, type ArchEntry, type HfConfig } from './arch-table';
+import { archKvs, findHparam } from './hparams';
+import { HF_MAX_JSON_BYTES, HF_MAX_LAYERS } from './limits';
+import { modelNames, sizeLabel } from './naming';
+import { readSentencePiece } from './sentencepiece';
+import { specialVocabKvs } from './special-vocab';
+import { mapTensors } from './tensor-map';
+import { buildSpmVocab, spmVocabKvs } from './vocab-spm';
+
+/**
+ * A Hugging Face checkpoint folder (config.json, tokenizer files, safetensors weights) as the
+ * GGUF model llama.cpp's convert_hf_to_gguf.py (34af94cd) writes for it at the lossless output
+ * type: its tensor names, order, shapes and F32-always tensors, its KVs in its order. Tensor data
+ * is transformed per read (tensors.ts), so converting the view is converting the checkpoint in
+ * one pass. `folder` is the folder's own name, from which the converter derives general.name.
+ */
+
+/** ModelBase.get_model_part_names: weights are model*.safetensors, other safetensors files are not read. */
+const PART_RE = /^model.*\.safetensors$/;
+
+/** LlamaFileType values for general.file_type. */
+export const FTYPE = { F32: 0, F16: 1, Q8_0: 7, BF16: 32 } as const;
+
+/** Is this file set a Hugging Face folder the HF reader should take? (config.json naming an architecture.) */
+export async function looksLikeHfFolder(files: readonly ByteSource[]): Promise<boolean> {
+  const cfg = files.find((f) => f.name === 'config.json');
+  if (cfg === undefined || cfg.size > HF_MAX_JSON_BYTES) return false;
+  try {
+    const json = JSON.parse(new TextDecoder().decode(await cfg.read(0, cfg.size))) as unknown;
+    const arches = (json as { architectures?: unknown } | null)?.architectures;
+    const text = (json as { text_config?: { architectures?: unknown } } | null)?.text_config?.architectures;
+    return (Array.isArray(arches) && arches.length > 0) || (Array.isArray(text) && text.length > 0);
+  } catch {
+    return false;
+  }
+}
+
+async function readJson(f: ByteSource | undefined): Promise<Record<string, unknown> | null> {
+  if (f === undefined) return null;
+  const where = { format: 'hf' as const, file: f.name };
+  if (f.size > HF_MAX_JSON_BYTES) throw new FormatError(where, `${f.size} bytes, above the limit of ${HF_MAX_JSON_BYTES} for a JSON file`);
+  let v: unknown;
+  try {
+    // Python's json also takes NaN / Infinity; config files do not use them in practice
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await f.read(0, f.size)));
+  } catch (e) {
+    throw new FormatError(where, `not valid UTF-8 JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FormatError(where, 'is not a JSON object');
+  return v as Record<string, unknown>;
+}
+
+async function readText(f: ByteSource | undefined): Promise<string | null> {
+  if (f === undefined) return null;
+  if (f.size > HF_MAX_JSON_BYTES) throw new FormatError({ format: 'hf', file: f.name }, `${f.size} bytes, above the limit of ${HF_MAX_JSON_BYTES}`);
+  return new TextDecoder().decode(await f.read(0, f.size));
+}
+
+/** The folder name: given, or the parent directory of a file that knows its path (Node sources). */
+export function folderNameOf(files: readonly ByteSource[]): string | null {
+  for (const f of files) {
+    const p = (f as { path?: unknown }).path;
+    if (typeof p !== 'string') continue;
+    const parts = p.split(/[\\/]/).filter((s) => s.length > 0);
+    if (parts.length >= 2) return parts[parts.length - 2]!;
+  }
+  return null;
+}
+
+export async function readHf(files: readonly ByteSource[], folder?: string): Promise<ModelView> {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const cfgFile = byName.get('config.json');
+  if (cfgFile === undefined) throw new FormatError({ format: 'hf', file: files[0]?.name ?? '(no files)' }, 'no config.json among the files');
+  const raw = (await readJson(cfgFile))!;
+  const arches = raw['architectures'];
+  let hfArch = Array.isArray(arches) && typeof arches[0] === 'string' ? (arches[0] as string) : null;
+  const textCfg = raw['text_config'];
+  if (typeof textCfg === 'object' && textCfg !== null) {
+    const ta = (textCfg as Record<string, unknown>)['architectures'];
+    if (Array.isArray(ta) && typeof ta[0] === 'string') hfArch = ta[0] as string;
+  }
+  if (hfArch === null) throw new FormatError({ format: 'hf', file: 'config.json' }, 'config.json names no architecture ("architectures")');
+  const arch = archFor(hfArch);
+  if (arch === null) {
+    throw new UnsupportedError({ format: 'hf', file: 'config.json' }, `architecture ${hfArch} is not supported for GGUF conversion yet; Kiln converts ${supportedArchitectures().join(', ')}`);
+  }
+  // TextModel.__init__: text_config's keys override the top level
+  const hp: HfConfig = typeof textCfg === 'object' && textCfg !== null ? { ...raw, ...(textCfg as Record<string, unknown>) } : raw;
+  const blockCount = findHparam(hp, ['n_layers', 'num_hidden_layers', 'n_layer', 'num_layers']);
+  if (typeof blockCount !== 'number' || !Number.isInteger(blockCount) || blockCount < 0 || blockCount > HF_MAX_LAYERS) {
+    throw new FormatError({ format: 'hf', file: 'config.json' }, `num_hidden_layers is ${JSON.stringify(blockCount)}; expected an integer in 0..${HF_MAX_LAYERS}`);
+  }
+
+  // weights: model*.safetensors (and the index), one view
+  const index = byName.get('model.safetensors.index.json');
+  const parts = files.filter((f) => PART_RE.test(f.name));
+  if (parts.length === 0) {
+    const bins = files.filter((f) => /^pytorch_model.*\.bin$/.test(f.name)).map((f) => f.name);
+    if (bins.length > 0) throw new UnsupportedError({ format: 'hf', file: bins[0]! }, 'PyTorch .bin weights in a Hugging Face folder are not converted yet; safetensors are');
+    throw new FormatError({ format: 'hf', file: 'config.json' }, `no model*.safetensors weights among: ${files.map((f) => f.name).join(', ')}`);
+  }
+  const weights = await readSafetensors(index !== undefined ? [...parts, index] : parts);
+  // the converter reads parts in name order and each part's tensors in name order
+  const partOrder = [...new Set(weights.tensors.map((t) => t.file))].sort(byCodePoint);
+  const ordered = partOrder.flatMap((p) => weights.tensors.filter((t) => t.file === p).sort((a, b) => byCodePoint(a.name, b.name)));
+  const mapped = mapTensors(arch, hp, blockCount, ordered);
+
+  const tensors = mapped.tensors;
+  const total = tensors.reduce((a, t) => a + elementCount(t.shape), 0);
+  const folderName = folder ?? folderNameOf(files) ?? 'model';
+  const md: Metadata = new Map();
+  const put = (k: string, v: MetaValue) => {
+    // GGUFWriter.add_string / add_array skip empty values
+    if ((v.type === 'string' || v.type === 'array') && v.value.length === 0) return;
+    md.set(k, v);
+  };
+  put('general.architecture', { type: 'string', value: arch.ggufArch });
+  put('general.type', { type: 'string', value: 'model' });
+  const gen = await readJson(byName.get('generation_config.json')).catch(() => null); // the converter ignores a broken one
+  for (const [k, v] of samplingKvs(gen)) put(k, v);
+  const names = modelNames(raw['_name_or_path'], folderName, total);
+  put('general.name', { type: 'string', value: names.name ?? folderName });
+  if (names.version !== null) put('general.version', { type: 'string', value: names.version });
+  if (names.organization !== null) put('general.organization', { type: 'string', value: names.organization });
+  if (names.finetune !== null) put('general.finetune', { type: 'string', value: names.finetune });
+  if (names.basename !== null) put('general.basename', { type: 'string', value: names.basename });
+  put('general.size_label', { type: 'string', value: names.sizeLabel ?? (total > 0 ? sizeLabel(total, total, 0, 0) : '') });
+  for (const [k, v] of archKvs(arch, hp, blockCount, losslessFileType(tensors), 'config.json')) put(k, v);
+  put('general.quantization_version', { type: 'u32', value: 2 });
+
+  const tokCfg = await readJson(byName.get('tokenizer_config.json'));
+  const vocab = await vocabKvs(arch, hp, raw, byName, tokCfg);
+  for (const [k, v] of vocab.kvs) put(k, v);
+
+  const used = new Set<string>([...weights.files, 'config.json', ...vocab.files]);
+  for (const n of ['generation_config.json', 'tokenizer_config.json']) if (byName.has(n)) used.add(n);
+  const details = new Map<string, string>([
+    ['Hugging Face architecture', `${hfArch} (GGUF ${arch.ggufArch})`],
+    ['parameters', `${total} (${names.sizeLabel ?? sizeLabel(total, total, 0, 0)})`],
+    ['tokenizer', vocab.summary],
+    ['chat template', md.has('tokenizer.chat_template') ? 'present' : 'none'],
+    ['weights', `${weights.files.filter((f) => !isSafetensorsIndexName(f)).length} safetensors file(s), ${[...new Set(ordered.map((t) => t.type))].join(', ')}`],
+    ['folder', folderName],
+  ]);
+  const rest = files.map((f) => f.name).filter((n) => !used.has(n));
+  if (rest.length > 0) details.set('not read', rest.join(', '));
+  const warnings = [...mapped.warnings, ...vocab.warnings];
+  if (warnings.length > 0) details.set('warnings', warnings.join('; '));
+  return { format: 'hf', files: [...used], metadata: md, tensors, details };
+}
+
+/** Metadata.load's generation_config.json keys, in set_gguf_meta_model's order. */
+function samplingKvs(gen: Record<string, unknown> | null): Array<[string, MetaValue]> {
+  if (gen === null || Object.keys(gen).length === 0) return [];
+  const spec: ReadonlyArray<readonly [string, string, 'string' | 'i32' | 'f32']> = [
+    ['sequence', 'sequence', 'string'],
+    ['top_k', 'top_k', 'i32'],
+    ['top_p', 'top_p', 'f32'],
+    ['min_p', 'min_p', 'f32'],
+    ['xtc_probability', 'xtc_probability', 'f32'],
+    ['xtc_threshold', 'xtc_threshold', 'f32'],
+    ['temperature', 'temp', 'f32'],
+    ['penalty_last_n', 'penalty_last_n', 'i32'],
+    ['penalty_repeat', 'penalty_repeat', 'f32'],
+    ['mirostat', 'mirostat', 'i32'],
+    ['mirostat_tau', 'mirostat_tau', 'f32'],
+    ['mirostat_eta', 'mirostat_eta', 'f32'],
+  ];
+  const out: Array<[string, MetaValue]> = [];
+  for (const [from, to, type] of spec) {
+    const v = gen[from];
+    if (v === undefined || v === null) continue;
+    const key = `general.sampling.${to}`;
+    if (type === 'string') out.push([key, { type: 'string', value: String(v) }]);
+    else if (typeof v === 'number') out.push([key, { type, value: type === 'i32' ? Math.trunc(v) : v }]);
+    else throw new FormatError({ format: 'hf', file: 'generation_config.json' }, `${from} is ${JSON.stringify(v)}, not a number`);
+  }
+  return out;
+}
+
+/**
+ * general.file_type of the lossless output (--outtype auto): the first 2-D BF16 or F16 tensor
+ * decides (ModelBase.__init__'s heuristic); a checkpoint all F32 stays F32.
+ */
+function losslessFileType(tensors: readonly TensorInfo[]): number {
+  for (const t of tensors) {
+    if (t.shape.length < 2) continue;
+    if (t.type === 'BF16') return FTYPE.BF16;
+    if (t.type === 'F16') return FTYPE.F16;
+  }
+  return tensors.some((t) => t.shape.length >= 2 && t.type !== 'F32') ? FTYPE.F16 : FTYPE.F32;
+}
+
+interface VocabResult {
+  readonly kvs: Array<[string, MetaValue]>;
+  readonly files: string[];
+  readonly summary: string;
+  readonly warnings: string[];
+}
+
+/** LlamaModel.set_vocab for a SentencePiece vocabulary (the only kind this slice converts). */
+async function vocabKvs(arch: ArchEntry, hp: HfConfig, raw: HfConfig, byName: ReadonlyMap<string, ByteSource>, tokCfg: Record<string, unknown> | null): Promise<VocabResult> {
+  const spm = byName.get('tokenizer.model');
+  if (!arch.vocab.includes('sentencepiece') || spm === undefined) {
+    const has = byName.has('tokenizer.json') ? 'tokenizer.json (byte-level BPE)' : 'no tokenizer file';
+    throw new UnsupportedError({ format: 'hf', file: byName.has('tokenizer.json') ? 'tokenizer.json' : 'config.json' }, `this folder has ${has}; Kiln converts SentencePiece vocabularies (tokenizer.model) so far`);
+  }
+  const vocabSize = findHparam(hp, ['vocab_size_per_layer_input', 'vocab_size']);
+  if (vocabSize === 32016) throw new UnsupportedError({ format: 'hf', file: 'config.json' }, 'CodeLlama infill tokens (vocab_size 32016) are not supported yet');
+  const kvs: Array<[string, MetaValue]> = [];
+  const files = ['tokenizer.model'];
+  const prefix = tokCfg?.['add_prefix_space'];
+  if (prefix !== undefined && prefix !== null) kvs.push(['tokenizer.ggml.add_space_prefix', { type: 'bool', value: Boolean(prefix) }]);
+  const pieces = await readSentencePiece(spm);
+  const added = await readJson(byName.get('added_tokens.json'));
+  if (added !== null) files.push('added_tokens.json');
+  const decoder = tokCfg?.['added_tokens_decoder'];
+  const v = buildSpmVocab(pieces, typeof vocabSize === 'number' && vocabSize > 0 ? vocabSize : null, added, typeof decoder === 'object' && decoder !== null ? (decoder as Record<string, unknown>) : null);
+  kvs.push(...spmVocabKvs(v));
+  const tokJson = await readJson(byName.get('tokenizer.json'));
+  if (tokJson !== null) files.push('tokenizer.json');
+  const jinja = await readText(byName.get('chat_template.jinja'));
+  if (jinja !== null) files.push('chat_template.jinja');
+  const ctJson = jinja === null ? await readJson(byName.get('chat_template.json')) : null;
+  if (ctJson !== null) files.push('chat_template.json');
+  kvs.push(
+    ...specialVocabKvs({
+      tokenizerJson: tokJson,
+      tokenizerConfig: tokCfg,
+      config: raw,
+      chatTemplateJinja: jinja,
+      chatTemplateJson: ctJson?.['chat_template'] ?? null,
+      nVocab: v.tokens.length,
+    }),
+  );
+  // granite small models: no BOS (LlamaModel.set_vocab)
+  if (hp['vocab_size'] === 49152) {
+    const at = kvs.findIndex(([k]) => k === 'tokenizer.ggml.add_bos_token');
+    if (at >= 0) kvs[at] = ['tokenizer.ggml.add_bos_token', { type: 'bool', value: false }];
+    else kvs.push(['tokenizer.ggml.add_bos_token', { type: 'bool', value: false }]);
+  }
+  return { kvs, files, summary: `SentencePiece, ${v.tokens.length} tokens (${pieces.length} pieces)`, warnings: v.warnings };
+}
