@@ -3,7 +3,8 @@
  * scale per 32 elements found by trying 15 candidate scales and keeping the best weighted fit.
  *
  * matches quantize_row_iq4_nl_impl as quantize_iq4_nl / quantize_iq4_xs call it from
- * ggml_quantize_chunk (ntry = 7, no importance weights: weight = x^2).
+ * ggml_quantize_chunk (ntry = 7). Without importance weights, weight = x^2; with them (`qw`,
+ * aligned with the input), qw * sqrt(sigma2 + x^2), sigma2 being twice the super-block's mean square.
  */
 import { fr, nearestIntBits as nearestInt, writeF16 } from './iq-math';
 import { KVALUES_IQ4NL as V } from './iq-tables';
@@ -46,12 +47,12 @@ const weight = new Float32Array(32);
  * The best scale for the 32 elements at `xo` (leaving their level indices in L at `lo`), or 0
  * for a block of (near) zeros; the first loop of quantize_row_iq4_nl_impl.
  */
-function blockScale(x: Float32Array, xo: number, lo: number): number {
+function blockScale(x: Float32Array, xo: number, lo: number, qw: Float32Array | undefined, sigma2: number): number {
   let amax = 0;
   let max = 0;
   for (let j = 0; j < 32; j++) {
     const v = x[xo + j]!;
-    weight[j] = fr(v * v);
+    weight[j] = qw === undefined ? fr(v * v) : fr(qw[xo + j]! * fr(Math.sqrt(fr(sigma2 + fr(v * v)))));
     const ax = Math.abs(v);
     if (ax > amax) {
       amax = ax;
@@ -100,11 +101,19 @@ function packNibbles(dst: Uint8Array, o: number, n: number): void {
   }
 }
 
+/** quantize_row_iq4_nl_impl's sigma2: the super-block's squares summed, times 2 / its size. */
+function superSigma2(x: Float32Array, xo: number, n: number, qw: Float32Array | undefined): number {
+  if (qw === undefined) return 0;
+  let s = 0;
+  for (let j = 0; j < n; j++) s = fr(s + fr(x[xo + j]! * x[xo + j]!));
+  return fr(s * fr(2 / n));
+}
+
 /** matches quantize_iq4_nl: block = d (f16), qs[16]. */
-export function encodeIQ4_NL(src: Float32Array, dst: Uint8Array): void {
+export function encodeIQ4_NL(src: Float32Array, dst: Uint8Array, qw?: Float32Array): void {
   const nb = (src.length / 32) | 0;
   for (let i = 0, xo = 0, o = 0; i < nb; i++, xo += 32, o += 18) {
-    const d = blockScale(src, xo, 0);
+    const d = blockScale(src, xo, 0, qw, superSigma2(src, xo, 32, qw));
     writeF16(dst, o, d);
     const id = d !== 0 ? fr(1 / d) : 0; // C truth: NaN counts as nonzero
     for (let j = 0; j < 32; j++) L[j] = bestIndexIQ4(fr(id * src[xo + j]!));
@@ -113,13 +122,14 @@ export function encodeIQ4_NL(src: Float32Array, dst: Uint8Array): void {
 }
 
 /** matches quantize_iq4_xs: block = d (f16), scales_h (u16), scales_l[4], qs[128]. */
-export function encodeIQ4_XS(src: Float32Array, dst: Uint8Array): void {
+export function encodeIQ4_XS(src: Float32Array, dst: Uint8Array, qw?: Float32Array): void {
   const nb = (src.length / 256) | 0;
   for (let i = 0, xo = 0, o = 0; i < nb; i++, xo += 256, o += 136) {
+    const sigma2 = superSigma2(src, xo, 256, qw);
     let maxScale = 0;
     let amaxScale = 0;
     for (let ib = 0; ib < 8; ib++) {
-      const s = blockScale(src, xo + 32 * ib, 32 * ib);
+      const s = blockScale(src, xo + 32 * ib, 32 * ib, qw, sigma2);
       scales[ib] = s;
       const a = Math.abs(s);
       if (a > amaxScale) {

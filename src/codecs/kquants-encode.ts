@@ -237,11 +237,19 @@ export function encodeQ5_K(x: Float32Array, dst: Uint8Array): void {
 /** matches quantize_row_q6_K_ref: 16 groups of 16, 6-bit levels, int8 scales. */
 export function encodeQ6_K(x: Float32Array, dst: Uint8Array): void {
   const nb = (x.length / 256) | 0;
-  for (let i = 0, b = 0, o = 0; i < nb; i++, b += 256, o += 210) {
+  for (let i = 0, b = 0, o = 0; i < nb; i++, b += 256, o += 210) encodeQ6_KBlock(x, b, dst, o, null);
+}
+
+/**
+ * One Q6_K super-block at x[b..b+256) into dst[o..o+210): quantize_row_q6_K_ref, or with `qw`
+ * (importances aligned with x) quantize_row_q6_K_impl, which differs only in the group weights.
+ */
+export function encodeQ6_KBlock(x: Float32Array, b: number, dst: Uint8Array, o: number, qw: Float32Array | null): void {
+  {
     let maxScale = 0;
     let maxAbs = 0;
     for (let g = 0; g < 16; g++) {
-      const s = makeQxQuants(16, 32, x, b + 16 * g, L, 16 * g, 1, null, 0);
+      const s = makeQxQuants(16, 32, x, b + 16 * g, L, 16 * g, 1, qw, b + 16 * g);
       scales[g] = s;
       const a = Math.abs(s);
       if (a > maxAbs) {
@@ -251,7 +259,7 @@ export function encodeQ6_K(x: Float32Array, dst: Uint8Array): void {
     }
     if (maxAbs < GROUP_MAX_EPS) {
       dst.fill(0, o, o + 210);
-      continue;
+      return;
     }
     const iscale = fr(-128 / maxScale);
     const dv = writeHalf(dst, o + 208, fr(1 / iscale));
