@@ -122,13 +122,17 @@ export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, so
     if (converterKeepsF32(gguf, t.shape) && t.type !== 'F32') view = new WidenedTensor(gguf, view);
     out.push(view.name === gguf ? view : renamed(view, gguf));
   }
-  for (const kind of arch.required) {
-    const stem = GGUF_TENSOR_STEMS[kind];
-    const wanted = stem.includes('{bid}') ? Array.from({ length: blockCount }, (_, b) => stem.replaceAll('{bid}', String(b))) : [stem];
-    const missing = wanted.filter((w) => !found.has(w));
-    if (missing.length > 0) {
-      throw new FormatError({ format: 'hf', file: 'config.json' }, `the weights lack ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}, which a ${arch.ggufArch} model of ${blockCount} layers needs`);
+  const missing: string[] = [];
+  for (let b = -1; b < blockCount; b++) {
+    for (const kind of arch.required) {
+      const stem = GGUF_TENSOR_STEMS[kind];
+      if (stem.includes('{bid}') !== b >= 0) continue;
+      const want = stem.replaceAll('{bid}', String(b));
+      if (!found.has(want)) missing.push(want);
     }
+  }
+  if (missing.length > 0) {
+    throw new FormatError({ format: 'hf', file: 'config.json' }, `the weights lack ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}, which a ${arch.ggufArch} model of ${blockCount} layers needs`);
   }
   return { tensors: out, warnings };
 }
