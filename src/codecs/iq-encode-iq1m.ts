@@ -135,11 +135,11 @@ function levelsFor(k4: number, k: number): Float32Array {
 }
 
 /** Quantizes the 16 values at xb (group ib) into block `o`; returns its scale. */
-function group(g: SearchGrid, x: Float32Array, xb: number, dst: Uint8Array, o: number, ib: number): number {
+function group(g: SearchGrid, x: Float32Array, xb: number, dst: Uint8Array, o: number, ib: number, qw: Float32Array | undefined, sigma2: number): number {
   let max = Math.abs(x[xb]!);
   for (let i = 0; i < 16; i++) {
     const v = x[xb + i]!;
-    weight[i] = fr(v * v);
+    weight[i] = elementWeight(v, qw, xb + i, sigma2);
     const a = Math.abs(v);
     if (i > 0) max = max > a ? max : a; // MAX(max, fabsf(x)), NaN handling included
   }
@@ -187,15 +187,26 @@ function group(g: SearchGrid, x: Float32Array, xb: number, dst: Uint8Array, o: n
   return scale;
 }
 
-/** matches quantize_iq1_m (ggml_quantize_chunk with imatrix = NULL). */
-export function encodeIQ1_M(src: Float32Array, dst: Uint8Array): void {
+/** x^2 without importance weights; with them qw * sqrt(sigma2 + x^2) (quantize_row_iq1_m_impl). */
+function elementWeight(v: number, qw: Float32Array | undefined, at: number, sigma2: number): number {
+  return qw === undefined ? fr(v * v) : fr(qw[at]! * fr(Math.sqrt(fr(sigma2 + fr(v * v)))));
+}
+
+/** matches quantize_iq1_m (ggml_quantize_chunk; `qw`, the importance weights, aligned with src). */
+export function encodeIQ1_M(src: Float32Array, dst: Uint8Array, qw?: Float32Array): void {
   const g = iq1Grid();
   const nb = (src.length / 256) | 0;
   for (let ibl = 0, xo = 0, o = 0; ibl < nb; ibl++, xo += 256, o += SIZE) {
     dst.fill(0, o, o + SIZE);
+    let sigma2 = 0;
+    if (qw !== undefined) {
+      let sumx2 = 0;
+      for (let i = 0; i < 256; i++) sumx2 = fr(sumx2 + fr(src[xo + i]! * src[xo + i]!));
+      sigma2 = fr(fr(2 * sumx2) / 256);
+    }
     let maxScale = 0;
     for (let ib = 0; ib < 16; ib++) {
-      const s = group(g, src, xo + 16 * ib, dst, o, ib);
+      const s = group(g, src, xo + 16 * ib, dst, o, ib, qw, sigma2);
       scales[ib] = s;
       maxScale = maxScale > s ? maxScale : s;
     }
@@ -218,7 +229,7 @@ export function encodeIQ1_M(src: Float32Array, dst: Uint8Array): void {
         const p = (dst[o + 2 * ib + k]! + ((qh << (8 - 4 * k)) & 0x700)) * 8;
         for (let j = 0; j < 8; j++) {
           const v = src[xb + 8 * k + j]!;
-          const w = fr(v * v);
+          const w = elementWeight(v, qw, xb + 8 * k + j, sigma2);
           const q = fr(xx[(g.pos[p + j]! - 1) >> 1]! * m);
           sumqx = fr(sumqx + fr(fr(w * q) * v));
           sumq2 = fr(sumq2 + fr(fr(w * q) * q));

@@ -2,8 +2,9 @@
  * IQ2_S encoder: per 16 elements, two 8-element points of the 1024-point grid (levels 1, 3, 5
  * times a scale) plus sign bytes; a 4-bit scale per 16 and an f16 super-scale per 256.
  *
- * matches quantize_row_iq2_s_impl as quantize_iq2_s calls it from ggml_quantize_chunk without
- * importance weights (weight = sigma2/4 + x^2). Every float operation is rounded to float32.
+ * matches quantize_row_iq2_s_impl as quantize_iq2_s calls it from ggml_quantize_chunk: without
+ * importance weights weight = sigma2/4 + x^2; with them (`qw`, aligned with the input)
+ * qw * sqrt(sigma2 + x^2). Every float operation is rounded to float32.
  */
 import { fr, checkScale, nearestIntBits as nearestInt, writeF16 } from './iq-math';
 import { bestNeighbour8, fitQ2, gridLevels, iq2sGrid, weightedFit, type SearchGrid } from './iq-search';
@@ -28,11 +29,11 @@ const blockSigns = new Uint8Array(2);
 const ODD_LEVELS = new Float32Array([1, 3, 5]);
 
 /** Quantizes one group of 16 at `xb` into block `o` (group `ib`); returns its scale. */
-function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: Uint8Array, o: number, ib: number): number {
+function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: Uint8Array, o: number, ib: number, qw: Float32Array | undefined): number {
   const quarterSigma = fr(0.25 * sigma2);
   for (let i = 0; i < 16; i++) {
     const v = x[xb + i]!;
-    weight[i] = fr(quarterSigma + fr(v * v));
+    weight[i] = qw === undefined ? fr(quarterSigma + fr(v * v)) : fr(qw[xb + i]! * fr(Math.sqrt(fr(sigma2 + fr(v * v)))));
     waux[i] = Math.sqrt(weight[i]!);
   }
   for (let k = 0; k < 2; k++) {
@@ -104,8 +105,8 @@ function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: 
   return scale;
 }
 
-/** matches quantize_iq2_s (ggml_quantize_chunk with imatrix = NULL). */
-export function encodeIQ2_S(src: Float32Array, dst: Uint8Array): void {
+/** matches quantize_iq2_s (ggml_quantize_chunk, with or without importance weights). */
+export function encodeIQ2_S(src: Float32Array, dst: Uint8Array, qw?: Float32Array): void {
   const g = iq2sGrid();
   const nb = (src.length / 256) | 0;
   for (let ibl = 0, xo = 0, o = 0; ibl < nb; ibl++, xo += 256, o += SIZE) {
@@ -115,7 +116,7 @@ export function encodeIQ2_S(src: Float32Array, dst: Uint8Array): void {
     const sigma2 = fr(fr(2 * sumx2) / 256);
     let maxScale = 0;
     for (let ib = 0; ib < 16; ib++) {
-      const s = group(g, src, xo + 16 * ib, sigma2, dst, o, ib);
+      const s = group(g, src, xo + 16 * ib, sigma2, dst, o, ib, qw);
       scales[ib] = s;
       maxScale = maxScale > s ? maxScale : s;
     }

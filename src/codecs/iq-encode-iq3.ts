@@ -118,10 +118,23 @@ function search(g: SearchGrid, max: number, nsteps: number, startOnGrid: number,
   return scale;
 }
 
+/** The importance weights of the call in progress (aligned with its input), and its super-block's 2 * mean square. */
+let qwNow: Float32Array | undefined;
+let sigma2Now = 0;
+
+/** quantize_row_iq3_*_impl's sigma2 = 2 * sumx2 / QK_K, needed only with importance weights. */
+function superBlockSigma2(x: Float32Array, xo: number): number {
+  if (qwNow === undefined) return 0;
+  let sumx2 = 0;
+  for (let i = 0; i < 256; i++) sumx2 = fr(sumx2 + fr(x[xo + i]! * x[xo + i]!));
+  return fr(fr(2 * sumx2) / 256);
+}
+
 function setWeights(x: Float32Array, xb: number): void {
+  const qw = qwNow;
   for (let i = 0; i < 32; i++) {
     const v = x[xb + i]!;
-    weight[i] = fr(v * v);
+    weight[i] = qw === undefined ? fr(v * v) : fr(qw[xb + i]! * fr(Math.sqrt(fr(sigma2Now + fr(v * v)))));
     waux[i] = Math.sqrt(weight[i]!);
   }
 }
@@ -153,12 +166,14 @@ function scaleCode(id: number, s: number): number {
 }
 
 /** matches quantize_iq3_xxs: block = d, qs[64] grid indices, 8 words of 4x7 signs + 4-bit scale. */
-export function encodeIQ3_XXS(src: Float32Array, dst: Uint8Array): void {
+export function encodeIQ3_XXS(src: Float32Array, dst: Uint8Array, qw?: Float32Array): void {
   const g = iq3xxsGrid();
   typeName = 'IQ3_XXS';
+  qwNow = qw;
   const nb = (src.length / 256) | 0;
   for (let ibl = 0, xo = 0, o = 0; ibl < nb; ibl++, xo += 256, o += 98) {
     dst.fill(0, o, o + 98);
+    sigma2Now = superBlockSigma2(src, xo);
     let maxScale = 0;
     for (let ib = 0; ib < 8; ib++) {
       const xb = xo + 32 * ib;
@@ -212,12 +227,14 @@ export function encodeIQ3_XXS(src: Float32Array, dst: Uint8Array): void {
 }
 
 /** matches quantize_iq3_s: block = d, qs[64], qh[8], signs[32], scales[4]. */
-export function encodeIQ3_S(src: Float32Array, dst: Uint8Array): void {
+export function encodeIQ3_S(src: Float32Array, dst: Uint8Array, qw?: Float32Array): void {
   const g = iq3sGrid();
   typeName = 'IQ3_S';
+  qwNow = qw;
   const nb = (src.length / 256) | 0;
   for (let ibl = 0, xo = 0, o = 0; ibl < nb; ibl++, xo += 256, o += 110) {
     dst.fill(0, o, o + 110);
+    sigma2Now = superBlockSigma2(src, xo);
     let qs = o + 2;
     let signs = o + 74;
     let maxScale = 0;
