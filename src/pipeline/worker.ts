@@ -2,6 +2,7 @@
 import type { TensorStats } from '../codecs/stats';
 import type { ModelView } from '../formats/model';
 import { openModel } from '../formats/open';
+import { folderFromRelativePaths } from '../formats/hf/reader';
 import { acquireGpu } from '../gpu/device';
 import { BlobSource } from '../io/blob-source';
 import { OpfsSinkFactory, removeStaleOutputs } from '../io/opfs-sink';
@@ -200,7 +201,9 @@ async function removeSaved(save: SaveTarget, names: readonly string[]): Promise<
 async function handle(msg: Request): Promise<unknown> {
   switch (msg.kind) {
     case 'open': {
-      const m = await openModel(msg.files.map((f) => new BlobSource(f)));
+      // a picked folder's name is general.name for a Hugging Face checkpoint, as the converter derives it
+      const folder = folderFromRelativePaths(msg.files.map((f) => f.webkitRelativePath ?? '')) ?? undefined;
+      const m = await openModel(msg.files.map((f) => new BlobSource(f)), { folder });
       model = m;
       return summary(m);
     }

@@ -72,6 +72,18 @@ export function folderNameOf(files: readonly ByteSource[]): string | null {
   return null;
 }
 
+/**
+ * The folder name from the paths a browser gives picked files (File.webkitRelativePath,
+ * "folder/config.json"): the parent of config.json. Null for files picked one by one.
+ */
+export function folderFromRelativePaths(paths: readonly string[]): string | null {
+  for (const p of paths) {
+    const parts = p.split('/').filter((s) => s.length > 0);
+    if (parts.length >= 2 && parts[parts.length - 1] === 'config.json') return parts[parts.length - 2]!;
+  }
+  return null;
+}
+
 export async function readHf(files: readonly ByteSource[], folder?: string): Promise<ModelView> {
   const byName = new Map(files.map((f) => [f.name, f]));
   const cfgFile = byName.get('config.json');
