@@ -46,7 +46,7 @@ describe('HF folder -> GGUF equals convert_hf_to_gguf.py', () => {
     expect(sha256(f16.get('model-00002-of-00002.safetensors')!)).toBe(ref.get('file model-00002-of-00002.safetensors'));
   });
 
-  for (const type of ['BF16', 'F16', 'Q8_0']) {
+  for (const type of ['BF16', 'F16', 'Q8_0', 'F32']) {
     it(`hf --type ${type}: sha256 equals the converter's --outtype ${type.toLowerCase()}`, async () => {
       expect(sha256(await convert('hf', type))).toBe(ref.get(`hf ${type}`));
     }, 60_000);
