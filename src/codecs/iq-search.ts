@@ -11,7 +11,7 @@
  * order as the kgrid_* tables in ggml-quants.c (checked in test/unit/codecs/iq-tables.test.ts).
  */
 import { IQ1S_GRID } from './iq-grid-1bit';
-import { IQ2S_GRID } from './iq-grid-2bit';
+import { IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID } from './iq-grid-2bit';
 import { FLT_MAX, fr, nearestIntBits as nearestInt, noFiniteNeighbour } from './iq-math';
 import { gridBytes32, gridBytes64, IQ3S_GRID, IQ3XXS_GRID } from './iq-tables';
 
@@ -65,6 +65,27 @@ function levelsOf(bytes: Uint8Array, levelBytes: readonly number[]): Uint8Array 
 }
 
 let iq2s: SearchGrid | null = null;
+let iq2xxs: SearchGrid | null = null;
+let iq2xs: SearchGrid | null = null;
+let iq1s: SearchGrid | null = null;
+
+/** iq2xs_init_impl(GGML_TYPE_IQ2_XXS): 256 points, nwant = 2. */
+export function iq2xxsGrid(): SearchGrid {
+  iq2xxs ??= makeGrid('IQ2_XXS', levelsOf(gridBytes64(IQ2XXS_GRID), [0x08, 0x19, 0x2b]), 256, 8, 2, 2);
+  return iq2xxs;
+}
+
+/** iq2xs_init_impl(GGML_TYPE_IQ2_XS): 512 points, nwant = 2. */
+export function iq2xsGrid(): SearchGrid {
+  iq2xs ??= makeGrid('IQ2_XS', levelsOf(gridBytes64(IQ2XS_GRID), [0x08, 0x19, 0x2b]), 512, 8, 2, 2);
+  return iq2xs;
+}
+
+/** iq2xs_init_impl(GGML_TYPE_IQ1_S): IQ1_M's 2048 points and neighbour lists (nwant = 3), named for IQ1_S's errors. */
+export function iq1sGrid(): SearchGrid {
+  iq1s ??= { ...iq1Grid(), type: 'IQ1_S' };
+  return iq1s;
+}
 let iq1: SearchGrid | null = null;
 let iq3xxs: SearchGrid | null = null;
 let iq3s: SearchGrid | null = null;

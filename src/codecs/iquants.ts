@@ -17,9 +17,9 @@ import { encodeIQ3_S, encodeIQ3_XXS } from './iq-encode-iq3';
 import { encodeIQ1_M } from './iq-encode-iq1m';
 
 /**
- * The IQ types. IQ2_XXS, IQ2_XS and IQ1_S have no encoder: ggml refuses to quantize them
- * without an importance matrix (ggml_quantize_requires_imatrix), and Kiln quantizes as
- * ggml_quantize_chunk does with imatrix = NULL.
+ * The IQ types. IQ2_XXS, IQ2_XS and IQ1_S have no encoder here: ggml quantizes them only with
+ * an importance matrix (ggml_quantize_requires_imatrix); their weighted encoders are added with
+ * the others' in weighted.ts.
  *
  * The grid-search encoders (IQ2_S, IQ3_XXS, IQ3_S, IQ1_M) throw QuantizeAbort where ggml
  * aborts: blocks whose weighted errors overflow float32 (values around 1e10 and beyond) or

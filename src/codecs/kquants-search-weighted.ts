@@ -144,10 +144,12 @@ export function makeQpQuants(n: number, nmax: number, x: Float32Array, L: Uint8A
   let suml2 = 0;
   for (let i = 0; i < n; i++) {
     const l = Math.min(nmax, nearestInt(fr(iscale * x[i]!)));
+    // L is uint8_t in ggml: a negative level (IQ2_XXS feeds a flipped sign) wraps there, but
+    // these sums use the int
     L[i] = l & 0xff;
     const wi = qw[i]!;
-    sumlx = fr(sumlx + fr(fr(wi * x[i]!) * L[i]!));
-    suml2 = fr(suml2 + fr(fr(wi * L[i]!) * L[i]!));
+    sumlx = fr(sumlx + fr(fr(wi * x[i]!) * l));
+    suml2 = fr(suml2 + fr(fr(wi * l) * l));
   }
   for (let itry = 0; itry < 5; itry++) {
     let changed = 0;

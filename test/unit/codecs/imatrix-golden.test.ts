@@ -18,7 +18,7 @@ export const IMATRIX_GOLDEN_TYPES: TypeName[] = [
 ];
 
 /** Encoders not yet ported with weights. */
-const PENDING = new Set<TypeName>(['IQ2_XXS', 'IQ2_XS', 'IQ1_S']);
+const PENDING = new Set<TypeName>([]);
 
 function ggmlFile(t: TypeName): string {
   const lower = t.toLowerCase();
