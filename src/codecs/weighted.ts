@@ -67,7 +67,13 @@ export function withImportance<K extends TypeName>(codecs: Readonly<Record<K, Cp
       encode = (src, dst, weights) => {
         if (weights !== undefined) encodeRows(t, rows, src, dst, weights);
         else if (plain !== null) plain(src, dst);
-        else throw new Error(`${t} needs an importance matrix (ggml_quantize_chunk asserts imatrix != NULL)`);
+        else {
+          const { blockSize, typeSize } = TYPES[t];
+          if (src.length % blockSize !== 0 || dst.length !== (src.length / blockSize) * typeSize) {
+            throw new RangeError(`${t} encode: ${src.length} floats and ${dst.length} bytes are not the same whole number of blocks`);
+          }
+          throw new Error(`${t} needs an importance matrix (ggml_quantize_chunk asserts imatrix != NULL)`);
+        }
       };
     } else if (plain !== null && USES_WEIGHTS.has(t)) {
       encode = (src, dst, weights) => {
