@@ -1,73 +1,110 @@
 import { LitElement, css, html } from 'lit';
 import { ContextProvider } from '@lit/context';
-import { AppController, controllerContext } from '../src/app/app-controller';
+import { AppController, controllerContext, type AppState } from '../src/app/app-controller';
+import { controls, themeTokens } from './kiln-styles';
 import './kiln-open';
 import './kiln-model';
+import './kiln-metadata';
+import './kiln-tensor-table';
 import './kiln-tensor-detail';
 import './kiln-convert';
 
+/** One sentence on what will run a conversion, consistent with the "Run on" choice. */
+export function engineSentence(s: AppState): string {
+  const e = s.engine;
+  if (!e) return 'Checking this browser for a GPU…';
+  const cpu = `${e.cpuThreads} CPU thread${e.cpuThreads === 1 ? '' : 's'}`;
+  if (!e.gpu) return `Conversions run on ${cpu}: this browser offers no WebGPU GPU${e.note ? ` (${e.note})` : ''}.`;
+  if (s.enginePreference === 'cpu') return `Conversions run on ${cpu}, as chosen under “Run on”.`;
+  const name = e.label.replace(/^GPU \((.*)\)$/, '$1');
+  const gpu = `the GPU (${name}), with the CPU threads for any type it has no kernel for`;
+  if (s.enginePreference === 'gpu') return `Conversions run on ${gpu}${e.fallbackAdapter ? '; it is a software GPU, slower than the CPU threads' : ''}.`;
+  if (e.fallbackAdapter) return `Conversions run on ${cpu}: the only GPU here (${name}) is a software one, slower than the CPU.`;
+  return `Conversions run on ${gpu}.`;
+}
+
 /**
- * The root: provides the AppController to every element below it and lays out the panels.
+ * The root: provides the AppController to every element below it, sets the theme (light, or dark
+ * from prefers-color-scheme) and lays out the panels: summary and conversion, the tensor table
+ * with its detail panel kept in view, the metadata.
  * @csspart main - the content column
  */
 export class KilnApp extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif;
-      color: #1d1b19;
-      background: #faf8f5;
-      min-height: 100vh;
-    }
-    header {
-      display: flex;
-      align-items: baseline;
-      gap: 1rem;
-      padding: 0.8rem 1.5rem;
-      background: #2b211c;
-      color: #f7efe6;
-    }
-    h1 {
-      font-size: 1.2rem;
-      margin: 0;
-      letter-spacing: 0.02em;
-    }
-    .engine {
-      font-size: 0.85rem;
-      opacity: 0.85;
-    }
-    .privacy {
-      margin-left: auto;
-      font-size: 0.85rem;
-      opacity: 0.85;
-    }
-    main {
-      display: grid;
-      gap: 1rem;
-      padding: 1rem 1.5rem 3rem;
-      max-width: 1400px;
-      margin: 0 auto;
-    }
-    .columns {
-      display: grid;
-      grid-template-columns: minmax(0, 3fr) minmax(320px, 2fr);
-      gap: 1rem;
-      align-items: start;
-    }
-    @media (max-width: 900px) {
-      .columns {
-        grid-template-columns: 1fr;
+  static override styles = [
+    themeTokens,
+    controls,
+    css`
+      :host {
+        display: block;
+        font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', sans-serif;
+        color: var(--kiln-text);
+        background: var(--kiln-bg);
+        min-height: 100vh;
       }
-    }
-    .error {
-      border: 1px solid #c0392b;
-      background: #fdecea;
-      color: #7b241c;
-      padding: 0.6rem 0.8rem;
-      border-radius: 6px;
-      white-space: pre-wrap;
-    }
-  `;
+      header {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: baseline;
+        gap: 0.3rem 1rem;
+        padding: 0.7rem 1.5rem;
+        background: var(--kiln-header-bg);
+        color: var(--kiln-header-text);
+      }
+      h1 {
+        font-size: 1.2rem;
+        margin: 0;
+        letter-spacing: 0.02em;
+      }
+      .engine,
+      .privacy {
+        font-size: 0.85rem;
+      }
+      .privacy {
+        margin-left: auto;
+      }
+      main {
+        display: grid;
+        gap: 1rem;
+        padding: 1rem 1.5rem 3rem;
+        max-width: 1500px;
+        margin: 0 auto;
+      }
+      .top,
+      .tensors {
+        display: grid;
+        grid-template-columns: minmax(0, 3fr) minmax(340px, 2fr);
+        gap: 1rem;
+        align-items: start;
+      }
+      aside {
+        position: sticky;
+        top: 0.5rem;
+        max-height: calc(100vh - 1rem);
+        overflow: auto;
+        border-radius: 10px;
+      }
+      @media (max-width: 900px) {
+        main {
+          padding: 0.8rem 0.8rem 3rem;
+        }
+        .top,
+        .tensors {
+          grid-template-columns: minmax(0, 1fr);
+        }
+        /* narrow screens: the detail is a sheet at the bottom of the viewport, always in view */
+        aside {
+          top: auto;
+          bottom: 0;
+          max-height: 55vh;
+          box-shadow: 0 -6px 18px rgba(0, 0, 0, 0.25);
+          z-index: 2;
+        }
+        aside.empty {
+          display: none;
+        }
+      }
+    `,
+  ];
 
   private readonly controller = new AppController();
   private readonly provider = new ContextProvider(this, { context: controllerContext, initialValue: this.controller });
@@ -86,28 +123,26 @@ export class KilnApp extends LitElement {
 
   override render() {
     const s = this.controller.state;
-    const engine = s.engine
-      ? s.engine.gpu
-        ? `Engine: ${s.engine.label}${s.engine.fallbackAdapter ? ` — a software adapter: conversions run on ${s.engine.cpuThreads} CPU threads unless you pick GPU` : ''}`
-        : `Engine: ${s.engine.label}${s.engine.note ? ` — no WebGPU (${s.engine.note})` : ''}`
-      : 'Engine: starting…';
     return html`
       <header>
         <h1>Tensor Kiln</h1>
-        <span class="engine" data-testid="engine">${engine}</span>
+        <span class="engine" data-testid="engine">${engineSentence(s)}</span>
         <span class="privacy">Everything runs on this machine. Nothing is uploaded.</span>
       </header>
       <main part="main">
         <kiln-open></kiln-open>
-        ${s.error ? html`<div class="error" role="alert" data-testid="error">${s.error}</div>` : null}
         ${s.model
-          ? html`<div class="columns">
-              <kiln-model></kiln-model>
-              <div>
+          ? html`<div class="top">
+                <kiln-model></kiln-model>
                 <kiln-convert></kiln-convert>
-                <kiln-tensor-detail></kiln-tensor-detail>
               </div>
-            </div>`
+              <div class="tensors">
+                <kiln-tensor-table></kiln-tensor-table>
+                <aside class=${s.selected === null ? 'empty' : ''} aria-label="Tensor detail">
+                  <kiln-tensor-detail></kiln-tensor-detail>
+                </aside>
+              </div>
+              <kiln-metadata></kiln-metadata>`
           : null}
       </main>
     `;

@@ -1,139 +1,143 @@
 import { LitElement, css, html } from 'lit';
-import { formatBytes, formatCount, formatMeta, formatShape, metaTypeLabel } from '../src/app/format';
+import { styleMap } from 'lit/directives/style-map.js';
+import { formatBytes, formatCount } from '../src/app/format';
+import { formatParams } from '../src/app/model-facts';
 import { KilnWatch } from './kiln-context';
+import { card, controls } from './kiln-styles';
 
-const ROW_LIMIT = 2000;
+/** Colours of the type-mix bar, in order of bytes. */
+const MIX = ['#b5541c', '#3f7cac', '#6a994e', '#8e5ea2', '#d4a017', '#c44536', '#4d908e', '#9c6644'];
 
 /**
- * What is inside the open model: format and files, metadata, and every tensor (name, type,
- * shape, size). Clicking a tensor shows its statistics and histogram.
+ * The open model at a glance, the same for every format: architecture, parameters, size, bits per
+ * weight, quantization, the type mix, layers, context, vocabulary; format internals in "details".
  */
 export class KilnModel extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      background: #fff;
-      border: 1px solid #e3dad0;
-      border-radius: 10px;
-      padding: 1rem;
-    }
-    h2 {
-      font-size: 1.05rem;
-      margin: 0 0 0.5rem;
-    }
-    .facts {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 0.4rem 1.2rem;
-      color: #4a4038;
-      margin-bottom: 0.6rem;
-    }
-    details {
-      margin: 0.6rem 0;
-    }
-    summary {
-      cursor: pointer;
-      font-weight: 600;
-    }
-    table {
-      border-collapse: collapse;
-      width: 100%;
-      font-variant-numeric: tabular-nums;
-    }
-    th,
-    td {
-      text-align: left;
-      padding: 0.2rem 0.5rem;
-      border-bottom: 1px solid #f0e9e2;
-      vertical-align: top;
-    }
-    td.name,
-    td.key {
-      font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace;
-      font-size: 0.85rem;
-      word-break: break-all;
-    }
-    td.value {
-      font-family: ui-monospace, monospace;
-      font-size: 0.8rem;
-      word-break: break-word;
-    }
-    tr.tensor {
-      cursor: pointer;
-    }
-    tr.tensor:hover {
-      background: #fbf3ec;
-    }
-    tr.tensor[aria-selected='true'] {
-      background: #f6e2d2;
-    }
-    .unknown {
-      color: #a04000;
-    }
-    input[type='search'] {
-      font: inherit;
-      padding: 0.25rem 0.5rem;
-      width: 100%;
-      box-sizing: border-box;
-      margin: 0.3rem 0;
-    }
-  `;
+  static override styles = [
+    card,
+    controls,
+    css`
+      h2 {
+        overflow-wrap: anywhere;
+      }
+      dl.facts {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));
+        gap: 0.6rem 1rem;
+        margin: 0.4rem 0 0.8rem;
+      }
+      dl.facts div {
+        min-width: 0;
+      }
+      dt {
+        color: var(--kiln-muted);
+        font-size: 0.8rem;
+      }
+      dd {
+        margin: 0;
+        font-size: 1.1rem;
+        font-weight: 600;
+        font-variant-numeric: tabular-nums;
+        overflow-wrap: anywhere;
+      }
+      .unknown {
+        color: var(--kiln-muted);
+        font-weight: 400;
+      }
+      .bar {
+        display: flex;
+        height: 12px;
+        border-radius: 6px;
+        overflow: hidden;
+        border: 1px solid var(--kiln-border);
+      }
+      .bar span {
+        display: block;
+        height: 100%;
+        min-width: 2px;
+      }
+      ul.legend {
+        list-style: none;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.2rem 0.9rem;
+        padding: 0;
+        margin: 0.35rem 0 0;
+        font-size: 0.85rem;
+      }
+      .swatch {
+        display: inline-block;
+        width: 0.7rem;
+        height: 0.7rem;
+        border-radius: 2px;
+        margin-right: 0.3rem;
+        vertical-align: -0.05rem;
+      }
+      details {
+        margin-top: 0.8rem;
+      }
+      summary {
+        cursor: pointer;
+      }
+      table {
+        border-collapse: collapse;
+        font-size: 0.85rem;
+        margin-top: 0.3rem;
+      }
+      th {
+        text-align: left;
+        font-weight: 400;
+        color: var(--kiln-muted);
+        padding: 0.1rem 1rem 0.1rem 0;
+      }
+      td {
+        font-family: var(--kiln-mono);
+        overflow-wrap: anywhere;
+      }
+    `,
+  ];
 
   private readonly kiln = new KilnWatch(this);
-  private filter = '';
-
-  private _onFilter(e: Event): void {
-    this.filter = (e.target as HTMLInputElement).value;
-    this.requestUpdate();
-  }
 
   override render() {
-    const app = this.kiln.app;
-    const m = app?.state.model;
-    if (!app || !m) return null;
-    const selected = app.state.selected;
-    const f = this.filter.toLowerCase();
-    const rows = m.tensors.map((t, i) => ({ t, i })).filter(({ t }) => !f || t.name.toLowerCase().includes(f));
-    const shown = rows.slice(0, ROW_LIMIT);
+    const s = this.kiln.app?.state;
+    const m = s?.model;
+    const f = s?.facts;
+    if (!m || !f) return null;
+    const unknown = (v: string | number | null, show: (x: never) => string = String as never) =>
+      v === null ? html`<span class="unknown">unknown</span>` : show(v as never);
     return html`
-      <h2>${m.files.join(', ')}</h2>
-      <div class="facts" data-testid="model-facts">
-        <span>Format: <b>${m.format}</b></span>
-        <span>${formatCount(m.tensors.length)} tensors</span>
-        <span>${formatBytes(m.totalBytes)} of tensor data</span>
-        ${m.details.map(([k, v]) => html`<span>${k}: ${v}</span>`)}
-      </div>
-      <details ?open=${m.metadata.length > 0 && m.metadata.length <= 40}>
-        <summary>Metadata (${m.metadata.length})</summary>
-        <table data-testid="metadata">
-          <thead>
-            <tr><th>key</th><th>type</th><th>value</th></tr>
-          </thead>
-          <tbody>
-            ${m.metadata.map(([k, v]) => html`<tr><td class="key">${k}</td><td>${metaTypeLabel(v)}</td><td class="value">${formatMeta(v)}</td></tr>`)}
-          </tbody>
-        </table>
-      </details>
-      <details open>
-        <summary>Tensors (${m.tensors.length})</summary>
-        ${m.tensors.length > 20 ? html`<input type="search" placeholder="Filter by name" .value=${this.filter} @input=${this._onFilter} />` : null}
-        <table>
-          <thead>
-            <tr><th>name</th><th>type</th><th>shape</th><th>size</th></tr>
-          </thead>
-          <tbody>
-            ${shown.map(
-              ({ t, i }) => html`<tr class="tensor" data-testid="tensor-row" aria-selected=${selected === i ? 'true' : 'false'} @click=${() => app.select(i)}>
-                <td class="name">${t.name}</td>
-                <td class=${t.type === null ? 'unknown' : ''} title=${t.type === null ? 'Kiln cannot decode this type' : ''}>${t.typeLabel}</td>
-                <td>${formatShape(t.shape)}</td>
-                <td>${formatBytes(t.nbytes)}</td>
-              </tr>`,
-            )}
-          </tbody>
-        </table>
-        ${rows.length > shown.length ? html`<p>${rows.length - shown.length} more: use the filter.</p>` : null}
-      </details>
+      <section aria-labelledby="model-title" data-testid="summary">
+        <h2 id="model-title">${f.name ?? m.files.join(', ')}</h2>
+        <dl class="facts" data-testid="model-facts">
+          <div><dt>Architecture</dt><dd data-testid="fact-architecture">${unknown(f.architecture)}</dd></div>
+          <div><dt>Parameters</dt><dd data-testid="fact-parameters" title=${formatCount(f.parameters)}>${formatParams(f.parameters)}</dd></div>
+          <div><dt>File size</dt><dd data-testid="fact-size">${formatBytes(f.fileBytes)}</dd></div>
+          <div><dt>Bits per weight</dt><dd data-testid="fact-bpw">${f.bitsPerWeight === null ? unknown(null) : f.bitsPerWeight.toFixed(2)}</dd></div>
+          <div><dt>Quantization</dt><dd data-testid="fact-quant">${unknown(f.quantName)}</dd></div>
+          <div><dt>Layers</dt><dd data-testid="fact-layers">${unknown(f.layers)}</dd></div>
+          <div><dt>Context length</dt><dd data-testid="fact-context">${f.contextLength === null ? unknown(null) : formatCount(f.contextLength)}</dd></div>
+          <div><dt>Vocabulary</dt><dd data-testid="fact-vocab">${f.vocabSize === null ? unknown(null) : formatCount(f.vocabSize)}${f.tokenizer ? html` <span class="unknown">(${f.tokenizer})</span>` : null}</dd></div>
+          <div><dt>Format</dt><dd>${m.format}</dd></div>
+        </dl>
+        <div class="muted" id="mix-label">Tensor types by size</div>
+        <div class="bar" role="img" aria-labelledby="mix-label" data-testid="type-mix" aria-describedby="mix-legend">
+          ${f.typeMix.map((t, i) => html`<span title="${t.type}: ${(t.share * 100).toFixed(1)} %" style=${styleMap({ width: `${t.share * 100}%`, background: MIX[i % MIX.length]! })}></span>`)}
+        </div>
+        <ul class="legend" id="mix-legend">
+          ${f.typeMix.slice(0, 8).map((t, i) => html`<li><span class="swatch" style=${styleMap({ background: MIX[i % MIX.length]! })}></span>${t.type} ${(t.share * 100).toFixed(t.share < 0.1 ? 1 : 0)} % <span class="muted">(${formatCount(t.count)})</span></li>`)}
+          ${f.typeMix.length > 8 ? html`<li class="muted">and ${f.typeMix.length - 8} more</li>` : null}
+        </ul>
+        <details data-testid="format-details">
+          <summary>Details: files and ${m.format} internals</summary>
+          <table>
+            <tr><th scope="row">Files</th><td>${m.files.join(', ')}</td></tr>
+            <tr><th scope="row">Tensors</th><td>${formatCount(m.tensors.length)}</td></tr>
+            <tr><th scope="row">Tensor data</th><td>${formatBytes(m.totalBytes)}</td></tr>
+            ${m.details.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}
+          </table>
+        </details>
+      </section>
     `;
   }
 }

@@ -1,48 +1,61 @@
 import { LitElement, css, html } from 'lit';
 import { Task } from '@lit/task';
-import { formatCount, formatNumber, formatShape } from '../src/app/format';
+import { formatBytes, formatCount, formatNumber, formatShape } from '../src/app/format';
+import { elementsOf, formatParams } from '../src/app/model-facts';
 import { KilnWatch } from './kiln-context';
+import { card, controls } from './kiln-styles';
 import './kiln-histogram';
 
 /**
  * Statistics and histogram of the selected tensor, computed in the worker (on the GPU when there
- * is one) by a @lit/task that restarts when the selection changes.
+ * is one) by a @lit/task that restarts when the selection changes. Kiln-app keeps it in view: a
+ * sticky side panel on wide screens, a sheet at the bottom on narrow ones.
  */
 export class KilnTensorDetail extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      background: #fff;
-      border: 1px solid #e3dad0;
-      border-radius: 10px;
-      padding: 1rem;
-      margin-top: 1rem;
-    }
-    h2 {
-      font-size: 1rem;
-      margin: 0 0 0.4rem;
-      word-break: break-all;
-    }
-    dl {
-      display: grid;
-      grid-template-columns: auto 1fr;
-      gap: 0.1rem 0.8rem;
-      font-variant-numeric: tabular-nums;
-      margin: 0.6rem 0 0;
-    }
-    dt {
-      color: #6b5d50;
-    }
-    dd {
-      margin: 0;
-    }
-    .muted {
-      color: #6b5d50;
-    }
-    label {
-      font-size: 0.85rem;
-    }
-  `;
+  static override styles = [
+    card,
+    controls,
+    css`
+      .head {
+        display: flex;
+        gap: 0.5rem;
+        align-items: start;
+        justify-content: space-between;
+      }
+      h2 {
+        font-size: 1rem;
+        margin: 0 0 0.2rem;
+        font-family: var(--kiln-mono);
+        overflow-wrap: anywhere;
+      }
+      dl {
+        display: grid;
+        grid-template-columns: auto 1fr auto 1fr;
+        gap: 0.1rem 0.8rem;
+        font-variant-numeric: tabular-nums;
+        margin: 0.6rem 0 0;
+      }
+      dt {
+        color: var(--kiln-muted);
+      }
+      dd {
+        margin: 0;
+      }
+      .scale {
+        display: flex;
+        gap: 0.8rem;
+        font-size: 0.85rem;
+        margin: 0.5rem 0 0.2rem;
+        border: none;
+        padding: 0;
+      }
+      .scale legend {
+        float: left;
+        margin-right: 0.4rem;
+        color: var(--kiln-muted);
+      }
+    `,
+  ];
 
   private readonly kiln = new KilnWatch(this);
   private log = false;
@@ -55,36 +68,53 @@ export class KilnTensorDetail extends LitElement {
     args: () => [this.kiln.app?.state.selected] as const,
   });
 
+  private setLog(log: boolean): void {
+    this.log = log;
+    this.requestUpdate();
+  }
+
   override render() {
     const app = this.kiln.app;
     const model = app?.state.model;
     const index = app?.state.selected;
     if (!app || !model) return null;
-    if (index === null || index === undefined) return html`<p class="muted">Select a tensor to see its statistics and histogram.</p>`;
+    if (index === null || index === undefined) return html`<p class="muted">Select a tensor (click a row, or Enter on it) to see its statistics and histogram.</p>`;
     const t = model.tensors[index]!;
     return html`
-      <h2>${t.name}</h2>
-      <div class="muted">${t.typeLabel} ${formatShape(t.shape)}</div>
-      ${this.task.render({
-        pending: () => html`<p class="muted" data-testid="stats-pending">Computing statistics…</p>`,
-        error: (e) => html`<p data-testid="stats-error">${e instanceof Error ? e.message : String(e)}</p>`,
-        complete: (s) =>
-          s === null
-            ? null
-            : html`
-                <label><input type="checkbox" .checked=${this.log} @change=${(e: Event) => ((this.log = (e.target as HTMLInputElement).checked), this.requestUpdate())} /> log counts</label>
-                <kiln-histogram .bins=${s.histogram} .lo=${s.min} .hi=${s.max} ?log=${this.log}></kiln-histogram>
-                <dl data-testid="stats">
-                  <dt>elements</dt><dd>${formatCount(s.count)}</dd>
-                  <dt>min</dt><dd>${formatNumber(s.min)}</dd>
-                  <dt>max</dt><dd>${formatNumber(s.max)}</dd>
-                  <dt>mean</dt><dd>${formatNumber(s.mean)}</dd>
-                  <dt>std</dt><dd>${formatNumber(s.std)}</dd>
-                  <dt>NaN</dt><dd>${formatCount(s.nan)}</dd>
-                  <dt>+Inf / −Inf</dt><dd>${formatCount(s.posInf)} / ${formatCount(s.negInf)}</dd>
-                </dl>
-              `,
-      })}
+      <section aria-labelledby="detail-title" data-testid="tensor-detail">
+        <div class="head">
+          <div>
+            <h2 id="detail-title">${t.name}</h2>
+            <div class="muted">${t.typeLabel} · ${formatShape(t.shape)} · ${formatParams(elementsOf(t))} parameters · ${formatBytes(t.nbytes)}</div>
+          </div>
+          <button data-testid="detail-close" aria-label="Close the tensor detail" @click=${() => app.select(null)}>✕</button>
+        </div>
+        ${this.task.render({
+          pending: () => html`<p class="muted" data-testid="stats-pending" role="status">Computing statistics…</p>`,
+          error: (e) =>
+            html`<div class="problem" data-testid="stats-error"><p><strong>Kiln cannot show this tensor’s values.</strong></p><details><summary>Technical details</summary><pre>${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}</pre></details></div>`,
+          complete: (s) =>
+            s === null
+              ? null
+              : html`
+                  <fieldset class="scale">
+                    <legend>Counts</legend>
+                    <label><input type="radio" name="scale" data-testid="scale-linear" .checked=${!this.log} @change=${() => this.setLog(false)} /> linear</label>
+                    <label><input type="radio" name="scale" data-testid="scale-log" .checked=${this.log} @change=${() => this.setLog(true)} /> logarithmic</label>
+                  </fieldset>
+                  <kiln-histogram .bins=${s.histogram} .lo=${s.min} .hi=${s.max} .count=${s.finite} ?log=${this.log}></kiln-histogram>
+                  <dl data-testid="stats">
+                    <dt>elements</dt><dd>${formatCount(s.count)}</dd>
+                    <dt>mean</dt><dd>${formatNumber(s.mean)}</dd>
+                    <dt>min</dt><dd>${formatNumber(s.min)}</dd>
+                    <dt>std</dt><dd>${formatNumber(s.std)}</dd>
+                    <dt>max</dt><dd>${formatNumber(s.max)}</dd>
+                    <dt>NaN</dt><dd>${formatCount(s.nan)}</dd>
+                    <dt>+Inf / −Inf</dt><dd>${formatCount(s.posInf)} / ${formatCount(s.negInf)}</dd>
+                  </dl>
+                `,
+        })}
+      </section>
     `;
   }
 }

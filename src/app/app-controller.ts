@@ -2,14 +2,15 @@ import { createContext } from '@lit/context';
 import type { TensorStats } from '../codecs/stats';
 import type { ProgressInfo } from '../pipeline/executor';
 import type { OutputFormat } from '../pipeline/plan';
-import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanSummary } from '../pipeline/protocol';
-import { presetStatuses } from '../pipeline/presets-probe';
-import { isAlias } from '../pipeline/presets';
+import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanEstimate, PlanSummary } from '../pipeline/protocol';
 import { opfsFile } from '../io/opfs-sink';
 import type { SaveTarget } from '../io/handle-sink';
-import type { QuantizeOptionsText } from '../pipeline/quantize-options';
+import { parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
+import { explain, isCancelled, type Problem, type ProblemPlace } from './errors';
 import { KilnClient } from './kiln-client';
+import { modelFacts, type ModelFacts } from './model-facts';
 import { makeSampleModel } from './sample-model';
+import { targetGroups, targetValues } from './type-picker';
 
 export interface OutputLink {
   readonly name: string;
@@ -22,31 +23,50 @@ export interface TargetOption {
   readonly label: string;
 }
 
+/** How the last run ended, for the progress bar and the result lines. */
+export type RunOutcome = 'done' | 'cancelled' | 'failed' | null;
+
+export type OptionKey = keyof QuantizeOptionsText;
+
 export interface AppState {
   readonly engine: EngineInfo | null;
   readonly opening: boolean;
   readonly model: ModelSummary | null;
+  readonly facts: ModelFacts | null;
   readonly selected: number | null;
   readonly format: OutputFormat;
   readonly target: string;
   readonly enginePreference: EnginePreference;
   /** llama-quantize's options and the split size, as typed in the form. */
   readonly options: QuantizeOptionsText;
+  /** Why a typed option field is invalid, by field. */
+  readonly optionErrors: Readonly<Partial<Record<OptionKey, string>>>;
   readonly plan: PlanSummary | null;
+  /** Output size per target for the open model (the type picker's numbers). */
+  readonly estimates: ReadonlyMap<string, PlanEstimate>;
   /** A plan for the current choices is being computed; `plan` may still be the previous one. */
   readonly planning: boolean;
   readonly converting: boolean;
   readonly progress: ProgressInfo | null;
+  readonly outcome: RunOutcome;
   readonly result: ConvertResult | null;
   readonly outputs: readonly OutputLink[];
   /** Names of files written where the user chose (Save to disk). */
   readonly saved: readonly string[];
-  readonly error: string | null;
+  /** What went wrong, in words, and where (open, plan, convert). */
+  readonly problem: Problem | null;
+  /** A neutral message (the user's own cancel). */
+  readonly notice: string | null;
 }
 
 export const controllerContext = createContext<AppController>(Symbol('kiln-controller'));
 
-const SAFETENSORS_TARGETS: TargetOption[] = ['F32', 'F16', 'BF16'].map((t) => ({ value: t, label: t }));
+/** Type names as output files carry them at the end of their names. */
+const TYPE_SUFFIX = /-(F32|F16|BF16|COPY|Q\d(_\w+)?|IQ\d(_\w+)?|TQ\d_\d|MXFP4(_MOE)?)(-pure)?$/i;
+
+function isFloatModel(m: ModelSummary): boolean {
+  return m.tensors.every((t) => t.type === null || ['F32', 'F16', 'BF16', 'F64', 'I8', 'I16', 'I32', 'I64', 'U8', 'BOOL'].includes(t.type));
+}
 
 /**
  * The app's state and the user's intents. Elements read `state` and call methods; every change
@@ -57,23 +77,29 @@ export class AppController extends EventTarget {
     engine: null,
     opening: false,
     model: null,
+    facts: null,
     selected: null,
     format: 'gguf',
-    target: 'F16',
+    target: 'Q4_K_M',
     enginePreference: 'auto',
     options: {},
+    optionErrors: {},
     plan: null,
+    estimates: new Map(),
     planning: false,
     converting: false,
     progress: null,
+    outcome: null,
     result: null,
     outputs: [],
     saved: [],
-    error: null,
+    problem: null,
+    notice: null,
   };
   private cancelRun: (() => void) | null = null;
   /** Counts plan requests so that only the newest one's answer is shown and run. */
   private planSeq = 0;
+  private estimateSeq = 0;
 
   constructor(private readonly client = new KilnClient()) {
     super();
@@ -85,33 +111,56 @@ export class AppController extends EventTarget {
     this.dispatchEvent(new Event('change'));
   }
 
-  private fail(e: unknown): void {
-    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    this.set({ error: msg, opening: false, converting: false });
+  private fail(e: unknown, place: ProblemPlace, files: readonly string[] = this.state.model?.files ?? []): void {
+    this.set({ problem: explain(e, place, files), opening: false, converting: false });
   }
 
-  /** Types offered for the chosen output format; presets only where Kiln encodes every type they use. */
+  /** Types offered for the chosen output format, in picker order. */
   targets(format: OutputFormat = this.state.format): TargetOption[] {
-    if (format === 'safetensors') return SAFETENSORS_TARGETS;
-    return presetStatuses()
-      .filter((p) => p.usable && !isAlias(p))
-      .map((p) => ({ value: p.name, label: `${p.name}${p.description.trim() ? ' — ' + p.description.trim() : ''}` }));
+    return targetValues(format).map((v) => ({ value: v, label: v }));
+  }
+
+  targetGroups(format: OutputFormat = this.state.format) {
+    return targetGroups(format);
   }
 
   async openFiles(files: readonly File[]): Promise<void> {
     if (files.length === 0) return;
     // the running conversion reads the open model; the open controls say so while it runs
     if (this.state.converting) return;
+    this.set({ opening: true, problem: null, notice: null });
+    let model: ModelSummary;
+    try {
+      model = await this.client.open(files);
+    } catch (e) {
+      // the worker keeps the model that was open; so does the page
+      this.fail(e, 'open', files.map((f) => f.name));
+      return;
+    }
     this.revokeOutputs();
     this.planSeq++; // a plan still coming for the previous model is dropped
-    this.set({ opening: true, error: null, model: null, selected: null, plan: null, planning: false, result: null, outputs: [], progress: null });
-    try {
-      const model = await this.client.open(files);
-      this.set({ model, opening: false });
-      await this.refreshPlan();
-    } catch (e) {
-      this.fail(e);
-    }
+    const fileBytes = files.reduce((a, f) => a + f.size, 0);
+    const format = this.state.format;
+    const values = targetValues(format);
+    // Q4_K_M for float models llama.cpp can load (a preset needs general.architecture); else F16
+    const preset = format === 'gguf' && isFloatModel(model) && model.metadata.some(([k]) => k === 'general.architecture') && values.includes('Q4_K_M');
+    const target = preset ? 'Q4_K_M' : 'F16';
+    this.set({
+      model,
+      facts: modelFacts(model, fileBytes),
+      opening: false,
+      selected: null,
+      target,
+      plan: null,
+      estimates: new Map(),
+      planning: false,
+      result: null,
+      outputs: [],
+      saved: [],
+      progress: null,
+      outcome: null,
+    });
+    await Promise.all([this.refreshPlan(), this.refreshEstimates()]);
   }
 
   async openSample(): Promise<void> {
@@ -127,10 +176,10 @@ export class AppController extends EventTarget {
   }
 
   async setFormat(format: OutputFormat): Promise<void> {
-    const options = this.targets(format);
-    const target = options.some((o) => o.value === this.state.target) ? this.state.target : (options.find((o) => o.value === 'F16') ?? options[0]!).value;
-    this.set({ format, target });
-    await this.refreshPlan();
+    const values = targetValues(format);
+    const target = values.includes(this.state.target) ? this.state.target : format === 'safetensors' ? 'F16' : (values[0] ?? 'F16');
+    this.set({ format, target, estimates: new Map() });
+    await Promise.all([this.refreshPlan(), this.refreshEstimates()]);
   }
 
   async setTarget(target: string): Promise<void> {
@@ -143,19 +192,29 @@ export class AppController extends EventTarget {
   }
 
   async setOptions(patch: Partial<QuantizeOptionsText>): Promise<void> {
-    this.set({ options: { ...this.state.options, ...patch } });
-    await this.refreshPlan();
+    const options = { ...this.state.options, ...patch };
+    this.set({ options, optionErrors: validateOptions(options) });
+    await Promise.all([this.refreshPlan(), this.refreshEstimates()]);
   }
 
-  private request(): ConvertRequest {
+  /** The base name of the output: the input's stem and the target, never the input's own name. */
+  outputBaseName(target = this.state.target): string {
     const model = this.state.model!;
-    const stem = (model.files[0] ?? 'model').replace(/(-\d{5}-of-\d{5})?\.(gguf|safetensors|bin|pth|pt|ckpt|onnx|index)$/i, '').replace(/-(F32|F16|BF16)$/i, '');
+    const stem = (model.files[0] ?? 'model').replace(/(-\d{5}-of-\d{5})?\.(gguf|safetensors|bin|pth|pt|ckpt|onnx|index|json)$/i, '').replace(TYPE_SUFFIX, '');
+    const pure = this.state.format === 'gguf' && this.state.options.pure ? '-pure' : '';
+    let base = `${stem}-${target}${pure}`;
+    const ext = this.state.format === 'gguf' ? '.gguf' : '.safetensors';
+    const inputs = new Set(model.files.map((f) => f.toLowerCase()));
+    if (inputs.has((base + ext).toLowerCase()) || [...inputs].some((f) => f.startsWith(base.toLowerCase() + '-0'))) base += '-requantized';
+    return base;
+  }
+
+  private request(target = this.state.target): ConvertRequest {
     const o = this.state.options;
     // llama-quantize's options apply to GGUF output only; the split size and leaving out what
     // cannot be converted to both formats
     const options: QuantizeOptionsText = this.state.format === 'gguf' ? o : { splitMaxSize: o.splitMaxSize, skipUnconvertible: o.skipUnconvertible };
-    const pure = this.state.format === 'gguf' && o.pure ? '-pure' : '';
-    return { format: this.state.format, target: this.state.target, baseName: `${stem}-${this.state.target}${pure}`, options, engine: this.state.enginePreference };
+    return { format: this.state.format, target, baseName: this.outputBaseName(target), options, engine: this.state.enginePreference };
   }
 
   private async refreshPlan(): Promise<void> {
@@ -166,14 +225,27 @@ export class AppController extends EventTarget {
     this.set({ planning: true });
     try {
       const plan = await this.client.plan(this.request());
-      if (seq === this.planSeq) this.set({ plan, planning: false, error: null });
+      if (seq === this.planSeq) this.set({ plan, planning: false, problem: this.state.problem?.place === 'plan' ? null : this.state.problem });
     } catch (e) {
       if (seq !== this.planSeq) return;
       this.set({ plan: null, planning: false });
-      this.fail(e);
+      this.fail(e, 'plan');
     }
   }
 
+  /** Sizes for every target; refusals the user can lift in place (requantizing, leaving tensors out) are lifted here so the sizes still show. */
+  private async refreshEstimates(): Promise<void> {
+    if (!this.state.model) return;
+    const seq = ++this.estimateSeq;
+    const base = this.request();
+    const req: ConvertRequest = { ...base, options: { ...base.options, allowRequantize: true, skipUnconvertible: true } };
+    try {
+      const list = await this.client.planAll(req, targetValues(this.state.format));
+      if (seq === this.estimateSeq) this.set({ estimates: new Map(list.map((e) => [e.target, e])) });
+    } catch {
+      // sizes are a help, not a requirement: the picker shows the names alone
+    }
+  }
 
   /** Whether the browser can write where the user chooses (File System Access API). */
   canSaveToDisk(): boolean {
@@ -200,7 +272,7 @@ export class AppController extends EventTarget {
       save = plan.files.length === 1 ? { kind: 'file', handle: await w.showSaveFilePicker({ suggestedName: plan.files[0]!.name }) } : { kind: 'directory', handle: await w.showDirectoryPicker({ mode: 'readwrite' }) };
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') return; // the user closed the picker
-      this.fail(e);
+      this.fail(e, 'convert');
       return;
     }
     await this.run(save);
@@ -209,13 +281,13 @@ export class AppController extends EventTarget {
   private async run(save: SaveTarget | undefined): Promise<void> {
     if (!this.state.model || this.state.planning || this.state.converting) return;
     this.revokeOutputs();
-    this.set({ converting: true, error: null, progress: null, result: null, outputs: [], saved: [] });
+    this.set({ converting: true, problem: null, notice: null, progress: null, outcome: null, result: null, outputs: [], saved: [] });
     const run = this.client.convert(this.request(), (progress) => this.set({ progress }), save);
     this.cancelRun = run.cancel;
     try {
       const result = await run.done;
       if (result.opfsDir === null) {
-        this.set({ converting: false, result, saved: result.plan.files.map((f) => (save?.kind === 'file' ? save.handle.name : f.name)) });
+        this.set({ converting: false, outcome: 'done', result, saved: result.plan.files.map((f) => (save?.kind === 'file' ? save.handle.name : f.name)) });
         return;
       }
       const dir = result.opfsDir;
@@ -225,9 +297,13 @@ export class AppController extends EventTarget {
           return { name: f.name, size: file.size, url: URL.createObjectURL(file) };
         }),
       );
-      this.set({ converting: false, result, outputs });
+      this.set({ converting: false, outcome: 'done', result, outputs });
     } catch (e) {
-      this.fail(e);
+      if (isCancelled(e)) this.set({ converting: false, outcome: 'cancelled', notice: 'Cancelled, nothing was written.' });
+      else {
+        this.set({ outcome: 'failed' });
+        this.fail(e, 'convert');
+      }
     } finally {
       this.cancelRun = null;
     }
@@ -240,4 +316,20 @@ export class AppController extends EventTarget {
   private revokeOutputs(): void {
     for (const o of this.state.outputs) URL.revokeObjectURL(o.url);
   }
+}
+
+/** Each typed field parsed alone, so the message lands beside the field that caused it. */
+export function validateOptions(o: QuantizeOptionsText): Partial<Record<OptionKey, string>> {
+  const errors: Partial<Record<OptionKey, string>> = {};
+  const keys: OptionKey[] = ['outputTensorType', 'tokenEmbeddingType', 'tensorTypes', 'overrideKv', 'splitMaxSize'];
+  for (const k of keys) {
+    if (o[k] === undefined) continue;
+    try {
+      parseQuantizeOptions({ [k]: o[k] });
+    } catch (e) {
+      errors[k] = e instanceof Error ? e.message : String(e);
+    }
+  }
+  if (!errors.splitMaxSize && o.keepSplit && o.splitMaxSize && o.splitMaxSize.trim() !== '') errors.splitMaxSize = 'a size limit and “one output part per input part” exclude each other: clear one';
+  return errors;
 }

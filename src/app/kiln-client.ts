@@ -72,6 +72,11 @@ export class KilnClient {
     return this.call('plan', { request }).done;
   }
 
+  /** Output sizes for several targets at once (the type picker's numbers). */
+  planAll(request: ConvertRequest, targets: readonly string[]): Promise<ResultOf['planAll']> {
+    return this.call('planAll', { request, targets }).done;
+  }
+
   /** Starts a conversion; `cancel()` stops it and removes its partial output. */
   convert(request: ConvertRequest, progress: (p: ProgressInfo) => void, save?: SaveTarget): { done: Promise<ResultOf['convert']>; cancel: () => void } {
     const { id, done } = this.call('convert', save ? { request, save } : { request }, progress);

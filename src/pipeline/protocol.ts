@@ -55,6 +55,14 @@ export interface ConvertResult {
   readonly verified: boolean;
 }
 
+/** What one target would give for the open model (the planner's sizes, no data read). */
+export interface PlanEstimate {
+  readonly target: string;
+  /** Bytes of every output file together, or null when the plan refuses. */
+  readonly outputBytes: number | null;
+  readonly error: string | null;
+}
+
 export type EnginePreference = 'auto' | 'gpu' | 'cpu';
 
 export interface EngineInfo {
@@ -73,7 +81,8 @@ export type Request =
   | { readonly kind: 'stats'; readonly id: number; readonly tensor: number }
   | { readonly kind: 'plan'; readonly id: number; readonly request: ConvertRequest }
   | { readonly kind: 'convert'; readonly id: number; readonly request: ConvertRequest; readonly save?: SaveTarget }
-  | { readonly kind: 'cancel'; readonly id: number; /** the convert request to stop */ readonly target: number };
+  | { readonly kind: 'cancel'; readonly id: number; /** the convert request to stop */ readonly target: number }
+  | { readonly kind: 'planAll'; readonly id: number; readonly request: ConvertRequest; readonly targets: readonly string[] };
 
 export type Response =
   | { readonly kind: 'result'; readonly id: number; readonly value: unknown }
@@ -87,4 +96,5 @@ export type ResultOf = {
   plan: PlanSummary;
   convert: ConvertResult;
   cancel: null;
+  planAll: PlanEstimate[];
 };

@@ -16,7 +16,7 @@ import { GpuEngine } from './gpu-engine';
 import type { ConversionPlan } from './plan';
 import { planConversion } from './planner';
 import { parseQuantizeOptions } from './quantize-options';
-import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanSummary, Request, Response } from './protocol';
+import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanEstimate, PlanSummary, Request, Response } from './protocol';
 import { tensorStats } from './stats-job';
 import { verifyOutput } from './verify';
 
@@ -225,6 +225,16 @@ async function handle(msg: Request): Promise<unknown> {
     case 'cancel':
       running.get(msg.target)?.abort();
       return null;
+    case 'planAll':
+      // the type picker's sizes: one plan per target, metadata only
+      return msg.targets.map((target) => {
+        try {
+          const p = plan({ ...msg.request, target });
+          return { target, outputBytes: p.files.reduce((a, f) => a + f.size, 0), error: null };
+        } catch (e) {
+          return { target, outputBytes: null, error: e instanceof Error ? e.message : String(e) };
+        }
+      }) satisfies PlanEstimate[];
   }
 }
 
