@@ -41,6 +41,13 @@ export async function uploadFiles(page: Page, paths: string[]): Promise<void> {
   await (handle as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...paths);
 }
 
+/** Picks a whole folder with the folder input, as a user choosing a model directory. */
+export async function uploadFolder(page: Page, dir: string): Promise<void> {
+  await waitForTestId(page, 'open-folder');
+  const handle = await page.evaluateHandle(`${FIND}(document, 'open-folder')`);
+  await (handle as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(dir);
+}
+
 export async function selectValue(page: Page, id: string, value: string): Promise<void> {
   await waitForTestId(page, id);
   await page.waitForFunction(`(() => { const s = ${FIND}(document, ${JSON.stringify(id)}); return s && !s.disabled && [...s.options].some(o => o.value === ${JSON.stringify(value)}); })()`, { polling: 200 });
