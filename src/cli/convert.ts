@@ -14,6 +14,7 @@ import { handleInterrupts } from './interrupt';
 import { checkOutputFile, checkOutputFolder, identifyInputs } from './output-target';
 import { outputNames, warnExtension } from './output-names';
 import { OptionError, parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
+import { loadImatrix, type ImatrixChoice } from '../pipeline/imatrix-options';
 
 const USAGE = [
   'usage: tensor-kiln convert <input|dir>... -o <output> --type <TYPE|PRESET> [options]',
@@ -38,6 +39,9 @@ const USAGE = [
   '  --leave-output-tensor      do not quantize output.weight',
   '  --allow-requantize         decode quantized tensors and quantize them again',
   '  --override-kv KEY=TYPE:V   set a metadata key (TYPE: int, float, bool, str); repeatable',
+  '  --imatrix FILE             importance matrix (llama-imatrix .gguf or legacy .dat) to quantize with',
+  '  --include-weights NAME     use only the imatrix entries whose name contains NAME; repeatable',
+  '  --exclude-weights NAME     leave out the imatrix entries whose name contains NAME; repeatable',
   '  --keep-split               one output part per input part',
   '  --split-max-size N[M|G]    split the output into parts of at most N bytes (also safetensors shards)',
   '',
@@ -57,6 +61,9 @@ interface Args {
   verify: boolean;
   quiet: boolean;
   threads: number | undefined;
+  imatrix: string | null;
+  includeWeights: string[];
+  excludeWeights: string[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -68,6 +75,9 @@ function parseArgs(argv: readonly string[]): Args {
   let verify = true;
   let quiet = false;
   let threads: number | undefined;
+  let imatrix: string | null = null;
+  const includeWeights: string[] = [];
+  const excludeWeights: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -108,6 +118,15 @@ function parseArgs(argv: readonly string[]): Args {
       case '--allow-requantize':
         o.allowRequantize = true;
         break;
+      case '--imatrix':
+        imatrix = value();
+        break;
+      case '--include-weights':
+        includeWeights.push(value());
+        break;
+      case '--exclude-weights':
+        excludeWeights.push(value());
+        break;
       case '--override-kv':
         o.overrideKv.push(value());
         break;
@@ -146,8 +165,9 @@ function parseArgs(argv: readonly string[]): Args {
     if (e instanceof OptionError) throw new UsageError(`convert: ${e.message}`);
     throw e;
   }
+  if (includeWeights.length > 0 && excludeWeights.length > 0) throw new UsageError('convert: --include-weights and --exclude-weights cannot be used together');
   format ??= /\.safetensors$/i.test(output) ? 'safetensors' : 'gguf';
-  return { inputs, output, type, format, options: o, verify, quiet, threads };
+  return { inputs, output, type, format, options: o, verify, quiet, threads, imatrix, includeWeights, excludeWeights };
 }
 
 function bar(p: ProgressInfo): string {
@@ -177,9 +197,29 @@ export const convertCommand: Command = {
     const tty = process.stderr.isTTY === true && !args.quiet;
     let engine: TransformEngine | null = null;
     try {
+      // llama-quantize reads the imatrix before the model
+      let im: ImatrixChoice | null = null;
+      if (args.imatrix !== null) {
+        const src = await NodeFileSource.open(args.imatrix);
+        try {
+          im = await loadImatrix(src, args.imatrix, args.includeWeights, args.excludeWeights);
+        } finally {
+          await src.close().catch(() => undefined);
+        }
+      }
       for (const f of files) sources.push(await NodeFileSource.open(f));
       const model = await openModel(sources);
-      const plan = planConversion(model, { format: args.format, target: args.type, baseName: basename(outPath), ...parseQuantizeOptions(args.options) });
+      const parsed = parseQuantizeOptions(args.options);
+      const withImatrix = im !== null && im.weights.size > 0;
+      const plan = planConversion(model, {
+        format: args.format,
+        target: args.type,
+        baseName: basename(outPath),
+        ...parsed,
+        quantize: { ...parsed.quantize, ...(withImatrix ? { imatrixWeights: im!.weights } : {}) },
+        // llama-quantize adds its quantize.imatrix.* overrides after the user's
+        overrideKv: [...(parsed.overrideKv ?? []), ...(withImatrix ? im!.kv : [])],
+      });
       for (const w of plan.warnings) io.err(`warning: ${w}\n`);
       const out = outputNames(plan.files, args.output, outPath, split);
       for (const f of plan.files) await checkOutputFile(out.pathOf(f.name), out.displayOf(f.name), inputs);

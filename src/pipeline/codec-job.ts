@@ -13,6 +13,8 @@ export interface CodecJob {
   readonly input: ArrayBuffer;
   readonly inputLength: number;
   readonly output: ArrayBuffer;
+  /** Importance weights for the rows of this chunk (copied, not transferred). */
+  readonly weights?: Float32Array;
 }
 
 export type CodecJobResult =
@@ -25,7 +27,7 @@ export async function runCodecJob(job: CodecJob): Promise<CodecJobResult> {
   try {
     const n = outputBytes(job.to, job.elements);
     const output = job.output.byteLength >= n ? job.output : new ArrayBuffer(n);
-    await engine.transform(job.from, job.to, new Uint8Array(job.input, 0, job.inputLength), job.elements, new Uint8Array(output, 0, n));
+    await engine.transform(job.from, job.to, new Uint8Array(job.input, 0, job.inputLength), job.elements, new Uint8Array(output, 0, n), job.weights);
     return { id: job.id, ok: true, input: job.input, output, outputLength: n };
   } catch (e) {
     return { id: job.id, ok: false, input: job.input, output: job.output, error: e instanceof Error ? e.message : String(e) };

@@ -16,8 +16,12 @@ export class CompositeEngine implements TransformEngine {
     return this.usedFallback ? `${this.primary.label} + ${this.fallback.label}` : this.primary.label;
   }
 
-  private pick(from: TypeName, to: TypeName): TransformEngine {
-    if (this.primary.supports(from, to)) return this.primary;
+  get acceptsWeights(): boolean {
+    return this.primary.acceptsWeights === true || this.fallback.acceptsWeights === true;
+  }
+
+  private pick(from: TypeName, to: TypeName, weighted = false): TransformEngine {
+    if (this.primary.supports(from, to) && (!weighted || this.primary.acceptsWeights === true)) return this.primary;
     this.usedFallback = true;
     return this.fallback;
   }
@@ -34,8 +38,8 @@ export class CompositeEngine implements TransformEngine {
     return (this.primary.supports(from, to) ? this.primary : this.fallback).maxChunkElements(from, to);
   }
 
-  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
-    return this.pick(from, to).transform(from, to, bytes, elements, out);
+  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array> {
+    return this.pick(from, to, weights !== undefined).transform(from, to, bytes, elements, out, weights);
   }
 
   dispose(): void {

@@ -15,11 +15,15 @@ export interface TransformEngine {
   maxChunkElements(from: TypeName, to: TypeName): number;
   /** Whether the pair can be converted (decoder for `from` and encoder for `to` exist). */
   supports(from: TypeName, to: TypeName): boolean;
+  /** Whether transform takes importance weights (the CPU codecs do; the WGSL kernels not yet). */
+  readonly acceptsWeights?: boolean;
   /**
    * Converts `elements` elements. `out`, when given and large enough, receives the result and the
-   * returned array is a view of it (so a caller can recycle output buffers).
+   * returned array is a view of it (so a caller can recycle output buffers). `weights`, the
+   * importance matrix's per-column weights for these rows (one per element of a row), makes the
+   * encoder quantize as ggml does with quant_weights; the chunk is then whole rows.
    */
-  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array>;
+  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array>;
   dispose(): void;
 }
 
@@ -44,6 +48,7 @@ const CPU_CHUNK_BYTES = 8 * 1024 * 1024;
 
 export class CpuEngine implements TransformEngine {
   readonly label = 'CPU (TypeScript codecs)';
+  readonly acceptsWeights = true;
   private scratch = new Float32Array(0);
 
   supports(from: TypeName, to: TypeName): boolean {
@@ -55,14 +60,15 @@ export class CpuEngine implements TransformEngine {
     return Math.max(g, Math.floor(CPU_CHUNK_BYTES / 4 / g) * g);
   }
 
-  async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
+  async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array> {
     const decode = (from === 'F16' ? wasmDecodeF16() : null) ?? CPU_CODECS[from].decode;
-    const encode = wasmEncoder(to) ?? CPU_CODECS[to].encode;
+    // the wasm encoders take no importance weights yet: the TypeScript twins do
+    const encode = weights !== undefined ? CPU_CODECS[to].encode : (wasmEncoder(to) ?? CPU_CODECS[to].encode);
     if (!decode) throw new Error(`no CPU decoder for ${from}`);
     if (!encode) throw new Error(`no CPU encoder for ${to}`);
     const n = outputBytes(to, elements);
     const dst = out !== undefined && out.length >= n ? out.subarray(0, n) : new Uint8Array(n);
-    const fromHalf = from === 'F16' ? wasmEncoderFromF16(to) : null;
+    const fromHalf = from === 'F16' && weights === undefined ? wasmEncoderFromF16(to) : null;
     if (fromHalf !== null) {
       fromHalf(bytes.subarray(0, elements * 2), dst);
       return dst;
@@ -75,7 +81,7 @@ export class CpuEngine implements TransformEngine {
     const f32 = this.scratch.subarray(0, elements);
     decode(bytes, f32);
     if (to === 'F32') dst.set(new Uint8Array(f32.buffer, f32.byteOffset, n));
-    else encode(f32, dst);
+    else encode(f32, dst, weights);
     return dst;
   }
 

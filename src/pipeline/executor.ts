@@ -91,6 +91,8 @@ interface Job {
   readonly length: number;
   readonly elements: number;
   readonly last: boolean;
+  /** The importance weights for this chunk's rows (one expert's), when the tensor has them. */
+  readonly weights?: Float32Array;
 }
 
 /** As many elements as a CPU codec chunk (8 MB of f32), so a copy reads as a conversion does. */
@@ -126,11 +128,35 @@ function* jobsOf(plan: ConversionPlan, engine: TransformEngine, copyElements: nu
     if (t.elements === 0) {
       yield { tensor: t, index, offset: 0, length: 0, elements: 0, last: true };
     }
+    if (t.weights !== undefined && t.from !== t.to) {
+      yield* weightedJobs(t, index, inPer, step);
+      index++;
+      continue;
+    }
     for (let e = 0; e < t.elements; e += step) {
       const n = Math.min(step, t.elements - e);
       yield { tensor: t, index, offset: e * inPer, length: n * inPer, elements: n, last: e + n >= t.elements };
     }
     index++;
+  }
+}
+
+/**
+ * Chunks of a tensor quantized with importance weights: whole rows (some quantizers weigh by the
+ * row's mean square), never across two experts of a 3-D tensor (each has its own weights, as
+ * llama_model_quantize_impl passes imatrix + i03 * n_per_row), each with its weights.
+ */
+function* weightedJobs(t: PlannedOutputTensor, index: number, inPer: number, step: number): Generator<Job> {
+  const weights = t.weights!;
+  const ne0 = t.shape[t.shape.length - 1] ?? 1;
+  const perExpert = ne0 * (t.shape.length >= 2 ? t.shape[t.shape.length - 2]! : 1);
+  const rowsStep = Math.max(ne0, Math.floor(step / ne0) * ne0);
+  for (let e = 0; e < t.elements; ) {
+    const n = Math.min(rowsStep, t.elements - e, perExpert - (e % perExpert));
+    const expert = Math.floor(e / perExpert);
+    const w = weights.length > ne0 ? weights.subarray(expert * ne0, (expert + 1) * ne0) : weights;
+    yield { tensor: t, index, offset: e * inPer, length: n * inPer, elements: n, last: e + n >= t.elements, weights: w };
+    e += n;
   }
 }
 
@@ -206,11 +232,14 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
     const t = job.tensor;
     if (t.from === t.to) return input;
     const out = pool.acquire(outputBytes(t.to, job.elements));
+    if (job.weights !== undefined && engine.acceptsWeights !== true) {
+      throw new ConversionError(t.name, new Error(`${engine.label} cannot quantize with an importance matrix`));
+    }
     for (;;) {
       const used = engine;
       try {
         const what = `${used.label} to convert ${job.elements} elements of "${t.name}" (${t.from} to ${t.to})`;
-        const bytes = await watch.wait(what, used.transform(t.from, t.to, input.bytes, job.elements, out));
+        const bytes = await watch.wait(what, used.transform(t.from, t.to, input.bytes, job.elements, out, job.weights));
         if (input.owned) pool.release(input.bytes);
         if (bytes.buffer !== out.buffer) pool.release(out);
         return { bytes, owned: true };

@@ -27,6 +27,11 @@ export interface PlannedOutputTensor {
   readonly reason: string;
   /** Output part, for --keep-split (tensors arrive grouped by part). */
   readonly part?: number;
+  /**
+   * The importance matrix's weights for this tensor (llama-quantize --imatrix): one per column,
+   * for each expert of a 3-D tensor in turn; the encoder quantizes with them.
+   */
+  readonly weights?: Float32Array;
 }
 
 export interface OutputFile {

@@ -55,7 +55,7 @@ export function planConversion(model: ModelView, opts: ConversionOptions): Conve
   let tensors: PlannedOutputTensor[] = q.tensors.map((t) => {
     const source = byName.get(t.name)!;
     const part = Math.max(0, model.files.indexOf(source.file));
-    return { name: t.name, source, from: t.from, to: t.to, shape: t.shape, elements: t.shape.reduce((a, b) => a * b, 1), outBytes: t.nbytes, reason: t.reason, part };
+    return { name: t.name, source, from: t.from, to: t.to, shape: t.shape, elements: t.shape.reduce((a, b) => a * b, 1), outBytes: t.nbytes, reason: t.reason, part, ...(t.weights !== undefined ? { weights: t.weights } : {}) };
   });
   // --keep-split sorts by input part, then by offset in it (llama_model_quantize_impl)
   if (opts.keepSplit) tensors = [...tensors].sort((a, b) => a.part! - b.part! || a.source.fileOffset - b.source.fileOffset);

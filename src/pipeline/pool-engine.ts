@@ -29,6 +29,7 @@ interface Slot {
  */
 export class PoolEngine implements TransformEngine {
   readonly label: string;
+  readonly acceptsWeights = true;
   private readonly slots: Slot[];
   private readonly waiting: (() => void)[] = [];
   private readonly pending = new Map<number, { slot: Slot; resolve: (r: CodecJobResult) => void; reject: (e: Error) => void }>();
@@ -86,14 +87,14 @@ export class PoolEngine implements TransformEngine {
     }
   }
 
-  async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
+  async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array> {
     const slot = await this.idle();
     try {
       if (slot.input.byteLength < bytes.length) slot.input = new ArrayBuffer(bytes.length);
       new Uint8Array(slot.input, 0, bytes.length).set(bytes);
       const id = this.nextId++;
       const done = new Promise<CodecJobResult>((resolve, reject) => this.pending.set(id, { slot, resolve, reject }));
-      slot.port.post({ id, from, to, elements, input: slot.input, inputLength: bytes.length, output: slot.output }, [slot.input, slot.output]);
+      slot.port.post({ id, from, to, elements, input: slot.input, inputLength: bytes.length, output: slot.output, ...(weights !== undefined ? { weights } : {}) }, [slot.input, slot.output]);
       const r = await done;
       slot.input = r.input;
       slot.output = r.output;

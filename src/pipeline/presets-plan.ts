@@ -51,6 +51,12 @@ export interface QuantizeOptions {
   readonly imatrix?: boolean;
   /** What llama-quantize records of the imatrix file (quantize.imatrix.* keys); implies `imatrix`. */
   readonly imatrixInfo?: ImatrixInfo;
+  /**
+   * The imatrix's per-column weights by tensor name, after --include/--exclude-weights (what
+   * llama-quantize's params.imatrix holds); implies `imatrix`. Each converted tensor gets its
+   * entry as PlannedTensor.weights, and the very low-bit refusals are checked against it.
+   */
+  readonly imatrixWeights?: ReadonlyMap<string, Float32Array>;
   /** --dry-run: decide types only; a missing imatrix becomes a warning and no conversion is checked. */
   readonly dryRun?: boolean;
 }
@@ -74,6 +80,8 @@ export interface PlannedTensor {
   /** Bytes of the tensor in the output file, padding excluded. */
   readonly nbytes: number;
   readonly reason: string;
+  /** The imatrix weights the encoder gets (one per column, per expert), when there is an entry. */
+  readonly weights?: Float32Array;
 }
 
 /** gguf_set_val_* removes the key and appends it; gguf_remove_key drops it. Apply in order. */
@@ -250,6 +258,27 @@ function checkConversion(p: Prepared, to: TypeName, allowRequantize: boolean, ha
 }
 
 /**
+ * The main loop's imatrix lookup for one tensor being quantized (llama_model_quantize_impl): no
+ * entry is only reported by llama-quantize, an entry of another size than ne0 * ne2 fails (except
+ * for token_embd), and a tensor that requires an imatrix (tensor_requires_imatrix) without an
+ * entry fails with "Missing importance matrix".
+ */
+function imatrixFor(p: Prepared, weights: ReadonlyMap<string, Float32Array>, to: TypeName, fileType: number): Float32Array | undefined {
+  const { name, ne } = p.rt;
+  let w = weights.get(name);
+  if (w !== undefined && w.length !== ne[0] * ne[2]) {
+    if (name !== 'token_embd.weight' && name !== 'per_layer_token_embd.weight') {
+      throw new QuantizePlanError('imatrix-size', `imatrix size ${w.length} is different from tensor size ${ne[0] * ne[2]} for ${name}`, name);
+    }
+    w = undefined;
+  }
+  if (w === undefined && requiresImatrix(name, to, fileType)) {
+    throw new QuantizePlanError('needs-imatrix', `Missing importance matrix for tensor ${name} in a very low-bit quantization`, name);
+  }
+  return w;
+}
+
+/**
  * Decides every tensor's output type as llama-quantize would, or throws QuantizePlanError where
  * llama-quantize would fail.
  */
@@ -275,7 +304,7 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
     outputTensorType: checkForcedType(opts.outputTensorType, '--output-tensor-type'),
     tokenEmbeddingType: checkForcedType(opts.tokenEmbeddingType, '--token-embedding-type'),
     patterns: compilePatterns(opts.tensorTypes ?? []),
-    hasImatrix: opts.imatrix === true || opts.imatrixInfo !== undefined,
+    hasImatrix: opts.imatrix === true || opts.imatrixInfo !== undefined || opts.imatrixWeights !== undefined,
   };
   const qs = new QuantState(hp, prepared.map((p) => p.rt.name));
 
@@ -301,14 +330,17 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
   const missingDecoders = new Set<TypeName>();
   const tensors = prepared.map((p, i): PlannedTensor => {
     const to = decided[i]!.type;
+    let weights: Float32Array | undefined;
     if (to !== p.type) {
-      if (!dryRun) checkConversion(p, to, opts.allowRequantize === true, params.hasImatrix);
+      weights = opts.imatrixWeights !== undefined && !dryRun ? imatrixFor(p, opts.imatrixWeights, to, fileType) : undefined;
+      const withImatrix = opts.imatrixWeights !== undefined ? weights !== undefined : params.hasImatrix;
+      if (!dryRun) checkConversion(p, to, opts.allowRequantize === true, withImatrix);
       if (p.type !== 'F32' && !canDecode(p.type)) missingDecoders.add(p.type);
       if (!canEncode(to)) missingEncoders.add(to);
     }
     const nbytes = byteSizeOf(to, elementCount(p.input.shape));
     if (nbytes === null) throw new QuantizePlanError('bad-model', `tensor ${p.rt.name} is not a whole number of ${to} blocks`, p.rt.name);
-    return { name: p.rt.name, shape: p.input.shape, from: p.type, to, nbytes, reason: decided[i]!.reason };
+    return { name: p.rt.name, shape: p.input.shape, from: p.type, to, nbytes, reason: decided[i]!.reason, ...(weights !== undefined ? { weights } : {}) };
   });
 
   const warnings = [...qs.warnings];

@@ -7,6 +7,8 @@ export type QuantizePlanErrorKind =
   | 'unknown-preset'
   /** a tensor's target type needs an importance matrix and none was given */
   | 'needs-imatrix'
+  /** the importance matrix's entry for a tensor has another size than the tensor's rows (times experts) */
+  | 'imatrix-size'
   /** a quantized input tensor would be requantized without allowRequantize */
   | 'requantize'
   /** an input tensor type ggml cannot dequantize (integers, F64, types GGUF cannot store) */
