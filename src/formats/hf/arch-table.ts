@@ -94,8 +94,10 @@ export interface ArchEntry {
   readonly shapes: Readonly<Partial<Record<GgufTensorKind, (d: Dims) => readonly number[]>>>;
   /** Kinds every model of the family has (per block where the stem has {bid}); llama.cpp's loader needs them. */
   readonly required: readonly GgufTensorKind[];
-  /** Vocabularies it can take, in the order set_vocab tries them. */
-  readonly vocab: readonly ('sentencepiece')[];
+  /** Vocabularies it can take, in the order set_vocab tries them (gpt2: byte-level BPE from tokenizer.json). */
+  readonly vocab: readonly ('sentencepiece' | 'gpt2')[];
+  /** 'llama': LlamaModel.set_vocab's extras (add_space_prefix, CodeLlama refusal, granite's BOS, LlamaHfVocab refusal). */
+  readonly vocabQuirks?: 'llama';
 }
 
 const hpInt = (hp: HfConfig, key: string): number | undefined => (typeof hp[key] === 'number' ? (hp[key] as number) : undefined);
@@ -136,7 +138,8 @@ const LLAMA: ArchEntry = {
     FFN_DOWN: (d) => [d.nEmbd, d.nFf],
   },
   required: ['TOKEN_EMBD', 'OUTPUT_NORM', 'ATTN_NORM', 'ATTN_Q', 'ATTN_K', 'ATTN_V', 'ATTN_OUT', 'FFN_NORM', 'FFN_GATE', 'FFN_UP', 'FFN_DOWN'],
-  vocab: ['sentencepiece'],
+  vocab: ['sentencepiece', 'gpt2'],
+  vocabQuirks: 'llama',
 };
 
 export const ARCHITECTURES: readonly ArchEntry[] = [LLAMA];

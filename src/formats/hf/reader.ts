@@ -3,14 +3,13 @@ import { FormatError, UnsupportedError } from '../errors';
 import { elementCount, type Metadata, type MetaValue, type ModelView, type TensorInfo } from '../model';
 import { isSafetensorsIndexName, readSafetensors } from '../safetensors/reader';
 import { byCodePoint } from '../safetensors/python-json';
-import { archFor, supportedArchitectures, type ArchEntry, type HfConfig } from './arch-table';
+import { archFor, supportedArchitectures, type HfConfig } from './arch-table';
 import { archKvs, findHparam } from './hparams';
 import { HF_MAX_JSON_BYTES, HF_MAX_LAYERS } from './limits';
 import { modelNames, sizeLabel } from './naming';
-import { readSentencePiece } from './sentencepiece';
-import { specialVocabKvs } from './special-vocab';
 import { mapTensors } from './tensor-map';
-import { buildSpmVocab, spmVocabKvs } from './vocab-spm';
+import { readJson } from './json-files';
+import { vocabKvs } from './vocab';
 
 /**
  * A Hugging Face checkpoint folder (config.json, tokenizer files, safetensors weights) as the
@@ -38,27 +37,6 @@ export async function looksLikeHfFolder(files: readonly ByteSource[]): Promise<b
   } catch {
     return false;
   }
-}
-
-async function readJson(f: ByteSource | undefined): Promise<Record<string, unknown> | null> {
-  if (f === undefined) return null;
-  const where = { format: 'hf' as const, file: f.name };
-  if (f.size > HF_MAX_JSON_BYTES) throw new FormatError(where, `${f.size} bytes, above the limit of ${HF_MAX_JSON_BYTES} for a JSON file`);
-  let v: unknown;
-  try {
-    // Python's json also takes NaN / Infinity; config files do not use them in practice
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await f.read(0, f.size)));
-  } catch (e) {
-    throw new FormatError(where, `not valid UTF-8 JSON: ${(e as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FormatError(where, 'is not a JSON object');
-  return v as Record<string, unknown>;
-}
-
-async function readText(f: ByteSource | undefined): Promise<string | null> {
-  if (f === undefined) return null;
-  if (f.size > HF_MAX_JSON_BYTES) throw new FormatError({ format: 'hf', file: f.name }, `${f.size} bytes, above the limit of ${HF_MAX_JSON_BYTES}`);
-  return new TextDecoder().decode(await f.read(0, f.size));
 }
 
 /** The folder name: given, or the parent directory of a file that knows its path (Node sources). */
@@ -206,55 +184,4 @@ function losslessFileType(tensors: readonly TensorInfo[]): number {
     if (t.type === 'F16') return FTYPE.F16;
   }
   return tensors.some((t) => t.shape.length >= 2 && t.type !== 'F32') ? FTYPE.F16 : FTYPE.F32;
-}
-
-interface VocabResult {
-  readonly kvs: Array<[string, MetaValue]>;
-  readonly files: string[];
-  readonly summary: string;
-  readonly warnings: string[];
-}
-
-/** LlamaModel.set_vocab for a SentencePiece vocabulary (the only kind this slice converts). */
-async function vocabKvs(arch: ArchEntry, hp: HfConfig, raw: HfConfig, byName: ReadonlyMap<string, ByteSource>, tokCfg: Record<string, unknown> | null): Promise<VocabResult> {
-  const spm = byName.get('tokenizer.model');
-  if (!arch.vocab.includes('sentencepiece') || spm === undefined) {
-    const has = byName.has('tokenizer.json') ? 'tokenizer.json (byte-level BPE)' : 'no tokenizer file';
-    throw new UnsupportedError({ format: 'hf', file: byName.has('tokenizer.json') ? 'tokenizer.json' : 'config.json' }, `this folder has ${has}; Kiln converts SentencePiece vocabularies (tokenizer.model) so far`);
-  }
-  const vocabSize = findHparam(hp, ['vocab_size_per_layer_input', 'vocab_size']);
-  if (vocabSize === 32016) throw new UnsupportedError({ format: 'hf', file: 'config.json' }, 'CodeLlama infill tokens (vocab_size 32016) are not supported yet');
-  const kvs: Array<[string, MetaValue]> = [];
-  const files = ['tokenizer.model'];
-  const prefix = tokCfg?.['add_prefix_space'];
-  if (prefix !== undefined && prefix !== null) kvs.push(['tokenizer.ggml.add_space_prefix', { type: 'bool', value: Boolean(prefix) }]);
-  const pieces = await readSentencePiece(spm);
-  const added = await readJson(byName.get('added_tokens.json'));
-  if (added !== null) files.push('added_tokens.json');
-  const decoder = tokCfg?.['added_tokens_decoder'];
-  const v = buildSpmVocab(pieces, typeof vocabSize === 'number' && vocabSize > 0 ? vocabSize : null, added, typeof decoder === 'object' && decoder !== null ? (decoder as Record<string, unknown>) : null);
-  kvs.push(...spmVocabKvs(v));
-  const tokJson = await readJson(byName.get('tokenizer.json'));
-  if (tokJson !== null) files.push('tokenizer.json');
-  const jinja = await readText(byName.get('chat_template.jinja'));
-  if (jinja !== null) files.push('chat_template.jinja');
-  const ctJson = jinja === null ? await readJson(byName.get('chat_template.json')) : null;
-  if (ctJson !== null) files.push('chat_template.json');
-  kvs.push(
-    ...specialVocabKvs({
-      tokenizerJson: tokJson,
-      tokenizerConfig: tokCfg,
-      config: raw,
-      chatTemplateJinja: jinja,
-      chatTemplateJson: ctJson?.['chat_template'] ?? null,
-      nVocab: v.tokens.length,
-    }),
-  );
-  // granite small models: no BOS (LlamaModel.set_vocab)
-  if (hp['vocab_size'] === 49152) {
-    const at = kvs.findIndex(([k]) => k === 'tokenizer.ggml.add_bos_token');
-    if (at >= 0) kvs[at] = ['tokenizer.ggml.add_bos_token', { type: 'bool', value: false }];
-    else kvs.push(['tokenizer.ggml.add_bos_token', { type: 'bool', value: false }]);
-  }
-  return { kvs, files, summary: `SentencePiece, ${v.tokens.length} tokens (${pieces.length} pieces)`, warnings: v.warnings };
 }
