@@ -151,6 +151,24 @@ export class KilnConvert extends LitElement {
 
   private readonly kiln = new KilnWatch(this);
 
+  private conversionCache: { plan: unknown; rows: [string, string[]][] } | null = null;
+
+  /** The plan's tensors grouped by conversion (F32 → Q4_K ...), largest group first. */
+  private conversions(): [string, string[]][] {
+    const plan = this.kiln.app!.state.plan!;
+    if (this.conversionCache?.plan !== plan) {
+      const m = new Map<string, string[]>();
+      for (const t of plan.tensors) {
+        const k = t.from === t.to ? `${t.from} (kept)` : `${t.from} → ${t.to}`;
+        const l = m.get(k);
+        if (l) l.push(t.name);
+        else m.set(k, [t.name]);
+      }
+      this.conversionCache = { plan, rows: [...m].sort((a, b) => b[1].length - a[1].length) };
+    }
+    return this.conversionCache.rows;
+  }
+
   private typeSelect(app: AppController) {
     const s = app.state;
     const params = s.facts?.parameters ?? 0;
@@ -269,11 +287,11 @@ export class KilnConvert extends LitElement {
                 ${s.plan.files.map((f) => html`<div>Will write <code>${f.name}</code>: ${formatBytes(f.size)}</div>`)}
                 ${s.plan.warnings.length ? html`<div class="muted">${s.plan.warnings.length} note(s): ${s.plan.warnings.slice(0, 3).join('; ')}</div>` : null}
               </div>
-              <details>
+              <details data-testid="plan-types">
                 <summary class="muted">What each tensor becomes (${s.plan.tensors.length})</summary>
                 <div class="tensor-types">
                   <table>
-                    ${s.plan.tensors.map((t) => html`<tr><td>${t.name}</td><td>${t.from} → ${t.to}</td></tr>`)}
+                    ${this.conversions().map(([pair, names]) => html`<tr><td>${pair}</td><td>${names.length} tensor${names.length === 1 ? '' : 's'}</td><td class="muted">${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}</td></tr>`)}
                   </table>
                 </div>
               </details>`

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import '@lit-labs/virtualizer';
+import { flow } from '@lit-labs/virtualizer/layouts/flow.js';
 import type { MetaArray, MetaValue } from '../src/formats/model';
 import { formatCount, formatMeta, metaTypeLabel } from '../src/app/format';
 import { renderChatTemplate, SAMPLE_CONVERSATION } from '../src/app/chat-template';
@@ -159,7 +160,7 @@ export class KilnMetadata extends LitElement {
         ${open ? 'Hide items' : matching ? `Show ${formatCount(matching.length)} matching` : `Show all ${formatCount(n)}`}
       </button>
       ${open
-        ? html`<lit-virtualizer id=${id} class="items" scroller tabindex="0" role="list" aria-label="${key}: ${formatCount(shown.length)} items" data-testid="meta-items" .items=${shown} .renderItem=${([i, x]: readonly [number, MetaArray['value'][number]]) => html`<div class="item" role="listitem"><span class="i">${i}</span><span>${itemText(x)}</span></div>`}></lit-virtualizer>`
+        ? html`<lit-virtualizer id=${id} class="items" scroller .layout=${flow()} tabindex="0" role="list" aria-label="${key}: ${formatCount(shown.length)} items" data-testid="meta-items" .items=${shown} .renderItem=${([i, x]: readonly [number, MetaArray['value'][number]]) => html`<div class="item" role="listitem"><span class="i">${i}</span><span>${itemText(x)}</span></div>`}></lit-virtualizer>`
         : nothing}
     </div>`;
   }

@@ -1,5 +1,4 @@
-import { LitElement, css, html } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
+import { LitElement, css, html, svg } from 'lit';
 import { formatBytes, formatCount } from '../src/app/format';
 import { formatParams } from '../src/app/model-facts';
 import { KilnWatch } from './kiln-context';
@@ -45,16 +44,13 @@ export class KilnModel extends LitElement {
         font-weight: 400;
       }
       .bar {
-        display: flex;
+        display: block;
+        width: 100%;
         height: 12px;
         border-radius: 6px;
         overflow: hidden;
         border: 1px solid var(--kiln-border);
-      }
-      .bar span {
-        display: block;
-        height: 100%;
-        min-width: 2px;
+        box-sizing: border-box;
       }
       ul.legend {
         list-style: none;
@@ -69,7 +65,6 @@ export class KilnModel extends LitElement {
         display: inline-block;
         width: 0.7rem;
         height: 0.7rem;
-        border-radius: 2px;
         margin-right: 0.3rem;
         vertical-align: -0.05rem;
       }
@@ -121,11 +116,19 @@ export class KilnModel extends LitElement {
           <div><dt>Format</dt><dd>${m.format}</dd></div>
         </dl>
         <div class="muted" id="mix-label">Tensor types by size</div>
-        <div class="bar" role="img" aria-labelledby="mix-label" data-testid="type-mix" aria-describedby="mix-legend">
-          ${f.typeMix.map((t, i) => html`<span title="${t.type}: ${(t.share * 100).toFixed(1)} %" style=${styleMap({ width: `${t.share * 100}%`, background: MIX[i % MIX.length]! })}></span>`)}
-        </div>
+        <svg class="bar" viewBox="0 0 1000 12" preserveAspectRatio="none" role="img" aria-labelledby="mix-label" aria-describedby="mix-legend" data-testid="type-mix">
+          ${(() => {
+            let x = 0;
+            return f.typeMix.map((t, i) => {
+              const w = Math.max(t.share * 1000, 2);
+              const r = svg`<rect x=${x} y="0" width=${w} height="12" fill=${MIX[i % MIX.length]!}><title>${t.type}: ${(t.share * 100).toFixed(1)} %</title></rect>`;
+              x += t.share * 1000;
+              return r;
+            });
+          })()}
+        </svg>
         <ul class="legend" id="mix-legend">
-          ${f.typeMix.slice(0, 8).map((t, i) => html`<li><span class="swatch" style=${styleMap({ background: MIX[i % MIX.length]! })}></span>${t.type} ${(t.share * 100).toFixed(t.share < 0.1 ? 1 : 0)} % <span class="muted">(${formatCount(t.count)})</span></li>`)}
+          ${f.typeMix.slice(0, 8).map((t, i) => html`<li><svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><rect width="10" height="10" rx="2" fill=${MIX[i % MIX.length]!}></rect></svg>${t.type} ${(t.share * 100).toFixed(t.share < 0.1 ? 1 : 0)} % <span class="muted">(${formatCount(t.count)})</span></li>`)}
           ${f.typeMix.length > 8 ? html`<li class="muted">and ${f.typeMix.length - 8} more</li>` : null}
         </ul>
         <details data-testid="format-details">

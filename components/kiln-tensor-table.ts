@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import '@lit-labs/virtualizer';
+import { flow } from '@lit-labs/virtualizer/layouts/flow.js';
 import { formatBytes, formatCount, formatShape } from '../src/app/format';
 import { formatParams } from '../src/app/model-facts';
 import { tableItems, typesIn, type SortKey, type TableItem, type TableQuery } from '../src/app/tensor-table';
@@ -146,10 +147,13 @@ export class KilnTensorTable extends LitElement {
   /** Position (in the shown list) of the row that holds the keyboard focus. */
   private active = 0;
   private cache: { tensors: unknown; query: TableQuery; items: TableItem[] } | null = null;
+  private typeCache: { tensors: unknown; types: string[] } | null = null;
 
   private items(): TableItem[] {
     const m = this.kiln.app?.state.model;
     if (!m) return [];
+    // another model: its names and types differ, so the name and type filters start empty
+    if (this.cache && this.cache.tensors !== m.tensors) this.query = { ...this.query, text: '', type: '' };
     if (this.cache && this.cache.tensors === m.tensors && this.cache.query === this.query) return this.cache.items;
     const items = tableItems(m.tensors, this.query);
     this.cache = { tensors: m.tensors, query: this.query, items };
@@ -257,7 +261,8 @@ export class KilnTensorTable extends LitElement {
     const selected = app.state.selected;
     const q = this.query;
     if (this.active >= items.length) this.active = 0;
-    const types = typesIn(m.tensors);
+    if (this.typeCache?.tensors !== m.tensors) this.typeCache = { tensors: m.tensors, types: typesIn(m.tensors) };
+    const types = this.typeCache.types;
     const head = html`<div class="row head" role="row">
       ${COLUMNS.map(
         ([key, label]) => html`<div role="columnheader" class=${key === 'params' || key === 'size' ? 'num' : key} aria-sort=${q.sort === key ? (q.descending ? 'descending' : 'ascending') : 'none'}>
@@ -291,7 +296,7 @@ export class KilnTensorTable extends LitElement {
             ? html`<div role="rowgroup"><div class="row" role="row"><div role="gridcell" aria-colspan="5" class="muted">No tensor matches the filter.</div></div></div>`
             : items.length < VIRTUAL_FROM
               ? html`<div class="body" role="rowgroup">${items.map(renderer)}</div>`
-              : html`<lit-virtualizer class="body" role="rowgroup" scroller .items=${items} .renderItem=${renderer}></lit-virtualizer>`}
+              : html`<lit-virtualizer class="body" role="rowgroup" scroller .layout=${flow()} .items=${items} .renderItem=${renderer}></lit-virtualizer>`}
         </div>
       </section>
     `;

@@ -57,7 +57,9 @@ export function explain(e: unknown, place: ProblemPlace, files: readonly string[
   if (name === 'FormatError' || name === 'UnsupportedError' || name === 'PickleTruncatedError') {
     const file = files.find((f) => msg.includes(f));
     const which = file ? `"${file}"` : files.length === 1 ? `"${files[0]}"` : 'The file';
-    const unsupported = name === 'UnsupportedError';
+    // a version number no writer ever used means the bytes are not a model, not a newer format
+    const version = /version (\d+)/.exec(msg);
+    const unsupported = name === 'UnsupportedError' && !(version && Number(version[1]) > 100);
     return p(
       unsupported ? `${which} uses a feature of its format that Kiln does not read.` : `${which} could not be read as a model: it is damaged, cut short or not a model file.`,
       unsupported
