@@ -122,7 +122,9 @@ export class NodeFileSink implements ByteSink {
 
   /** abort() for a process about to exit: no awaiting, the descriptor dies with the process. */
   abortSync(): void {
-    if (this.state === 'committed' || this.state === 'removed') return;
+    // 'removed' too: an async abort() may have set it with its unlink still queued, and the process
+    // is about to exit before that unlink runs (a double Ctrl-C under load left the file so)
+    if (this.state === 'committed') return;
     this.state = 'removed';
     try {
       unlinkSync(this.tmpPath);
