@@ -151,6 +151,22 @@ export class KilnConvert extends LitElement {
 
   private readonly kiln = new KilnWatch(this);
 
+  /**
+   * The selects show the state's choice: an option's `selected` attribute stops counting once the
+   * user has picked, and the option list itself changes with the format.
+   */
+  protected override updated(): void {
+    const s = this.kiln.app?.state;
+    if (!s) return;
+    const set = (id: string, v: string) => {
+      const el = this.renderRoot.querySelector<HTMLSelectElement>(`[data-testid="${id}"]`);
+      if (el && el.value !== v) el.value = v;
+    };
+    set('target-format', s.format);
+    set('target-type', s.target);
+    set('engine-select', s.enginePreference);
+  }
+
   private conversionCache: { plan: unknown; rows: [string, string[]][] } | null = null;
 
   /** The plan's tensors grouped by conversion (F32 → Q4_K ...), largest group first. */

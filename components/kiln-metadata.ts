@@ -133,6 +133,7 @@ export class KilnMetadata extends LitElement {
   private readonly kiln = new KilnWatch(this);
   private query = '';
   private expanded = new Set<string>();
+  private shownFor: unknown = null;
   private chatCache: { source: string; out: ReturnType<typeof renderChatTemplate> } | null = null;
 
   private chat(source: string, meta: ReadonlyMap<string, MetaValue>) {
@@ -168,6 +169,14 @@ export class KilnMetadata extends LitElement {
   override render() {
     const m = this.kiln.app?.state.model;
     if (!m) return null;
+    if (this.shownFor !== m) {
+      // another model: its keys differ, so the search and the expanded arrays start afresh
+      if (this.shownFor !== null) {
+        this.query = '';
+        this.expanded.clear();
+      }
+      this.shownFor = m;
+    }
     const q = this.query.trim().toLowerCase();
     const meta = new Map(m.metadata);
     const rows = m.metadata.filter(([k, v]) => {

@@ -23,13 +23,14 @@ export class KilnQuantizeOptions extends LitElement {
       }
       .grid {
         display: grid;
-        grid-template-columns: minmax(10rem, auto) minmax(0, 1fr);
-        gap: 0.45rem 0.8rem;
-        align-items: start;
+        grid-template-columns: minmax(0, 1fr);
+        gap: 0.5rem;
         margin: 0.5rem 0;
       }
-      .grid > label.check {
-        grid-column: 1 / -1;
+      .field {
+        display: flex;
+        flex-direction: column;
+        gap: 0.15rem;
       }
       code {
         font-size: 0.8rem;
@@ -49,11 +50,6 @@ export class KilnQuantizeOptions extends LitElement {
         font-size: 0.8rem;
         color: var(--kiln-muted);
       }
-      @media (max-width: 600px) {
-        .grid {
-          grid-template-columns: minmax(0, 1fr);
-        }
-      }
     `,
   ];
 
@@ -72,12 +68,12 @@ export class KilnQuantizeOptions extends LitElement {
   private field(key: OptionKey, flag: string, label: string, example: string, control: (id: string, invalid: boolean, describedBy: string) => unknown) {
     const err = this.kiln.app!.state.optionErrors[key];
     const id = 'opt-' + flag.slice(2);
-    return html`<label for=${id}>${label} <code>${flag}</code></label>
-      <div>
-        ${control(id, err !== undefined, `${id}-example${err ? ` ${id}-error` : ''}`)}
-        <div class="example" id="${id}-example">${example}</div>
-        ${err ? html`<div class="field-error" id="${id}-error" data-testid="${id}-error">${err}</div>` : nothing}
-      </div>`;
+    return html`<div class="field">
+      <label for=${id}>${label} <code>${flag}</code></label>
+      ${control(id, err !== undefined, `${id}-example${err ? ` ${id}-error` : ''}`)}
+      ${err ? html`<div class="field-error" id="${id}-error" data-testid="${id}-error">${err}</div>` : nothing}
+      <div class="example" id="${id}-example">${example}</div>
+    </div>`;
   }
 
   private text(key: 'outputTensorType' | 'tokenEmbeddingType' | 'splitMaxSize', flag: string, label: string, example: string) {

@@ -162,8 +162,11 @@ describe('metadata', () => {
     await s.page.waitForFunction(`${FIND_ALL}(document, 'meta-row', []).every((r) => r.textContent.includes('tokenizer'))`, { polling: 200 });
     await click(s.page, 'meta-expand');
     await waitForTestId(s.page, 'meta-items');
+    await evalFind('meta-items', 'e.scrollIntoView({ block: "center" });');
+    await s.page.waitForFunction(`${FIND}(document, 'meta-items').querySelectorAll('[role=listitem]').length > 5`, { polling: 100, timeout: 10_000 });
     const wordBreak = await s.page.evaluate(`getComputedStyle(${FIND_ALL}(document, 'meta-row', [])[0].children[0]).wordBreak`);
     expect(wordBreak).toBe('keep-all');
+    await s.page.screenshot({ path: 'test-results/screens/metadata-expanded.png' });
     await screenshot(s.page, 'metadata');
     await audit('metadata');
   });
