@@ -16,6 +16,8 @@ export const GGUF_TENSOR_STEMS = {
   ATTN_Q: 'blk.{bid}.attn_q',
   ATTN_K: 'blk.{bid}.attn_k',
   ATTN_V: 'blk.{bid}.attn_v',
+  ATTN_Q_NORM: 'blk.{bid}.attn_q_norm',
+  ATTN_K_NORM: 'blk.{bid}.attn_k_norm',
   ATTN_OUT: 'blk.{bid}.attn_output',
   ATTN_ROT_EMBD: 'blk.{bid}.attn_rot_embd',
   FFN_GATE_INP: 'blk.{bid}.ffn_gate_inp',
@@ -41,6 +43,8 @@ export const HF_TENSOR_NAMES: Readonly<Partial<Record<GgufTensorKind, readonly s
   ATTN_K: ['model.layers.{bid}.self_attn.k_proj'],
   ATTN_V: ['model.layers.{bid}.self_attn.v_proj'],
   ATTN_OUT: ['model.layers.{bid}.self_attn.o_proj'],
+  ATTN_Q_NORM: ['model.layers.{bid}.self_attn.q_norm'],
+  ATTN_K_NORM: ['model.layers.{bid}.self_attn.k_norm'],
   ATTN_ROT_EMBD: ['model.layers.{bid}.self_attn.rotary_emb.inv_freq'],
   FFN_NORM: ['model.layers.{bid}.post_attention_layernorm'],
   FFN_GATE: ['model.layers.{bid}.mlp.gate_proj'],
@@ -96,11 +100,34 @@ export interface ArchEntry {
   readonly required: readonly GgufTensorKind[];
   /** Vocabularies it can take, in the order set_vocab tries them (gpt2: byte-level BPE from tokenizer.json). */
   readonly vocab: readonly ('sentencepiece' | 'gpt2')[];
+  /** Tensors generate_extra_tensors adds (llama3-rope-freqs: rope_freqs.weight for rope_type llama3). */
+  readonly extraTensors?: readonly 'llama3-rope-freqs'[];
   /** 'llama': LlamaModel.set_vocab's extras (add_space_prefix, CodeLlama refusal, granite's BOS, LlamaHfVocab refusal). */
   readonly vocabQuirks?: 'llama';
+  /** A reason the converter would do something Kiln does not (another class, pooling), or null. */
+  readonly refuse?: (hp: HfConfig, files: readonly string[], folder: string) => string | null;
 }
 
 const hpInt = (hp: HfConfig, key: string): number | undefined => (typeof hp[key] === 'number' ? (hp[key] as number) : undefined);
+
+/** Row-major .weight shapes of a dense decoder (the llama.cpp loader's create_tensor shapes, reversed). */
+const DENSE_SHAPES: ArchEntry['shapes'] = {
+  TOKEN_EMBD: (d) => [d.nVocab, d.nEmbd],
+  OUTPUT: (d) => [d.nVocab, d.nEmbd],
+  OUTPUT_NORM: (d) => [d.nEmbd],
+  ATTN_NORM: (d) => [d.nEmbd],
+  FFN_NORM: (d) => [d.nEmbd],
+  ATTN_Q: (d) => [d.nHead * d.headDim, d.nEmbd],
+  ATTN_K: (d) => [d.nHeadKv * d.headDim, d.nEmbd],
+  ATTN_V: (d) => [d.nHeadKv * d.headDim, d.nEmbd],
+  ATTN_OUT: (d) => [d.nEmbd, d.nHead * d.headDim],
+  FFN_GATE: (d) => [d.nFf, d.nEmbd],
+  FFN_UP: (d) => [d.nFf, d.nEmbd],
+  FFN_DOWN: (d) => [d.nEmbd, d.nFf],
+};
+
+/** What every block of a dense decoder has; output.weight may be absent (tied embeddings: the loader duplicates token_embd). */
+const DENSE_REQUIRED: readonly GgufTensorKind[] = ['TOKEN_EMBD', 'OUTPUT_NORM', 'ATTN_NORM', 'ATTN_Q', 'ATTN_K', 'ATTN_V', 'ATTN_OUT', 'FFN_NORM', 'FFN_GATE', 'FFN_UP', 'FFN_DOWN'];
 
 // LlamaModel (conversion/llama.py): undo_permute, set_gguf_parameters adds vocab_size and the
 // rope dimension count (head_dim, else hidden_size / num_attention_heads).
@@ -123,26 +150,46 @@ const LLAMA: ArchEntry = {
     },
   ],
   permute: { kind: 'rope-interleave', tensors: { ATTN_Q: ['n_heads', 'num_attention_heads'], ATTN_K: ['n_kv_heads', 'num_key_value_heads'] } },
-  shapes: {
-    TOKEN_EMBD: (d) => [d.nVocab, d.nEmbd],
-    OUTPUT: (d) => [d.nVocab, d.nEmbd],
-    OUTPUT_NORM: (d) => [d.nEmbd],
-    ATTN_NORM: (d) => [d.nEmbd],
-    FFN_NORM: (d) => [d.nEmbd],
-    ATTN_Q: (d) => [d.nHead * d.headDim, d.nEmbd],
-    ATTN_K: (d) => [d.nHeadKv * d.headDim, d.nEmbd],
-    ATTN_V: (d) => [d.nHeadKv * d.headDim, d.nEmbd],
-    ATTN_OUT: (d) => [d.nEmbd, d.nHead * d.headDim],
-    FFN_GATE: (d) => [d.nFf, d.nEmbd],
-    FFN_UP: (d) => [d.nFf, d.nEmbd],
-    FFN_DOWN: (d) => [d.nEmbd, d.nFf],
-  },
-  required: ['TOKEN_EMBD', 'OUTPUT_NORM', 'ATTN_NORM', 'ATTN_Q', 'ATTN_K', 'ATTN_V', 'ATTN_OUT', 'FFN_NORM', 'FFN_GATE', 'FFN_UP', 'FFN_DOWN'],
+  shapes: DENSE_SHAPES,
+  required: DENSE_REQUIRED,
   vocab: ['sentencepiece', 'gpt2'],
   vocabQuirks: 'llama',
+  extraTensors: ['llama3-rope-freqs'],
 };
 
-export const ARCHITECTURES: readonly ArchEntry[] = [LLAMA];
+/** TextModel._try_set_pooling_type reads a sentence-transformers pooling config, which Kiln does not. */
+const refusePooling = (_hp: HfConfig, files: readonly string[]): string | null =>
+  files.includes('modules.json') ? 'modules.json (sentence-transformers pooling, written as pooling_type by the converter) is not supported yet' : null;
+
+// Qwen2Model (conversion/qwen.py): the base keys and nothing else; q/k/v biases map by suffix;
+// no permutation (llama.cpp's qwen2 rope is NEOX); tied embeddings simply have no lm_head.
+const QWEN2: ArchEntry = {
+  hfArchitectures: ['Qwen2ForCausalLM'],
+  ggufArch: 'qwen2',
+  tensors: ['TOKEN_EMBD', 'OUTPUT_NORM', 'OUTPUT', 'ROPE_FREQS', 'ATTN_NORM', 'ATTN_Q', 'ATTN_K', 'ATTN_V', 'ATTN_OUT', 'FFN_NORM', 'FFN_GATE', 'FFN_DOWN', 'FFN_UP'],
+  extraKv: [],
+  shapes: DENSE_SHAPES,
+  required: DENSE_REQUIRED,
+  vocab: ['sentencepiece', 'gpt2'],
+  refuse: refusePooling,
+};
+
+// Qwen3Model (conversion/qwen.py): Qwen2's, plus per-head q/k RMS norms; rerankers get other tensors.
+const QWEN3: ArchEntry = {
+  ...QWEN2,
+  hfArchitectures: ['Qwen3ForCausalLM'],
+  ggufArch: 'qwen3',
+  tensors: ['TOKEN_EMBD', 'OUTPUT_NORM', 'OUTPUT', 'ROPE_FREQS', 'ATTN_NORM', 'ATTN_Q', 'ATTN_Q_NORM', 'ATTN_K', 'ATTN_K_NORM', 'ATTN_V', 'ATTN_OUT', 'FFN_NORM', 'FFN_GATE', 'FFN_DOWN', 'FFN_UP'],
+  shapes: { ...DENSE_SHAPES, ATTN_Q_NORM: (d) => [d.headDim], ATTN_K_NORM: (d) => [d.headDim] },
+  required: [...DENSE_REQUIRED, 'ATTN_Q_NORM', 'ATTN_K_NORM'],
+  refuse: (hp, files, folder) => {
+    const hints = [folder, String(hp['_name_or_path'] ?? ''), String(hp['model_type'] ?? '')].map((h) => h.toLowerCase());
+    if (hints.some((h) => h.includes('qwen3-reranker') || h.includes('qwen3-vl-reranker'))) return 'Qwen3 rerankers (pooling RANK, a cls_out tensor) are not supported yet';
+    return refusePooling(hp, files);
+  },
+};
+
+export const ARCHITECTURES: readonly ArchEntry[] = [LLAMA, QWEN2, QWEN3];
 
 export function archFor(hfArchitecture: string): ArchEntry | null {
   return ARCHITECTURES.find((a) => a.hfArchitectures.includes(hfArchitecture)) ?? null;

@@ -77,7 +77,7 @@ export function archKvs(arch: ArchEntry, hp: HfConfig, blockCount: number, fileT
     } else if (ropeType === 'su' || ropeType === 'longrope') {
       refuse(`rope_scaling type ${String(ropeType)} (its rope factor tensors) is not supported yet`);
     } else if (String(ropeType).toLowerCase() === 'llama3') {
-      refuse('rope_scaling type llama3 (the generated rope_freqs tensor) is not supported yet');
+      // no keys: the family's generated rope_freqs tensor carries it (ArchEntry.extraTensors)
     } else if (ropeType !== 'default' && ropeType !== 'dynamic' && ropeType !== 'linear' && ropeType !== 'yarn') {
       refuse(`rope_scaling type ${JSON.stringify(ropeType)} is unknown`);
     }

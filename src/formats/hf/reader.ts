@@ -81,6 +81,9 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
   }
   // TextModel.__init__: text_config's keys override the top level
   const hp: HfConfig = typeof textCfg === 'object' && textCfg !== null ? { ...raw, ...(textCfg as Record<string, unknown>) } : raw;
+  const folderName = folder ?? folderNameOf(files) ?? 'model';
+  const why = arch.refuse?.(hp, files.map((f) => f.name), folderName) ?? null;
+  if (why !== null) throw new UnsupportedError({ format: 'hf', file: 'config.json' }, `${hfArch}: ${why}`);
   const blockCount = findHparam(hp, ['n_layers', 'num_hidden_layers', 'n_layer', 'num_layers']);
   if (typeof blockCount !== 'number' || !Number.isInteger(blockCount) || blockCount < 0 || blockCount > HF_MAX_LAYERS) {
     throw new FormatError({ format: 'hf', file: 'config.json' }, `num_hidden_layers is ${JSON.stringify(blockCount)}; expected an integer in 0..${HF_MAX_LAYERS}`);
@@ -102,7 +105,6 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
 
   const tensors = mapped.tensors;
   const total = tensors.reduce((a, t) => a + elementCount(t.shape), 0);
-  const folderName = folder ?? folderNameOf(files) ?? 'model';
   const md: Metadata = new Map();
   const put = (k: string, v: MetaValue) => {
     // GGUFWriter.add_string / add_array skip empty values

@@ -2,6 +2,7 @@ import { FormatError, UnsupportedError } from '../errors';
 import type { TensorInfo } from '../model';
 import { GGUF_TENSOR_STEMS, HF_TENSOR_NAMES, type ArchEntry, type Dims, type GgufTensorKind, type HfConfig } from './arch-table';
 import { findHparam } from './hparams';
+import { llama3RopeFactors, memoryF32Tensor } from './extra-tensors';
 import { PermutedRowsTensor, WidenedTensor } from './tensors';
 
 /**
@@ -76,6 +77,13 @@ export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, so
   const warnings: string[] = [];
   const seen = new Map<string, string>();
   const found = new Set<string>();
+  if (arch.extraTensors?.includes('llama3-rope-freqs')) {
+    const factors = llama3RopeFactors(hp);
+    if (factors !== null) {
+      out.push(memoryF32Tensor(`${GGUF_TENSOR_STEMS.ROPE_FREQS}.weight`, factors, 'config.json'));
+      seen.set(`${GGUF_TENSOR_STEMS.ROPE_FREQS}.weight`, 'rope_scaling in config.json');
+    }
+  }
   for (const t of source) {
     const fail = (what: string) => new FormatError({ format: 'hf', file: t.file, tensor: t.name }, what);
     if (isMultimodal(t.name)) {
