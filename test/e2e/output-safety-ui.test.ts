@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
 import { launch, type BrowserSession } from '../support/browser';
-import { click, selectValue, uploadFiles, waitForOutcome, waitForTestId } from '../support/app-driver';
+import { click, opfsPaths, progressValue, selectValue, uploadFiles, waitForOutcome, waitForTestId } from '../support/app-driver';
 import { treePrivate } from '../../bench/support/memory';
+import { rampSafetensors } from '../support/ramp-safetensors';
 
 /**
  * Issue 8, in the page: a tab closed mid-run leaves nothing once the app is opened again (and an
@@ -16,52 +17,13 @@ let s: BrowserSession;
 let work: string;
 let base: string;
 
-const OPFS_LIST = `(async () => {
-  const out = [];
-  async function walk(dir, path) {
-    for await (const [name, h] of dir.entries()) {
-      if (h.kind === 'file') out.push(path + name);
-      else { out.push(path + name + '/'); await walk(h, path + name + '/'); }
-    }
-  }
-  await walk(await navigator.storage.getDirectory(), '');
-  return out;
-})()`;
-
-const opfs = async (page: Page) => ((await page.evaluate(OPFS_LIST)) as string[]).filter((f) => f.startsWith('kiln-output/') && f !== 'kiln-output/');
-const runFolders = (files: string[]) => [...new Set(files.map((f) => f.split('/')[1]))];
-
-async function progressValue(page: Page): Promise<number> {
-  return (await page.evaluate(`(function find(root) {
-    const hit = root.querySelector('[data-testid="progress"]');
-    if (hit) return hit.value;
-    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const r = find(el.shadowRoot); if (r !== null) return r; }
-    return null;
-  })(document)`)) as number;
-}
-
-/** A safetensors file of F32 tensors with these shapes, filled with a ramp. */
-function safetensors(shapes: number[][]): Uint8Array {
-  const header: Record<string, unknown> = {};
-  let at = 0;
-  shapes.forEach((shape, i) => {
-    const bytes = shape.reduce((a, b) => a * b, 4);
-    header[`t${i}`] = { dtype: 'F32', shape, data_offsets: [at, at + bytes] };
-    at += bytes;
-  });
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + at);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  const f = new Float32Array(at / 4);
-  for (let i = 0; i < f.length; i++) f[i] = Math.sin(i * 0.001) * 0.05;
-  out.set(new Uint8Array(f.buffer), 8 + json.length);
-  return out;
-}
+/** The run folders' files under kiln-output/ (sizes dropped). */
+const opfs = async (page: Page) => (await opfsPaths(page)).filter((f) => f.startsWith('kiln-output/') && !f.endsWith('/')).map((f) => f.replace(/:\d+$/, ''));
+const runFolders = async (page: Page) => (await opfsPaths(page)).filter((f) => /^kiln-output\/[^/]+\/$/.test(f)).map((f) => f.split('/')[1]!);
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kiln-e2e-safe-'));
-  writeFileSync(join(work, 'slow.safetensors'), safetensors([[4096, 2048], [4096, 2048]]));
+  writeFileSync(join(work, 'slow.safetensors'), rampSafetensors([[4096, 2048], [4096, 2048]]));
   s = await launch();
   base = `${inject('baseUrl')}/`;
   await s.page.goto(base);
@@ -83,7 +45,7 @@ describe('the page never leaves a partial output behind', () => {
     await selectValue(b, 'target-type', 'Q8_0');
     await click(b, 'convert');
     expect((await waitForOutcome(b, 120_000)).error).toBeNull();
-    const offeredByB = runFolders(await opfs(b));
+    const offeredByB = await runFolders(b);
     expect(offeredByB).toHaveLength(1);
 
     // tab C is closed while it writes
@@ -95,19 +57,20 @@ describe('the page never leaves a partial output behind', () => {
     await selectValue(c, 'target-type', 'Q6_K');
     await click(c, 'convert');
     const t0 = performance.now();
-    while ((await progressValue(c)) <= 0) {
+    while (((await progressValue(c)) ?? 0) <= 0) {
       if (performance.now() - t0 > 60_000) throw new Error('tab C never started writing');
       await new Promise((r) => setTimeout(r, 10));
     }
     await c.close();
-    const left = runFolders(await opfs(s.page));
+    const left = await runFolders(s.page);
     expect(left.length, `folders after closing tab C: ${left.join(', ')}`).toBe(2);
 
     // the next visit sweeps C's leftover, not B's offered files
     await s.page.reload();
     await waitForTestId(s.page, 'open-sample');
-    await s.page.waitForFunction(`(async () => (${OPFS_LIST}).then((f) => new Set(f.filter((x) => x.startsWith('kiln-output/') && x !== 'kiln-output/').map((x) => x.split('/')[1])).size === 1))()`, { polling: 200, timeout: 30_000 });
-    expect(runFolders(await opfs(s.page))).toEqual(offeredByB);
+    const t1 = performance.now();
+    while ((await runFolders(s.page)).length !== 1 && performance.now() - t1 < 30_000) await new Promise((r) => setTimeout(r, 200));
+    expect(await runFolders(s.page)).toEqual(offeredByB);
     await b.close();
   }, 300_000);
 
@@ -170,7 +133,7 @@ describe('twenty conversions in a row give memory back', () => {
     expect(last.workers).toBe(first.workers);
     expect(last.urls).toBe(1);
     expect(first.urls).toBe(1);
-    expect(runFolders(await opfs(s.page))).toHaveLength(1);
+    expect(await runFolders(s.page)).toHaveLength(1);
     expect(last.storage).toBeLessThanOrEqual(first.storage * 1.5 + 1e6);
     // sixteen more runs may not grow the heaps by more than a few MB (a leak of one output per run
     // would add ~16 x 1 MB here, one of one chunk buffer per run ~16 x 8 MB)

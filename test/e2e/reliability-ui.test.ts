@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WebWorker } from 'puppeteer';
 import { launch, type BrowserSession } from '../support/browser';
-import { click, selectValue, testIdText, uploadFiles, waitForOutcome, waitForTestId } from '../support/app-driver';
+import { click, opfsPaths, progressValue, selectValue, testIdText, uploadFiles, waitForOutcome, waitForTestId } from '../support/app-driver';
 import { main } from '../../src/cli/main';
 import { writeLlamaGgufF16 } from '../../bench/support/gen-model';
 import { sha256 } from '../support/tiny-llama';
@@ -20,25 +20,14 @@ let work: string;
 let model: string;
 const want = new Map<string, string>();
 
-const OPFS_FILES = `(async () => {
-  const out = [];
-  async function walk(dir, path) {
-    for await (const [name, h] of dir.entries()) {
-      if (h.kind === 'file') out.push(path + name);
-      else await walk(h, path + name + '/');
-    }
-  }
-  await walk(await navigator.storage.getDirectory(), '');
-  return out;
-})()`;
-
 /** sha256 of the single file the last run left in OPFS, with the list of every file there. */
 async function opfsOutput(): Promise<{ files: string[]; sha: string }> {
-  const files = (await s.page.evaluate(OPFS_FILES)) as string[];
+  const files = (await opfsPaths(s.page)).filter((f) => !f.endsWith('/')).map((f) => f.replace(/:\d+$/, ''));
   const sha = (await s.page.evaluate(`(async () => {
-    const [dir, name] = ${JSON.stringify(files[0] ?? '')}.split('/').reduce((acc, p, i, all) => i < all.length - 1 ? [acc[0] + (acc[0] ? '/' : '') + p, ''] : [acc[0], p], ['', '']);
+    const parts = ${JSON.stringify(files[0] ?? '')}.split('/');
+    const name = parts.pop();
     let d = await navigator.storage.getDirectory();
-    for (const part of dir.split('/')) d = await d.getDirectoryHandle(part);
+    for (const part of parts) d = await d.getDirectoryHandle(part);
     const f = await (await d.getFileHandle(name)).getFile();
     const h = new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer()));
     return [...h].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -96,12 +85,7 @@ describe('conversions in the page always finish', () => {
     const worker = await pipelineWorker();
     const t0 = performance.now();
     for (;;) {
-      const p = (await s.page.evaluate(`(function find(root) {
-        const hit = root.querySelector('[data-testid="progress"]');
-        if (hit) return hit.value;
-        for (const el of root.querySelectorAll('*')) if (el.shadowRoot) { const r = find(el.shadowRoot); if (r !== null) return r; }
-        return null;
-      })(document)`)) as number | null;
+      const p = await progressValue(s.page);
       if (p !== null && p > 0) break;
       if (performance.now() - t0 > 60_000) throw new Error('the run never started');
       await new Promise((r) => setTimeout(r, 20));

@@ -7,6 +7,7 @@ import { click, countTestId, selectValue, testIdText, uploadFiles, waitForTestId
 import { main } from '../../src/cli/main';
 import { makeSampleModel } from '../../src/app/sample-model';
 import { sha256 } from '../support/tiny-llama';
+import { rampSafetensors } from '../support/ramp-safetensors';
 
 /**
  * Running a conversion as a user does beyond the happy path: the built-in sample, saving where the
@@ -73,7 +74,7 @@ describe('running conversions', () => {
 
   it('cancel stops the run and removes its partial output', async () => {
     // big enough (64 MB F32 to Q6_K on the GPU engine) that the run is still going when cancel lands
-    writeFileSync(join(work, 'slow.safetensors'), bigSafetensors([[4096, 2048], [4096, 2048]]));
+    writeFileSync(join(work, 'slow.safetensors'), rampSafetensors([[4096, 2048], [4096, 2048]]));
     await uploadFiles(s.page, [join(work, 'slow.safetensors')]);
     await waitForTestId(s.page, 'tensor-row');
     await selectValue(s.page, 'engine-select', 'gpu');
@@ -124,21 +125,3 @@ const FIND_TEXT = `(id) => (function find(root) {
   return null;
 })(document)`;
 
-/** A safetensors file of F32 tensors t0, t1, ... with these shapes, filled with a ramp. */
-function bigSafetensors(shapes: number[][]): Uint8Array {
-  const header: Record<string, unknown> = {};
-  let at = 0;
-  shapes.forEach((shape, i) => {
-    const bytes = shape.reduce((a, b) => a * b, 4);
-    header[`t${i}`] = { dtype: 'F32', shape, data_offsets: [at, at + bytes] };
-    at += bytes;
-  });
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + at);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  const f = new Float32Array(at / 4);
-  for (let i = 0; i < f.length; i++) f[i] = Math.sin(i * 0.001) * 0.05;
-  out.set(new Uint8Array(f.buffer), 8 + json.length);
-  return out;
-}

@@ -41,6 +41,26 @@ export async function uploadFiles(page: Page, paths: string[]): Promise<void> {
   await (handle as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...paths);
 }
 
+/** The conversion progress bar's value (0 before any output byte is written), or null without one. */
+export async function progressValue(page: Page): Promise<number | null> {
+  return page.evaluate(`(() => { const p = ${FIND}(document, 'progress'); return p ? p.value : null; })()`) as Promise<number | null>;
+}
+
+/** Every path in the origin private file system ("dir/" for folders, "dir/name:size" for files). */
+export async function opfsPaths(page: Page): Promise<string[]> {
+  return page.evaluate(`(async () => {
+    const out = [];
+    async function walk(dir, path) {
+      for await (const [name, h] of dir.entries()) {
+        if (h.kind === 'file') out.push(path + name + ':' + (await h.getFile()).size);
+        else { out.push(path + name + '/'); await walk(h, path + name + '/'); }
+      }
+    }
+    await walk(await navigator.storage.getDirectory(), '');
+    return out;
+  })()`) as Promise<string[]>;
+}
+
 /** Picks a whole folder with the folder input, as a user choosing a model directory. */
 export async function uploadFolder(page: Page, dir: string): Promise<void> {
   await waitForTestId(page, 'open-folder');
