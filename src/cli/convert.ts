@@ -42,6 +42,7 @@ const USAGE = [
   '  --imatrix FILE             importance matrix (llama-imatrix .gguf or legacy .dat) to quantize with',
   '  --include-weights NAME     use only the imatrix entries whose name contains NAME; repeatable',
   '  --exclude-weights NAME     leave out the imatrix entries whose name contains NAME; repeatable',
+  '  --prune-layers L0,L1,...   leave out these blocks and renumber the others (llama-quantize --prune-layers)',
   '  --keep-split               one output part per input part',
   '  --split-max-size N[M|G]    split the output into parts of at most N bytes (also safetensors shards)',
   '',
@@ -126,6 +127,9 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--exclude-weights':
         excludeWeights.push(value());
+        break;
+      case '--prune-layers':
+        o.pruneLayers = value();
         break;
       case '--override-kv':
         o.overrideKv.push(value());

@@ -53,12 +53,12 @@ export function planConversion(model: ModelView, opts: ConversionOptions): Conve
   if (q.missingEncoders.length > 0) throw new PlanError(`Kiln cannot encode ${q.missingEncoders.join(', ')} yet, which ${target} needs`);
   const byName = new Map<string, TensorInfo>(model.tensors.map((t) => [t.name, t]));
   let tensors: PlannedOutputTensor[] = q.tensors.map((t) => {
-    const source = byName.get(t.name)!;
+    const source = byName.get(t.sourceName ?? t.name)!;
     const part = Math.max(0, model.files.indexOf(source.file));
     return { name: t.name, source, from: t.from, to: t.to, shape: t.shape, elements: t.shape.reduce((a, b) => a * b, 1), outBytes: t.nbytes, reason: t.reason, part, ...(t.weights !== undefined ? { weights: t.weights } : {}) };
   });
   // --keep-split sorts by input part, then by offset in it (llama_model_quantize_impl)
   if (opts.keepSplit) tensors = [...tensors].sort((a, b) => a.part! - b.part! || a.source.fileOffset - b.source.fileOffset);
-  const metadata = applyKvUpdates(applyKvUpdates(model.metadata, q.kv), opts.overrideKv ?? []);
+  const metadata = applyKvUpdates(applyKvUpdates(applyKvUpdates(model.metadata, q.kv), opts.overrideKv ?? []), q.kvAfterOverrides);
   return { ...layoutPlan(opts, target, tensors, metadata, [...kept.warnings, ...q.warnings]), checkData: true };
 }

@@ -13,6 +13,7 @@ import { defaultTypeOf, ftypeName, GGML_QNT_VERSION, guessFileType, parsePreset,
 import { ggmlTypeName, isQuantized, keepReason, QuantState, requiresImatrix, type RuleParams, type RuleTensor, type TensorTypePattern } from './quant-rules';
 import { QuantizePlanError } from './quant-rules-error';
 import { decideType } from './quant-rules-mix';
+import { pruneKvUpdates, remapLayers } from './prune-layers';
 import { GGML_MAX_DIMS, GGML_MAX_NAME_BYTES, ggmlNDims, ggmlNe, metaU32, quantHparams, utf8Length, weightOrder } from './quant-rules-model';
 
 export { QuantizePlanError } from './quant-rules-error';
@@ -57,6 +58,8 @@ export interface QuantizeOptions {
    * entry as PlannedTensor.weights, and the very low-bit refusals are checked against it.
    */
   readonly imatrixWeights?: ReadonlyMap<string, Float32Array>;
+  /** --prune-layers: block ids to leave out (sorted, unique); the rest are renumbered. */
+  readonly pruneLayers?: readonly number[];
   /** --dry-run: decide types only; a missing imatrix becomes a warning and no conversion is checked. */
   readonly dryRun?: boolean;
 }
@@ -82,6 +85,8 @@ export interface PlannedTensor {
   readonly reason: string;
   /** The imatrix weights the encoder gets (one per column, per expert), when there is an entry. */
   readonly weights?: Float32Array;
+  /** The input tensor's name when --prune-layers renumbered its block. */
+  readonly sourceName?: string;
 }
 
 /** gguf_set_val_* removes the key and appends it; gguf_remove_key drops it. Apply in order. */
@@ -95,6 +100,8 @@ export interface QuantPlan {
   /** Every tensor, in llama-quantize's output order. */
   readonly tensors: readonly PlannedTensor[];
   readonly kv: readonly KvUpdate[];
+  /** Updates made after the user's --override-kv ones (`<arch>.block_count` when pruning). */
+  readonly kvAfterOverrides: readonly KvUpdate[];
   /** What llama-quantize would print as warnings (fallbacks, manual overrides). */
   readonly warnings: readonly string[];
   readonly fallbackCount: number;
@@ -265,7 +272,8 @@ function checkConversion(p: Prepared, to: TypeName, allowRequantize: boolean, ha
  */
 function imatrixFor(p: Prepared, weights: ReadonlyMap<string, Float32Array>, to: TypeName, fileType: number): Float32Array | undefined {
   const { name, ne } = p.rt;
-  let w = weights.get(name);
+  // remap_imatrix: a renumbered block's entry is under its original number
+  let w = weights.get(p.input.name);
   if (w !== undefined && w.length !== ne[0] * ne[2]) {
     if (name !== 'token_embd.weight' && name !== 'per_layer_token_embd.weight') {
       throw new QuantizePlanError('imatrix-size', `imatrix size ${w.length} is different from tensor size ${ne[0] * ne[2]} for ${name}`, name);
@@ -290,7 +298,14 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
   const defaultType = defaultTypeOf(preset.ftype);
   if (defaultType === null) throw new QuantizePlanError('unknown-preset', `invalid output file type ${preset.ftype}`);
 
-  const prepared = weightOrder(prepareTensors(model.tensors).map((p) => ({ name: p.rt.name, p }))).map((x) => x.p);
+  const ordered = weightOrder(prepareTensors(model.tensors).map((p) => ({ name: p.rt.name, p }))).map((x) => x.p);
+  // --prune-layers renames while walking weights_map, so the order stays the input names' order
+  const remap = remapLayers(ordered.map((p) => p.rt.name), opts.pruneLayers ?? []);
+  const prepared = ordered.flatMap((p, i): Prepared[] => {
+    const name = remap.names[i]!;
+    if (name === null) return [];
+    return [name === p.rt.name ? p : { ...p, rt: { ...p.rt, name } }];
+  });
   const inputFileType = metaU32(model.metadata, 'general.file_type'); // the loader reads it for every preset
   const hp = quantHparams(model.metadata);
   const onlyCopy = preset.name === 'COPY';
@@ -340,7 +355,16 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
     }
     const nbytes = byteSizeOf(to, elementCount(p.input.shape));
     if (nbytes === null) throw new QuantizePlanError('bad-model', `tensor ${p.rt.name} is not a whole number of ${to} blocks`, p.rt.name);
-    return { name: p.rt.name, shape: p.input.shape, from: p.type, to, nbytes, reason: decided[i]!.reason, ...(weights !== undefined ? { weights } : {}) };
+    return {
+      name: p.rt.name,
+      shape: p.input.shape,
+      from: p.type,
+      to,
+      nbytes,
+      reason: decided[i]!.reason,
+      ...(weights !== undefined ? { weights } : {}),
+      ...(p.input.name !== p.rt.name ? { sourceName: p.input.name } : {}),
+    };
   });
 
   const warnings = [...qs.warnings];
@@ -354,6 +378,7 @@ export function planQuantTypes(model: PlanModelInput, opts: QuantizeOptions): Qu
     fileTypeName: ftypeName(fileType),
     tensors,
     kv: quantizeKvUpdates(fileType, opts.imatrixInfo),
+    kvAfterOverrides: pruneKvUpdates(hp.arch, remap),
     warnings,
     fallbackCount: qs.nFallback,
     imatrixRequired,

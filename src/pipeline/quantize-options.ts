@@ -2,6 +2,7 @@ import type { TypeName } from '../codecs/catalogue';
 import type { MetaValue } from '../formats/model';
 import { parseGgmlType, parseTensorTypeOption, type KvUpdate, type QuantizeOptions } from './presets-plan';
 import type { ConversionOptions } from './planner';
+import { parsePruneLayers, PruneLayersError } from './prune-layers';
 
 /** A llama-quantize option the user spelled wrongly (the CLI turns it into a usage error). */
 export class OptionError extends Error {
@@ -62,6 +63,15 @@ export function parseSize(text: string): number {
   return n;
 }
 
+function pruneLayersOption(text: string): number[] {
+  try {
+    return parsePruneLayers(text);
+  } catch (e) {
+    if (e instanceof PruneLayersError) throw new OptionError(`--prune-layers: ${e.message}`);
+    throw e;
+  }
+}
+
 export function parseTypeOption(flag: string, text: string): TypeName {
   const t = parseGgmlType(text);
   if (t === null) throw new OptionError(`${flag}: unknown type '${text}'`);
@@ -90,6 +100,8 @@ export interface QuantizeOptionsText {
   readonly keepSplit?: boolean;
   /** bytes, or N with M / G */
   readonly splitMaxSize?: string;
+  /** --prune-layers L0,L1,... */
+  readonly pruneLayers?: string;
   /** --skip-unconvertible (any output format) */
   readonly skipUnconvertible?: boolean;
 }
@@ -104,6 +116,7 @@ export function parseQuantizeOptions(o: QuantizeOptionsText): Pick<ConversionOpt
     tensorTypes: (o.tensorTypes ?? []).filter((t) => !blank(t)).map((t) => parseTensorType(t.trim())),
     leaveOutputTensor: o.leaveOutputTensor === true,
     allowRequantize: o.allowRequantize === true,
+    ...(blank(o.pruneLayers) ? {} : { pruneLayers: pruneLayersOption(o.pruneLayers!.trim()) }),
   };
   const keepSplit = o.keepSplit === true;
   const maxPartBytes = blank(o.splitMaxSize) ? undefined : parseSize(o.splitMaxSize!.trim());
