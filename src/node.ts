@@ -28,17 +28,30 @@ async function isLocal(p: string): Promise<boolean> {
   }
 }
 
+/** Model files by their extension: a missing `models/x.gguf` is a missing file, not a Hub repository. */
+const FILE_EXT_RE = /\.(gguf|safetensors|bin|pt|pth|ckpt|onnx|json|index|data-\d+-of-\d+)$/i;
+
+/** `hf://owner/repo...` always; a bare `owner/repo[@rev][:x]` when no such local path exists and it names no model file. */
+async function looksLikeHubRef(s: string): Promise<boolean> {
+  if (s.startsWith('hf://')) return true;
+  if (s.startsWith('file:') || /^[./~\\]/.test(s)) return false;
+  const repo = s.split(/[@:]/)[0]!;
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repo) || FILE_EXT_RE.test(repo)) return false;
+  return !(await isLocal(s));
+}
+
 /**
  * Opens one model from:
  * - local paths: a file, every part of one model (shards, split GGUF parts), or a folder (its
  *   files, as the CLI takes them);
  * - URLs (http, https): one per part;
- * - `owner/repo[@revision][:file|:QUANT]` on the Hugging Face Hub (when no such local path exists).
+ * - `owner/repo[@revision][:file|:QUANT]` on the Hugging Face Hub: `hf://owner/repo`, or bare
+ *   when no such local path exists and the name is not a model file's (`models/x.gguf` is a path).
  */
 export async function openModel(input: string | URL | readonly (string | URL)[], opts: OpenOptions = {}): Promise<KilnModel> {
   const list = typeof input === 'string' || input instanceof URL ? [input] : input;
   const strs = list.map((x) => (x instanceof URL ? x.href : x));
-  const remote = strs.every((s) => /^https?:\/\//i.test(s)) || (strs.length === 1 && !(await isLocal(strs[0]!)) && !strs[0]!.startsWith('file:'));
+  const remote = strs.every((s) => /^https?:\/\//i.test(s)) || (strs.length === 1 && (await looksLikeHubRef(strs[0]!)));
   if (remote) {
     const r = await openRemoteModel(strs, opts);
     return new KilnModel(r.view, r.sources);

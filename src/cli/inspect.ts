@@ -1,18 +1,18 @@
-import { NodeFileSource } from '../io/node/file-source';
-import { openModel } from '../formats/open';
+import { openModel } from '../node';
 import { renderJsonPieces, renderText } from './render';
 import { UsageError, type CliIo, type Command } from './command';
-import { expandPaths as expand } from './files';
 
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'show the format, metadata and tensors of a model',
   usage: [
-    'usage: tensor-kiln inspect <file|dir>... [--json]',
+    'usage: tensor-kiln inspect <file|dir|url|owner/repo>... [--json]',
     '',
     'Opens the files of one model (a GGUF or all parts of a split GGUF; safetensors with its',
     'shards and index; a directory stands for its files) and prints its format, container',
     'details, metadata and every tensor: name, type, shape (row-major, outermost first) and size.',
+    'A URL, or a Hugging Face repository (hf://owner/repo[@revision][:file|:QUANT]), is read by',
+    'HTTP ranges: only the headers are fetched. HF_TOKEN in the environment opens gated repos.',
     '',
     '  --json   one JSON document on stdout, metadata arrays in full; u64/i64 values as strings',
   ].join('\n'),
@@ -25,11 +25,12 @@ export const inspectCommand: Command = {
       else paths.push(a);
     }
     if (paths.length === 0) throw new UsageError('inspect: no files given');
-    const files = await expand(paths);
-    const sources: NodeFileSource[] = [];
+    // huggingface_hub's own variables: a token for gated repos, another endpoint (a mirror)
+    const token = process.env.HF_TOKEN?.trim();
+    const hubUrl = process.env.HF_ENDPOINT?.trim();
+    const opened = await openModel(paths, { ...(token ? { token } : {}), ...(hubUrl ? { hubUrl } : {}) });
     try {
-      for (const f of files) sources.push(await NodeFileSource.open(f));
-      const model = await openModel(sources);
+      const model = opened.view;
       if (!json) io.out(renderText(model));
       else {
         for (const piece of renderJsonPieces(model)) {
@@ -39,7 +40,7 @@ export const inspectCommand: Command = {
       }
       return 0;
     } finally {
-      for (const s of sources) await s.close().catch(() => undefined);
+      await opened.close();
     }
   },
 };

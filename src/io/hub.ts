@@ -1,5 +1,5 @@
 import { HttpSource, type HttpSourceOptions } from './http-source';
-import { HttpAbortedError, HttpSourceError } from './http-errors';
+import { HttpAbortedError, HttpNetworkError, HttpSourceError } from './http-errors';
 
 /**
  * Hugging Face Hub resolution: `owner/repo[@revision][:file-or-quant]` -> the repository's files
@@ -120,7 +120,8 @@ async function getJson(url: string, repo: string, opts: HubOptions): Promise<{ j
       res = await fetchFn(url, { headers: apiHeaders(opts.token), signal: opts.signal ?? null });
     } catch (e) {
       if (opts.signal?.aborted) throw new HttpAbortedError(url, 'cancelled');
-      last = e instanceof Error ? e.message : String(e);
+      const cause = (e as { cause?: unknown }).cause;
+      last = `${e instanceof Error ? e.message : String(e)}${cause instanceof Error ? `: ${cause.message}` : ''}`;
       continue;
     }
     if (res.status >= 500 || res.status === 429) {
@@ -143,7 +144,7 @@ async function getJson(url: string, repo: string, opts: HubOptions): Promise<{ j
       throw new HubError(url, 'bad-response', 'the Hub API answered something that is not JSON');
     }
   }
-  throw new HubError(url, 'bad-response', `the Hub API failed 4 times; last: ${last}`);
+  throw new HttpNetworkError(url, `the Hub API could not be reached (4 tries; last: ${last})`);
 }
 
 function nextLink(link: string | null): string | null {

@@ -93,7 +93,7 @@ describe('tensor-kiln inspect (in-process)', () => {
     const h = await cli('--help');
     expect(h.code).toBe(0);
     expect(h.out).toContain('inspect  show the format, metadata and tensors of a model');
-    expect((await cli('help', 'inspect')).out).toContain('usage: tensor-kiln inspect <file|dir>... [--json]');
+    expect((await cli('help', 'inspect')).out).toContain('usage: tensor-kiln inspect <file|dir|url|owner/repo>... [--json]');
     expect((await cli()).code).toBe(2);
   });
 });

@@ -85,3 +85,22 @@ describe('public Node API', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('changed'))).toEqual([]);
   });
 });
+
+describe('tensor-kiln inspect over HTTP', () => {
+  it('inspects a URL, reading only ranges', async () => {
+    const { main } = await import('../../../src/cli/main');
+    srv.log.length = 0;
+    let out = '';
+    let err = '';
+    const code = await main(['inspect', srv.url('/models/tiny-llama-F32.gguf')], { out: (s) => void (out += s), err: (s) => void (err += s) });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/blk\.0\.attn_q\.weight/);
+    expect(srv.log.every((q) => q.range !== null)).toBe(true);
+    expect(srv.log.length).toBeLessThanOrEqual(3);
+  });
+
+  it('a missing local model file is still a missing file, not a Hub repository', async () => {
+    await expect(openModel('models/none.gguf')).rejects.toThrow(/ENOENT|no such file|not exist/i);
+  });
+});
