@@ -12,7 +12,9 @@ export interface GpuLoadOptions {
    * use) is split into parts of whole rows when true (default); when false it is refused.
    */
   readonly split?: boolean;
-  /** Extra usage flags for the buffers (STORAGE | COPY_DST are always set). */
+  /** Keep every buffer at most this big (below the device's own limits), e.g. to fit an allocator's pages. */
+  readonly maxBufferBytes?: number;
+  /** Extra usage flags for the buffers (STORAGE | COPY_DST are always set; add COPY_SRC to read them back). */
   readonly usage?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: { readonly tensor: string; readonly bytesDone: number; readonly bytesTotal: number }) => void;
@@ -63,7 +65,7 @@ function contextOf(device: GPUDevice): GpuContext {
 export async function loadTensorsToGpu(device: GPUDevice, model: KilnModel, names: readonly string[] | null = null, opts: GpuLoadOptions = {}): Promise<GpuTensor[]> {
   const mode = opts.mode ?? 'raw';
   const ctx = contextOf(device);
-  const limit = Math.min(ctx.maxBuffer, ctx.maxBinding) & ~3;
+  const limit = Math.min(ctx.maxBuffer, ctx.maxBinding, opts.maxBufferBytes ?? Infinity) & ~3;
   const tensors = (names ?? model.tensors.map((t) => t.name)).map((n) => model.tensor(n));
   const bytesTotal = tensors.reduce((a, t) => a + t.nbytes, 0);
   let bytesDone = 0;

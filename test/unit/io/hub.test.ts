@@ -132,3 +132,20 @@ async function openHubPaths(spec: string): Promise<string[]> {
   const r = await openHubFiles(spec, opts());
   return r.selection.weights.map((f) => f.path);
 }
+
+describe('converting from the Hub', () => {
+  it('owner/repo of a Hugging Face folder converts to Q4_K_M with the same bytes as the local folder', async () => {
+    const { convertModel, MemorySinkFactory, KilnModel, openModelView } = await import('../../../src/node');
+    const { hfSources } = await import('../formats/hf-support');
+    const { sha256 } = await import('../../support/tiny-llama');
+    const run = async (model: InstanceType<typeof KilnModel>) => {
+      const out = new MemorySinkFactory();
+      await convertModel(model, { target: 'Q4_K_M', baseName: 'tiny.gguf', output: out });
+      return sha256(out.sinks.get('tiny.gguf')!.bytes());
+    };
+    const remote = await openRemoteModel('org/tiny-hf', opts());
+    const local = new KilnModel(await openModelView(hfSources(hfFiles('bf16')), { folder: 'tiny-hf' }));
+    expect(await run(new KilnModel(remote.view, remote.sources))).toBe(await run(local));
+    expect(remote.view.metadata.get('general.name')).toEqual(local.view.metadata.get('general.name'));
+  });
+});
