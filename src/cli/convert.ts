@@ -9,7 +9,8 @@ import type { OutputFormat } from '../pipeline/plan';
 import { planConversion } from '../pipeline/planner';
 import { verifyOutput } from '../pipeline/verify';
 import { UsageError, type CliIo, type Command } from './command';
-import { expandPaths } from './files';
+import { expandPaths, hubOptionsFromEnv, isRemoteInput } from './files';
+import { openRemoteModel } from '../api/remote';
 import { handleInterrupts } from './interrupt';
 import { checkOutputFile, checkOutputFolder, identifyInputs } from './output-target';
 import { outputNames, warnExtension } from './output-names';
@@ -21,6 +22,8 @@ const USAGE = [
   '',
   'Converts any model Kiln reads to GGUF or safetensors, streaming (the model never has to fit',
   'in memory), on the CPU. GGUF to GGUF with a preset gives the file llama-quantize would write.',
+  'Inputs may be URLs (one per part) or hf://owner/repo[@revision][:file|:QUANT] on the Hugging',
+  'Face Hub, read by HTTP ranges and never stored whole (HF_TOKEN opens gated repos).',
   '',
   '  -o, --output PATH          the output file, written exactly as given (a name that does not end',
   '                             in .gguf / .safetensors gets a warning); it appears only once it is',
@@ -191,7 +194,9 @@ export const convertCommand: Command = {
     const split = args.options.keepSplit === true || args.options.splitMaxSize !== undefined;
     // everything about the output that can be checked is checked before any input is read
     const outPath = await checkOutputFolder(args.output);
-    const files = await expandPaths(args.inputs);
+    // URLs and hf:// repos are read by HTTP ranges through the public API; nothing local to check
+    const remote = args.inputs.every(isRemoteInput);
+    const files = remote ? [] : await expandPaths(args.inputs);
     const inputs = await identifyInputs(files);
     if (!split) await checkOutputFile(outPath, args.output, inputs);
     const sources: NodeFileSource[] = [];
@@ -212,7 +217,7 @@ export const convertCommand: Command = {
         }
       }
       for (const f of files) sources.push(await NodeFileSource.open(f));
-      const model = await openModel(sources);
+      const model = remote ? (await openRemoteModel(args.inputs.map((i) => i.replace(/^hf:\/\//i, '')), hubOptionsFromEnv(ac.signal))).view : await openModel(sources);
       const parsed = parseQuantizeOptions(args.options);
       const withImatrix = im !== null && im.weights.size > 0;
       const plan = planConversion(model, {

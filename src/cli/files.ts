@@ -15,3 +15,15 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
   }
   return out;
 }
+
+/** A URL or an explicit Hub reference (hf://owner/repo...): read over HTTP, never a local path. */
+export function isRemoteInput(s: string): boolean {
+  return /^(https?|hf):\/\//i.test(s);
+}
+
+/** huggingface_hub's own variables: HF_TOKEN for gated and private repos, HF_ENDPOINT for a mirror. */
+export function hubOptionsFromEnv(signal?: AbortSignal): { token?: string; hubUrl?: string; signal?: AbortSignal } {
+  const token = process.env.HF_TOKEN?.trim();
+  const hubUrl = process.env.HF_ENDPOINT?.trim();
+  return { ...(token ? { token } : {}), ...(hubUrl ? { hubUrl } : {}), ...(signal ? { signal } : {}) };
+}

@@ -1,6 +1,7 @@
 import { openModel } from '../node';
 import { renderJsonPieces, renderText } from './render';
 import { UsageError, type CliIo, type Command } from './command';
+import { hubOptionsFromEnv } from './files';
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -25,10 +26,7 @@ export const inspectCommand: Command = {
       else paths.push(a);
     }
     if (paths.length === 0) throw new UsageError('inspect: no files given');
-    // huggingface_hub's own variables: a token for gated repos, another endpoint (a mirror)
-    const token = process.env.HF_TOKEN?.trim();
-    const hubUrl = process.env.HF_ENDPOINT?.trim();
-    const opened = await openModel(paths, { ...(token ? { token } : {}), ...(hubUrl ? { hubUrl } : {}) });
+    const opened = await openModel(paths, hubOptionsFromEnv());
     try {
       const model = opened.view;
       if (!json) io.out(renderText(model));

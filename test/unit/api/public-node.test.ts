@@ -104,3 +104,15 @@ describe('tensor-kiln inspect over HTTP', () => {
     await expect(openModel('models/none.gguf')).rejects.toThrow(/ENOENT|no such file|not exist/i);
   });
 });
+
+describe('tensor-kiln convert over HTTP', () => {
+  it('converts a URL to Q4_K_M with llama-quantize\'s bytes', async () => {
+    const { main } = await import('../../../src/cli/main');
+    let err = '';
+    const out = join(dir, 'cli-Q4_K_M.gguf');
+    const code = await main(['convert', srv.url('/models/tiny-llama-F32.gguf'), '-o', out, '--type', 'Q4_K_M', '--quiet'], { out: () => undefined, err: (s) => void (err += s) });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(sha256(readFileSync(out))).toBe(llamaCppSha256().get('tiny-llama-Q4_K_M.gguf'));
+  });
+});
