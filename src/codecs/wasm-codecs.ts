@@ -38,6 +38,9 @@ interface Loaded {
   readonly inPtr: number;
   readonly outPtr: number;
   readonly halfPtr: number;
+  /** One row's importance weights, for the encode_<type>_w exports. */
+  readonly weights: Float32Array;
+  readonly wPtr: number;
 }
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -72,7 +75,8 @@ function instantiate(): Loaded | null {
     const inPtr = exports.ioBase();
     const outPtr = inPtr + PIECE_ELEMENTS * 4;
     const halfPtr = (outPtr + maxOut + 15) & ~15;
-    const need = halfPtr + PIECE_ELEMENTS * 2;
+    const wPtr = (halfPtr + PIECE_ELEMENTS * 2 + 15) & ~15;
+    const need = wPtr + PIECE_ELEMENTS * 4;
     const have = exports.memory.buffer.byteLength;
     if (need > have) exports.memory.grow(Math.ceil((need - have) / WASM_PAGE));
     // Views taken after the only growth, so they never detach.
@@ -85,6 +89,8 @@ function instantiate(): Loaded | null {
       input: new Float32Array(buf, inPtr, PIECE_ELEMENTS),
       output: new Uint8Array(buf, outPtr, maxOut),
       half: new Uint8Array(buf, halfPtr, PIECE_ELEMENTS * 2),
+      wPtr,
+      weights: new Float32Array(buf, wPtr, PIECE_ELEMENTS),
     };
   } catch {
     return null;
@@ -193,4 +199,42 @@ export function wasmEncoderFromF16(type: TypeName): ((src: Uint8Array, dst: Uint
  */
 export function wasmEncoder(type: TypeName): ((src: Float32Array, dst: Uint8Array) => void) | null {
   return cached(encoders, type, makeEncoder);
+}
+
+/** The longest row the weighted encoders take: a piece holds whole rows. */
+export const WASM_WEIGHTED_MAX_ROW = PIECE_ELEMENTS;
+
+type WeightedFn = (src: number, dst: number, rows: number, n: number, w: number) => void;
+const weightedEncoders = new Map<TypeName, ((src: Float32Array, dst: Uint8Array, weights: Float32Array) => void) | null>();
+
+function makeWeightedEncoder(w: Loaded, type: WasmType): ((src: Float32Array, dst: Uint8Array, weights: Float32Array) => void) | null {
+  const fn = w.exports[`encode_${type}_w`];
+  if (typeof fn !== 'function') return null;
+  const { blockSize, typeSize } = TYPES[type];
+  return (src, dst, weights) => {
+    const n = weights.length;
+    const rows = n > 0 ? src.length / n : 0;
+    const rowBytes = (n / blockSize) * typeSize;
+    if (n === 0 || n % blockSize !== 0 || !Number.isInteger(rows) || dst.length !== rows * rowBytes) {
+      throw new RangeError(`${type} encode with importance weights: ${src.length} floats, ${dst.length} bytes and ${n} weights are not whole rows of whole blocks`);
+    }
+    if (n > PIECE_ELEMENTS) throw new RangeError(`${type} wasm encode with importance weights: rows of ${n} elements exceed ${PIECE_ELEMENTS}`);
+    w.weights.set(weights);
+    const pieceRows = Math.floor(PIECE_ELEMENTS / n);
+    for (let r = 0; r < rows; r += pieceRows) {
+      const k = Math.min(pieceRows, rows - r);
+      w.input.set(src.subarray(r * n, (r + k) * n));
+      (fn as WeightedFn)(w.inPtr, w.outPtr, k, n, w.wPtr);
+      dst.set(w.output.subarray(0, k * rowBytes), r * rowBytes);
+    }
+  };
+}
+
+/**
+ * The wasm encoder for `type` with importance weights (encode(src, dst, weights): whole rows of
+ * weights.length elements, at most WASM_WEIGHTED_MAX_ROW), the same bytes as the TypeScript
+ * weighted encoder; null when the type has none or wasm cannot run here.
+ */
+export function wasmWeightedEncoder(type: TypeName): ((src: Float32Array, dst: Uint8Array, weights: Float32Array) => void) | null {
+  return cached(weightedEncoders, type, makeWeightedEncoder);
 }

@@ -1,6 +1,7 @@
 import { TYPES, type TypeName } from '../codecs/catalogue';
 import { CPU_CODECS } from '../codecs/registry';
-import { wasmDecodeF16, wasmEncoder, wasmEncoderFromF16 } from '../codecs/wasm-codecs';
+import type { CpuCodec } from '../codecs/codec';
+import { wasmDecodeF16, wasmEncoder, wasmEncoderFromF16, wasmWeightedEncoder, WASM_WEIGHTED_MAX_ROW } from '../codecs/wasm-codecs';
 
 /**
  * Converts chunks of whole blocks between two types. The GPU engine runs WGSL kernels; the CPU
@@ -62,8 +63,10 @@ export class CpuEngine implements TransformEngine {
 
   async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array> {
     const decode = (from === 'F16' ? wasmDecodeF16() : null) ?? CPU_CODECS[from].decode;
-    // the wasm encoders take no importance weights yet: the TypeScript twins do
-    const encode = weights !== undefined ? CPU_CODECS[to].encode : (wasmEncoder(to) ?? CPU_CODECS[to].encode);
+    // with importance weights: the wasm weighted encoder where it has the type and the row fits
+    const weighted = weights !== undefined && weights.length <= WASM_WEIGHTED_MAX_ROW ? wasmWeightedEncoder(to) : null;
+    const encode: CpuCodec['encode'] =
+      weighted !== null ? (src, dst, w) => weighted(src, dst, w!) : weights !== undefined ? CPU_CODECS[to].encode : (wasmEncoder(to) ?? CPU_CODECS[to].encode);
     if (!decode) throw new Error(`no CPU decoder for ${from}`);
     if (!encode) throw new Error(`no CPU encoder for ${to}`);
     const n = outputBytes(to, elements);

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { TYPES, type TypeName } from '../../../src/codecs/catalogue';
+import { CPU_CODECS } from '../../../src/codecs/registry';
+import { wasmWeightedEncoder, WASM_WEIGHTED_MAX_ROW } from '../../../src/codecs/wasm-codecs';
+import { CpuEngine } from '../../../src/pipeline/engine';
+import { fixtureBytes } from '../../support/fixtures';
+
+/**
+ * The WebAssembly encoders with importance weights (encode_<type>_w): ggml's bytes on the golden
+ * imatrix rows (ggml_quantize_chunk with imatrix, 6 rows of 4096), and the TypeScript weighted
+ * twins' bytes on random rows with corners (zero groups, constant groups, outliers, tiny and huge
+ * magnitudes, zero weights).
+ */
+const N = 4096;
+const input = new Float32Array(fixtureBytes('golden/imatrix/input.f32').buffer);
+const weights = new Float32Array(fixtureBytes('golden/imatrix/imatrix.f32').buffer);
+
+const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS'];
+
+function ggmlFile(t: TypeName): string {
+  const lower = t.toLowerCase();
+  return `golden/imatrix/${lower.endsWith('_k') ? `${lower.slice(0, -2)}_K` : lower}.quant.bin`;
+}
+
+function badBlocks(t: TypeName, got: Uint8Array, want: Uint8Array): { bad: number; first: number } {
+  const ts = TYPES[t].typeSize;
+  let bad = 0;
+  let first = -1;
+  for (let b = 0; b < want.length / ts; b++) {
+    for (let k = 0; k < ts; k++) {
+      if (got[b * ts + k] !== want[b * ts + k]) {
+        bad++;
+        if (first < 0) first = b;
+        break;
+      }
+    }
+  }
+  return { bad, first };
+}
+
+function bytesFor(t: TypeName, elements: number): Uint8Array {
+  return new Uint8Array((elements / TYPES[t].blockSize) * TYPES[t].typeSize);
+}
+
+/** A deterministic generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Rows of n with corners in some groups, and n weights (some zero, some huge). */
+function randomCase(seed: number, rows: number, n: number): { x: Float32Array; w: Float32Array } {
+  const r = rng(seed);
+  const x = new Float32Array(rows * n);
+  const scale = [1e-30, 1e-3, 1, 1e4, 1e20][seed % 5]!;
+  for (let i = 0; i < x.length; i++) x[i] = (r() - 0.5) * 2 * scale * (r() < 0.01 ? 40 : 1);
+  for (let g = 0; g < x.length; g += 32) {
+    const c = r();
+    if (c < 0.05) x.fill(0, g, g + 32);
+    else if (c < 0.1) x.fill(x[g]!, g, g + 32);
+    else if (c < 0.13) for (let k = 0; k < 32; k++) x[g + k] = Math.round(x[g + k]! / scale * 8) / 8 * scale; // ties
+  }
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = r();
+    w[i] = c < 0.05 ? 0 : c < 0.08 ? 1e6 * r() : r() * r() * 3;
+  }
+  return { x, w };
+}
+
+describe('wasm encoders with importance weights', () => {
+  for (const t of TYPES_W) {
+    it(`${t}: golden imatrix rows byte for byte, and random rows as the TypeScript twin`, () => {
+      const enc = wasmWeightedEncoder(t);
+      expect(enc, `${t} has a wasm weighted encoder`).not.toBeNull();
+      const want = fixtureBytes(ggmlFile(t));
+      const got = new Uint8Array(want.length);
+      enc!(input, got, weights);
+      const g = badBlocks(t, got, want);
+      expect(g.bad, `${t}: ${g.bad} of ${want.length / TYPES[t].typeSize} golden blocks differ, first ${g.first}`).toBe(0);
+      for (let seed = 1; seed <= 10; seed++) {
+        const n = [256, 512, 2048][seed % 3]!;
+        const { x, w } = randomCase(seed * 7919 + t.length, 3, n);
+        const a = bytesFor(t, x.length);
+        const b = bytesFor(t, x.length);
+        CPU_CODECS[t].encode!(x, a, w);
+        enc!(x, b, w);
+        const m = badBlocks(t, b, a);
+        expect(m.bad, `${t} seed ${seed}: ${m.bad} blocks differ from the TypeScript twin, first ${m.first}`).toBe(0);
+      }
+    });
+  }
+
+  it('several pieces of rows (more than one call into wasm) give the same bytes', () => {
+    const n = 4096 * 4;
+    const rows = Math.ceil((WASM_WEIGHTED_MAX_ROW * 2.5) / n);
+    const { x, w } = randomCase(42, rows, n);
+    const a = bytesFor('Q4_K', x.length);
+    const b = bytesFor('Q4_K', x.length);
+    CPU_CODECS.Q4_K.encode!(x, a, w);
+    wasmWeightedEncoder('Q4_K')!(x, b, w);
+    expect(b).toEqual(a);
+  });
+
+  it('refuses sizes that are not whole rows', () => {
+    expect(() => wasmWeightedEncoder('Q4_0')!(new Float32Array(96), new Uint8Array(54), new Float32Array(64))).toThrow(RangeError);
+  });
+
+  it('CpuEngine uses them with weights: same bytes as the TypeScript twin, F16 input included', async () => {
+    const engine = new CpuEngine();
+    const f32 = input.subarray(0, 2 * N);
+    const want = bytesFor('Q5_K', f32.length);
+    CPU_CODECS.Q5_K.encode!(f32, want, weights);
+    const got = await engine.transform('F32', 'Q5_K', new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), f32.length, undefined, weights);
+    expect(got).toEqual(want);
+    const half = new Uint8Array(f32.length * 2);
+    CPU_CODECS.F16.encode!(f32, half);
+    const back = new Float32Array(f32.length);
+    CPU_CODECS.F16.decode!(half, back);
+    const wantHalf = bytesFor('IQ4_XS', back.length);
+    CPU_CODECS.IQ4_XS.encode!(back, wantHalf, weights);
+    expect(await engine.transform('F16', 'IQ4_XS', half, back.length, undefined, weights)).toEqual(wantHalf);
+  });
+});
