@@ -16,6 +16,7 @@ import { checkOutputFile, checkOutputFolder, identifyInputs } from './output-tar
 import { outputNames, warnExtension } from './output-names';
 import { OptionError, parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
 import { loadImatrix, type ImatrixChoice } from '../pipeline/imatrix-options';
+import { runHfExport } from './convert-hf';
 
 const USAGE = [
   'usage: tensor-kiln convert <input|dir>... -o <output> --type <TYPE|PRESET> [options]',
@@ -32,7 +33,9 @@ const USAGE = [
   '                             the parts, written beside it: <prefix>-00001-of-0000N.gguf.',
   '                             A directory, or one of the inputs, is refused.',
   '  -t, --type TYPE|PRESET     F32, F16, BF16, Q8_0, ... or a llama-quantize preset (Q4_K_M, ...)',
-  '  --format gguf|safetensors  default: from the output name (.safetensors), else gguf',
+  '  --format gguf|safetensors|hf  default: from the output name (.safetensors), else gguf; hf writes a',
+  '                             GGUF back as a Hugging Face folder (-o names the folder; --type F32, F16',
+  '                             or BF16; --split-max-size sets the shard size, default 5G)',
   '',
   "llama-quantize's options (GGUF output):",
   '  --pure                     every quantizable tensor gets the preset\'s base type',
@@ -60,7 +63,7 @@ interface Args {
   inputs: string[];
   output: string;
   type: string;
-  format: OutputFormat;
+  format: OutputFormat | 'hf';
   options: QuantizeOptionsText;
   verify: boolean;
   quiet: boolean;
@@ -74,7 +77,7 @@ function parseArgs(argv: readonly string[]): Args {
   const inputs: string[] = [];
   let output: string | null = null;
   let type: string | null = null;
-  let format: OutputFormat | null = null;
+  let format: OutputFormat | 'hf' | null = null;
   const o: { -readonly [K in keyof QuantizeOptionsText]: QuantizeOptionsText[K] } & { tensorTypes: string[]; overrideKv: string[] } = { tensorTypes: [], overrideKv: [] };
   let verify = true;
   let quiet = false;
@@ -100,7 +103,7 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--format': {
         const f = value();
-        if (f !== 'gguf' && f !== 'safetensors') throw new UsageError(`convert: --format must be gguf or safetensors, not '${f}'`);
+        if (f !== 'gguf' && f !== 'safetensors' && f !== 'hf') throw new UsageError(`convert: --format must be gguf, safetensors or hf, not '${f}'`);
         format = f;
         break;
       }
@@ -191,6 +194,11 @@ export const convertCommand: Command = {
   usage: USAGE,
   async run(argv: readonly string[], io: CliIo): Promise<number> {
     const args = parseArgs(argv);
+    if (args.format === 'hf') {
+      const maxShardBytes = parseQuantizeOptions({ splitMaxSize: args.options.splitMaxSize }).maxPartBytes;
+      return runHfExport({ inputs: args.inputs, output: args.output, type: args.type, maxShardBytes, verify: args.verify, quiet: args.quiet, threads: args.threads, bar }, io);
+    }
+    const format = args.format;
     const split = args.options.keepSplit === true || args.options.splitMaxSize !== undefined;
     // everything about the output that can be checked is checked before any input is read
     const outPath = await checkOutputFolder(args.output);
@@ -221,7 +229,7 @@ export const convertCommand: Command = {
       const parsed = parseQuantizeOptions(args.options);
       const withImatrix = im !== null && im.weights.size > 0;
       const plan = planConversion(model, {
-        format: args.format,
+        format,
         target: args.type,
         baseName: basename(outPath),
         ...parsed,

@@ -60,3 +60,20 @@ export async function checkOutputFile(path: string, display: string, inputs: rea
     throw new OutputFileError(display, `it is the input ${same.path}, which the conversion reads; choose another output name`);
   }
 }
+
+/**
+ * Checks the folder a Hugging Face output (--format hf) goes into, before any input is read: an
+ * existing directory, or a new one whose parent exists (made by the run, removed again if the run
+ * fails and leaves it empty). A file of that name is refused.
+ */
+export async function checkOutputDir(given: string): Promise<{ path: string; exists: boolean }> {
+  const abs = resolve(given);
+  const st = await statOrNull(abs, given);
+  if (st !== null) {
+    if (!st.isDirectory()) throw new OutputFileError(given, 'a Hugging Face folder is written into a directory, and this is a file', 'ENOTDIR');
+    return { path: abs, exists: true };
+  }
+  const parent = await statOrNull(dirname(abs), given);
+  if (parent === null || !parent.isDirectory()) throw new OutputFileError(given, `the directory ${dirname(given.replace(/[/\\]+$/, '')) || '.'} does not exist`, 'ENOENT');
+  return { path: abs, exists: false };
+}

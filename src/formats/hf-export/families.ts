@@ -1,0 +1,75 @@
+import { archFor, type ArchEntry, type GgufTensorKind } from '../hf/arch-table';
+
+/**
+ * The families Kiln writes back as Hugging Face folders, as data: which entry of the HF -> GGUF
+ * architecture table they invert, the class and model_type config.json names, the GGUF keys
+ * transformers' GGUF loading maps onto config keys (integrations/ggml.py GGUF_CONFIG_MAPPING), and
+ * what else a config of the family states. Adding one is adding an entry once its HF -> GGUF entry
+ * exists in src/formats/hf/arch-table.ts.
+ */
+
+export interface ExportFamily {
+  readonly ggufArch: string;
+  /** config.json "architectures"[0]; the table entry that converts it is the one inverted. */
+  readonly hfArchitecture: string;
+  readonly modelType: string;
+  /** GGUF key (without "<arch>.") -> config.json key; f32 keys come out as floats. */
+  readonly config: Readonly<Record<string, string>>;
+  /** Constant config.json entries of the family (what its config class would save). */
+  readonly constants: Readonly<Record<string, string | boolean | number>>;
+  /** Norm weights the converter stored plus an offset (gemma: w + 1). */
+  readonly normOffset?: { readonly kinds: readonly GgufTensorKind[]; readonly offset: number };
+  /** Which tokenizer file the family's vocabulary becomes ('llama' SPM vocabularies always give tokenizer.model). */
+  readonly bpeTokenizerClass: string;
+}
+
+/** The mapping transformers gives llama, mistral, qwen2 and qwen3 (rope.dimension_count: head_dim for llama only). */
+const BASE_MAPPING: Readonly<Record<string, string>> = {
+  context_length: 'max_position_embeddings',
+  block_count: 'num_hidden_layers',
+  feed_forward_length: 'intermediate_size',
+  embedding_length: 'hidden_size',
+  'rope.freq_base': 'rope_theta',
+  'attention.head_count': 'num_attention_heads',
+  'attention.head_count_kv': 'num_key_value_heads',
+  'attention.layer_norm_rms_epsilon': 'rms_norm_eps',
+  vocab_size: 'vocab_size',
+};
+
+export const EXPORT_FAMILIES: readonly ExportFamily[] = [
+  {
+    ggufArch: 'llama',
+    hfArchitecture: 'LlamaForCausalLM',
+    modelType: 'llama',
+    config: { ...BASE_MAPPING, 'rope.dimension_count': 'head_dim' },
+    constants: { hidden_act: 'silu', mlp_bias: false, pretraining_tp: 1, initializer_range: 0.02 },
+    bpeTokenizerClass: 'PreTrainedTokenizerFast',
+  },
+  {
+    ggufArch: 'qwen2',
+    hfArchitecture: 'Qwen2ForCausalLM',
+    modelType: 'qwen2',
+    config: BASE_MAPPING,
+    constants: { hidden_act: 'silu', use_sliding_window: false, initializer_range: 0.02 },
+    bpeTokenizerClass: 'Qwen2Tokenizer',
+  },
+  {
+    ggufArch: 'qwen3',
+    hfArchitecture: 'Qwen3ForCausalLM',
+    modelType: 'qwen3',
+    config: { ...BASE_MAPPING, 'attention.key_length': 'head_dim' },
+    constants: { hidden_act: 'silu', use_sliding_window: false, initializer_range: 0.02 },
+    bpeTokenizerClass: 'Qwen2Tokenizer',
+  },
+];
+
+export function exportFamilyFor(ggufArch: string): { family: ExportFamily; arch: ArchEntry } | null {
+  const family = EXPORT_FAMILIES.find((f) => f.ggufArch === ggufArch);
+  if (family === undefined) return null;
+  const arch = archFor(family.hfArchitecture);
+  return arch === null ? null : { family, arch };
+}
+
+export function exportArchitectures(): string[] {
+  return EXPORT_FAMILIES.filter((f) => archFor(f.hfArchitecture) !== null).map((f) => f.ggufArch);
+}

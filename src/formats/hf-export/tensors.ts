@@ -1,0 +1,201 @@
+import { GGUF_TENSOR_STEMS, HF_TENSOR_NAMES, type ArchEntry, type GgufTensorKind } from '../hf/arch-table';
+import { FormatError, UnsupportedError } from '../errors';
+import type { TensorInfo } from '../model';
+
+/**
+ * GGUF tensors -> the Hugging Face tensors they came from: the architecture table's name map read
+ * backwards (TensorNameMap, as transformers' get_gguf_hf_weights_map builds it by mapping a model's
+ * state_dict forwards), llama's q/k rows permutation undone (LlamaTensorProcessor's
+ * reverse_permute_weights), and a family's norm offset taken off. Every transform is computed per
+ * read, so the executor streams a GGUF into safetensors as it streams anything else.
+ */
+
+export interface HfTarget {
+  readonly kind: GgufTensorKind;
+  /** The Hugging Face name, with .weight / .bias. */
+  readonly hf: string;
+}
+
+/** GGUF tensor name -> its Hugging Face name and kind, for `blockCount` blocks. */
+export function inverseNameMap(arch: ArchEntry, blockCount: number): Map<string, HfTarget> {
+  const map = new Map<string, HfTarget>();
+  for (const kind of arch.tensors) {
+    const hfNames = HF_TENSOR_NAMES[kind];
+    if (hfNames === undefined || hfNames.length === 0) continue;
+    const stem = GGUF_TENSOR_STEMS[kind];
+    const hf = hfNames[0]!; // the family's own spelling comes first in the table
+    const blocks = stem.includes('{bid}') ? blockCount : 1;
+    for (let b = 0; b < blocks; b++) {
+      const g = stem.replaceAll('{bid}', String(b));
+      const h = hf.replaceAll('{bid}', String(b));
+      for (const suffix of ['.weight', '.bias']) map.set(g + suffix, { kind, hf: h + suffix });
+    }
+  }
+  return map;
+}
+
+/**
+ * The inverse of LlamaModel.permute as a row map: Hugging Face row `s` of a head of `d` rows is
+ * GGUF row h*d + (j < d/2 ? 2j : 2(j - d/2) + 1), where h = s / d and j = s % d.
+ */
+export function unpermutedSourceRow(s: number, headRows: number): number {
+  const h = Math.floor(s / headRows);
+  const j = s - h * headRows;
+  const half = headRows >>> 1;
+  return h * headRows + (j < half ? 2 * j : 2 * (j - half) + 1);
+}
+
+function checkRead(t: TensorInfo, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > t.nbytes) {
+    throw new RangeError(`tensor '${t.name}': read of ${length} bytes at offset ${offset} is outside its ${t.nbytes} bytes`);
+  }
+}
+
+/**
+ * A GGUF q/k projection with its rows put back in Hugging Face order. Rows are whole blocks of any
+ * ggml type, so a quantized tensor is reordered as bytes and dequantized afterwards.
+ */
+export class UnpermutedRowsTensor implements TensorInfo {
+  readonly type: TensorInfo['type'];
+  readonly typeLabel: string;
+  readonly shape: readonly number[];
+  readonly nbytes: number;
+  readonly file: string;
+  readonly fileOffset = -1;
+  private readonly rowBytes: number;
+  private readonly headRows: number;
+  constructor(
+    readonly name: string,
+    private readonly src: TensorInfo,
+    heads: number,
+  ) {
+    this.type = src.type;
+    this.typeLabel = src.typeLabel;
+    this.shape = src.shape;
+    this.nbytes = src.nbytes;
+    this.file = src.file;
+    const rows = src.shape[0] ?? 1;
+    this.rowBytes = rows > 0 ? src.nbytes / rows : 0;
+    this.headRows = rows / heads;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRead(this, offset, length);
+    const out = new Uint8Array(length);
+    if (length === 0) return out;
+    const rb = this.rowBytes;
+    const r0 = Math.floor(offset / rb);
+    const r1 = Math.ceil((offset + length) / rb);
+    let lo = Infinity;
+    let hi = -1;
+    for (let r = r0; r < r1; r++) {
+      const s = unpermutedSourceRow(r, this.headRows);
+      if (s < lo) lo = s;
+      if (s > hi) hi = s;
+    }
+    const src = await this.src.read(lo * rb, (hi + 1 - lo) * rb);
+    for (let r = r0; r < r1; r++) {
+      const s = unpermutedSourceRow(r, this.headRows);
+      const a = Math.max(offset, r * rb);
+      const b = Math.min(offset + length, (r + 1) * rb);
+      const from = (s - lo) * rb + (a - r * rb);
+      out.set(src.subarray(from, from + (b - a)), a - offset);
+    }
+    return out;
+  }
+}
+
+/**
+ * An F32 norm weight with `offset` subtracted, for families whose converter adds it (gemma's
+ * norm + 1): Hugging Face stores w, GGUF stores w + 1. Norms are F32 in every GGUF the converter
+ * writes; another type is refused rather than decoded here.
+ */
+export class OffsetF32Tensor implements TensorInfo {
+  readonly type = 'F32' as const;
+  readonly typeLabel = 'F32';
+  readonly shape: readonly number[];
+  readonly nbytes: number;
+  readonly file: string;
+  readonly fileOffset = -1;
+  constructor(
+    readonly name: string,
+    private readonly src: TensorInfo,
+    private readonly offset: number,
+  ) {
+    if (src.type !== 'F32') throw new UnsupportedError({ format: 'gguf', file: src.file, tensor: src.name }, `a norm with an offset to undo must be F32, not ${src.typeLabel}`);
+    this.shape = src.shape;
+    this.nbytes = src.nbytes;
+    this.file = src.file;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRead(this, offset, length);
+    const e0 = Math.floor(offset / 4);
+    const e1 = Math.ceil((offset + length) / 4);
+    const raw = await this.src.read(e0 * 4, (e1 - e0) * 4);
+    const bytes = new Uint8Array((e1 - e0) * 4);
+    const iv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const ov = new DataView(bytes.buffer);
+    for (let i = 0; i < e1 - e0; i++) ov.setFloat32(4 * i, Math.fround(iv.getFloat32(4 * i, true) - this.offset), true);
+    return bytes.subarray(offset - e0 * 4, offset - e0 * 4 + length);
+  }
+}
+
+/** The same tensor under another name. */
+export function renamedTensor(t: TensorInfo, name: string): TensorInfo {
+  return {
+    name,
+    type: t.type,
+    typeLabel: t.typeLabel,
+    shape: t.shape,
+    nbytes: t.nbytes,
+    file: t.file,
+    fileOffset: t.fileOffset,
+    read: (offset, length, into) => t.read(offset, length, into),
+  };
+}
+
+export interface ExportTensorRules {
+  readonly arch: ArchEntry;
+  readonly blockCount: number;
+  /** Head count of each permuted kind (q: head_count, k: head_count_kv). */
+  readonly heads: Readonly<Partial<Record<GgufTensorKind, number>>>;
+  /** Kinds whose GGUF weight holds the Hugging Face weight plus this offset. */
+  readonly normOffset?: { readonly kinds: readonly GgufTensorKind[]; readonly offset: number };
+}
+
+/** GGUF tensors Kiln drops on the way back, and why (generated by the converter, not in the checkpoint). */
+const GENERATED: Readonly<Record<string, string>> = {
+  'rope_freqs.weight': 'generated by the converter from rope_scaling (llama3); the checkpoint has no such tensor',
+};
+
+export function exportTensors(rules: ExportTensorRules, gguf: readonly TensorInfo[]): { tensors: TensorInfo[]; warnings: string[] } {
+  const names = inverseNameMap(rules.arch, rules.blockCount);
+  const out: TensorInfo[] = [];
+  const warnings: string[] = [];
+  for (const t of gguf) {
+    const why = GENERATED[t.name];
+    if (why !== undefined) {
+      warnings.push(`${t.name}: left out, ${why}`);
+      continue;
+    }
+    const target = names.get(t.name);
+    if (target === undefined) {
+      throw new UnsupportedError({ format: 'gguf', file: t.file, tensor: t.name }, `no Hugging Face name for this ${rules.arch.ggufArch} tensor (Kiln maps ${[...new Set([...names.values()].map((v) => v.kind))].length} kinds back)`);
+    }
+    let view: TensorInfo = t;
+    const heads = rules.heads[target.kind];
+    if (heads !== undefined && rules.arch.permute?.tensors[target.kind] !== undefined) {
+      const rows = t.shape[0] ?? 0;
+      if (!(heads > 0) || rows % (2 * heads) !== 0) {
+        throw new FormatError({ format: 'gguf', file: t.file, tensor: t.name }, `${rows} rows do not split into ${heads} heads of an even number of rows, which undoing the q/k permutation needs`);
+      }
+      view = new UnpermutedRowsTensor(target.hf, t, heads);
+    }
+    if (rules.normOffset !== undefined && rules.normOffset.kinds.includes(target.kind) && target.hf.endsWith('.weight')) {
+      view = new OffsetF32Tensor(target.hf, view, rules.normOffset.offset);
+    }
+    out.push(view.name === target.hf ? view : renamedTensor(view, target.hf));
+  }
+  return { tensors: out, warnings };
+}

@@ -1,0 +1,97 @@
+import { UnsupportedError } from '../errors';
+import { SPM_CONTROL, SPM_UNKNOWN, SPM_USER_DEFINED } from '../hf/sentencepiece';
+import type { Kv } from './gguf-kv';
+import { writeSentencePieceModel } from './spm-writer';
+import type { PyValue } from './py-json';
+
+/**
+ * The tokenizer files of a Hugging Face folder from a GGUF vocabulary: tokenizer.model rebuilt for
+ * a SentencePiece ("llama") vocabulary, tokenizer_config.json (special tokens, add_bos/add_eos,
+ * the chat template, added_tokens_decoder for control and user-defined tokens) and
+ * special_tokens_map.json, as LlamaTokenizer.save_pretrained lays them out.
+ */
+
+export interface TokenizerOutput {
+  /** File name -> contents (bytes, or a JSON value written as transformers writes it). */
+  readonly files: ReadonlyArray<readonly [string, Uint8Array | { readonly json: PyValue; readonly ensureAscii: boolean }]>;
+  readonly summary: string;
+}
+
+interface Special {
+  readonly bos: string | null;
+  readonly eos: string | null;
+  readonly unk: string | null;
+  readonly pad: string | null;
+}
+
+/** The special tokens by the GGUF's ids; the unknown token falls back to the UNKNOWN piece (the converter writes no id for it when SentencePiece has one). */
+function specials(kv: Kv, tokens: readonly string[], types: readonly number[]): Special {
+  const at = (key: string): string | null => {
+    const id = kv.num(`tokenizer.ggml.${key}`);
+    return id !== undefined && id >= 0 && id < tokens.length ? tokens[id]! : null;
+  };
+  const unkPiece = types.indexOf(SPM_UNKNOWN);
+  return { bos: at('bos_token_id'), eos: at('eos_token_id'), unk: at('unknown_token_id') ?? (unkPiece >= 0 ? tokens[unkPiece]! : null), pad: at('padding_token_id') };
+}
+
+/** added_tokens_decoder: every control, unknown and user-defined token by id, as transformers' AddedToken dicts. */
+function addedTokensDecoder(tokens: readonly string[], types: readonly number[]): Record<string, PyValue> {
+  const out: Record<string, PyValue> = {};
+  types.forEach((t, id) => {
+    if (t !== SPM_CONTROL && t !== SPM_UNKNOWN && t !== SPM_USER_DEFINED) return;
+    const special = t !== SPM_USER_DEFINED;
+    out[String(id)] = { content: tokens[id]!, lstrip: false, normalized: !special, rstrip: false, single_word: false, special };
+  });
+  return out;
+}
+
+export function tokenizerFiles(kv: Kv): TokenizerOutput {
+  const model = kv.str('tokenizer.ggml.model');
+  const tokens = kv.strings('tokenizer.ggml.tokens');
+  if (model === undefined || tokens === undefined) throw new UnsupportedError({ format: 'gguf', file: 'tokenizer' }, 'the GGUF has no vocabulary (tokenizer.ggml.model / tokens), so no Hugging Face tokenizer can be written');
+  if (model !== 'llama') throw new UnsupportedError({ format: 'gguf', file: 'tokenizer' }, `tokenizer.ggml.model "${model}" is not written back yet (SentencePiece "llama" vocabularies are)`);
+  const scores = kv.numbers('tokenizer.ggml.scores') ?? tokens.map(() => 0);
+  const types = kv.numbers('tokenizer.ggml.token_type') ?? tokens.map(() => 1);
+  if (scores.length !== tokens.length || types.length !== tokens.length) {
+    throw new UnsupportedError({ format: 'gguf', file: 'tokenizer' }, `the vocabulary has ${tokens.length} tokens but ${scores.length} scores and ${types.length} token types`);
+  }
+  const id = (key: string, dflt: number): number => kv.num(`tokenizer.ggml.${key}`) ?? dflt;
+  const unkDefault = types.indexOf(SPM_UNKNOWN);
+  const addPrefix = kv.bool('tokenizer.ggml.add_space_prefix') ?? true;
+  const spm = writeSentencePieceModel({
+    pieces: tokens.map((piece, i) => ({ piece, score: scores[i]!, type: types[i]! })),
+    unkId: id('unknown_token_id', unkDefault >= 0 ? unkDefault : 0),
+    bosId: id('bos_token_id', -1),
+    eosId: id('eos_token_id', -1),
+    padId: id('padding_token_id', -1),
+    addDummyPrefix: addPrefix,
+  });
+  const sp = specials(kv, tokens, types);
+  const ctx = kv.num(`${kv.str('general.architecture') ?? ''}.context_length`);
+  const chat = kv.str('tokenizer.chat_template');
+  const config: Record<string, PyValue | undefined> = {
+    add_bos_token: kv.bool('tokenizer.ggml.add_bos_token') ?? true,
+    add_eos_token: kv.bool('tokenizer.ggml.add_eos_token') ?? false,
+    added_tokens_decoder: addedTokensDecoder(tokens, types),
+    bos_token: sp.bos,
+    eos_token: sp.eos,
+    unk_token: sp.unk,
+    pad_token: sp.pad,
+    chat_template: chat,
+    clean_up_tokenization_spaces: false,
+    legacy: addPrefix,
+    model_max_length: ctx,
+    sp_model_kwargs: {},
+    tokenizer_class: 'LlamaTokenizer',
+  };
+  const map: Record<string, PyValue | undefined> = {};
+  for (const k of ['bos', 'eos', 'unk', 'pad'] as const) if (sp[k] !== null) map[`${k}_token`] = sp[k];
+  return {
+    files: [
+      ['tokenizer.model', spm],
+      ['tokenizer_config.json', { json: config as PyValue, ensureAscii: false }],
+      ['special_tokens_map.json', { json: map as PyValue, ensureAscii: true }],
+    ],
+    summary: `SentencePiece, ${tokens.length} pieces${chat !== undefined ? ', chat template' : ''}`,
+  };
+}

@@ -1,0 +1,78 @@
+import type { TypeName } from '../codecs/catalogue';
+import { canDecode, canEncode } from '../codecs/registry';
+import { planCast, PlanError, type ConversionPlan } from './plan';
+import { UnsupportedError } from '../formats/errors';
+import type { ModelView } from '../formats/model';
+import { buildConfig, buildGenerationConfig } from '../formats/hf-export/config';
+import { exportArchitectures, exportFamilyFor } from '../formats/hf-export/families';
+import { Kv } from '../formats/hf-export/gguf-kv';
+import { pyJsonFile } from '../formats/hf-export/py-json';
+import { exportTensors } from '../formats/hf-export/tensors';
+import { tokenizerFiles } from '../formats/hf-export/tokenizer-files';
+
+/**
+ * GGUF -> Hugging Face folder: the weights as a safetensors cast plan (dequantized to F32, F16 or
+ * BF16, Hugging Face names, transforms undone, sharded as huggingface_hub shards, __metadata__
+ * {"format": "pt"} as torch writes it) that the executor streams like any other, plus the small
+ * files (config.json, tokenizer files, generation_config.json) decided up front, so that nothing
+ * is written before everything is known.
+ */
+
+/** huggingface_hub's default max_shard_size ("5GB", decimal). */
+export const HF_DEFAULT_SHARD_BYTES = 5_000_000_000;
+
+const DTYPES: readonly TypeName[] = ['F32', 'F16', 'BF16'];
+
+export interface HfExportOptions {
+  readonly type: string;
+  readonly maxShardBytes?: number;
+}
+
+export interface HfExportPlan {
+  /** The weights: model.safetensors, or model-0000i-of-0000N.safetensors + model.safetensors.index.json. */
+  readonly weights: ConversionPlan;
+  /** Everything else, in writing order. */
+  readonly files: ReadonlyArray<{ readonly name: string; readonly bytes: Uint8Array }>;
+  readonly warnings: readonly string[];
+  readonly summary: string;
+}
+
+export function planHfExport(model: ModelView, opts: HfExportOptions): HfExportPlan {
+  const type = opts.type.trim().toUpperCase() as TypeName;
+  if (!DTYPES.includes(type)) throw new PlanError(`a Hugging Face folder holds F32, F16 or BF16 weights, not ${opts.type}`);
+  if (model.format !== 'gguf') throw new PlanError(`--format hf converts a GGUF back to a Hugging Face folder; this input is ${model.format}`);
+  const kv = new Kv(model.metadata);
+  const ggufArch = kv.str('general.architecture');
+  const where = { format: 'gguf' as const, file: model.files[0] ?? 'model.gguf' };
+  if (ggufArch === undefined) throw new UnsupportedError(where, 'general.architecture is missing, so the Hugging Face architecture is unknown');
+  const fam = exportFamilyFor(ggufArch);
+  if (fam === null) throw new UnsupportedError(where, `architecture ${ggufArch} is not written back as a Hugging Face folder yet; Kiln writes ${exportArchitectures().join(', ')}`);
+  const { family, arch } = fam;
+  const blockCount = kv.num(`${ggufArch}.block_count`);
+  const nHead = kv.num(`${ggufArch}.attention.head_count`);
+  const nHeadKv = kv.num(`${ggufArch}.attention.head_count_kv`) ?? nHead;
+  if (blockCount === undefined) throw new UnsupportedError(where, `${ggufArch}.block_count is missing`);
+  if (arch.permute !== undefined && (nHead === undefined || nHeadKv === undefined)) throw new UnsupportedError(where, `${ggufArch}.attention.head_count is missing; undoing the q/k permutation needs it`);
+
+  const mapped = exportTensors(
+    { arch, blockCount, heads: { ATTN_Q: nHead, ATTN_K: nHeadKv }, ...(family.normOffset !== undefined ? { normOffset: family.normOffset } : {}) },
+    model.tensors,
+  );
+  const view: ModelView = { format: 'gguf', files: model.files, metadata: new Map(), tensors: mapped.tensors, details: new Map() };
+  const weights = planCast(view, type, { format: 'safetensors', baseName: 'model.safetensors', maxPartBytes: opts.maxShardBytes ?? HF_DEFAULT_SHARD_BYTES }, canEncode, canDecode);
+
+  const names = new Set(model.tensors.map((t) => t.name));
+  const config = buildConfig(family, kv, { hasOutput: names.has('output.weight'), hasAttnBias: names.has('blk.0.attn_q.bias'), dtype: type });
+  const tok = tokenizerFiles(kv);
+  const files: Array<{ name: string; bytes: Uint8Array }> = [{ name: 'config.json', bytes: pyJsonFile(config) }];
+  const gen = buildGenerationConfig(kv);
+  if (gen !== null) files.push({ name: 'generation_config.json', bytes: pyJsonFile(gen) });
+  for (const [name, body] of tok.files) files.push({ name, bytes: body instanceof Uint8Array ? body : pyJsonFile(body.json, body.ensureAscii) });
+  const shards = weights.files.filter((f) => f.name.endsWith('.safetensors')).length;
+  return {
+    weights,
+    files,
+    warnings: [...mapped.warnings, ...weights.warnings],
+    summary: `${config['architectures'] !== undefined ? (config['architectures'] as string[])[0] : family.hfArchitecture}, ${weights.tensors.length} tensors ${type} in ${shards} safetensors file(s); ${tok.summary}`,
+  };
+}
