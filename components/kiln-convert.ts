@@ -7,6 +7,7 @@ import { KilnWatch } from './kiln-context';
 import { renderProblem } from './kiln-problem';
 import { card, controls } from './kiln-styles';
 import './kiln-quantize-options';
+import './kiln-quality';
 
 type Phase = 'prepare' | 'convert' | 'write' | 'verify';
 const PHASES: readonly (readonly [Phase, string])[] = [
@@ -327,6 +328,7 @@ export class KilnConvert extends LitElement {
               ${doneLine}
               ${this.renderResult(app)}
               <p>Saved ${s.saved.join(', ')}.</p>
+              <kiln-quality></kiln-quality>
             </div>`
           : null}
         ${s.outputs.length > 0
@@ -336,6 +338,7 @@ export class KilnConvert extends LitElement {
               <ul>
                 ${s.outputs.map((o) => html`<li><a data-testid="download" href=${o.url} download=${o.name}>Download ${o.name}</a> (${formatBytes(o.size)})</li>`)}
               </ul>
+              <kiln-quality></kiln-quality>
             </div>`
           : null}
       </section>

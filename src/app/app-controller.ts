@@ -2,7 +2,7 @@ import { createContext } from '@lit/context';
 import type { TensorStats } from '../codecs/stats';
 import type { ProgressInfo } from '../pipeline/executor';
 import type { OutputFormat } from '../pipeline/plan';
-import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanEstimate, PlanSummary } from '../pipeline/protocol';
+import type { CompareHistograms, ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanEstimate, PlanSummary } from '../pipeline/protocol';
 import { opfsFile } from '../io/opfs-sink';
 import type { SaveTarget } from '../io/handle-sink';
 import { parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
@@ -173,6 +173,11 @@ export class AppController extends EventTarget {
 
   stats(index: number): Promise<TensorStats> {
     return this.client.stats(index);
+  }
+
+  /** Before/after histograms of a tensor the last run converted (its output kept in the browser). */
+  compare(tensor: string, bins = 128): Promise<CompareHistograms> {
+    return this.client.compare(tensor, bins);
   }
 
   async setFormat(format: OutputFormat): Promise<void> {

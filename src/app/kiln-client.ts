@@ -77,6 +77,11 @@ export class KilnClient {
     return this.call('planAll', { request, targets }).done;
   }
 
+  /** A converted tensor's values before and after, binned alike (the last run's output in OPFS). */
+  compare(tensor: string, bins: number): Promise<ResultOf['compare']> {
+    return this.call('compare', { tensor, bins }).done;
+  }
+
   /** Starts a conversion; `cancel()` stops it and removes its partial output. */
   convert(request: ConvertRequest, progress: (p: ProgressInfo) => void, save?: SaveTarget): { done: Promise<ResultOf['convert']>; cancel: () => void } {
     const { id, done } = this.call('convert', save ? { request, save } : { request }, progress);

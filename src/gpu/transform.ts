@@ -1,5 +1,7 @@
 import { TYPES, type TypeName } from '../codecs/catalogue';
-import { KernelCache, recordCodec, requireKernel } from './codec-runner';
+import type { QualitySums } from '../codecs/quality';
+import { KernelCache, kernelFor, recordCodec, requireKernel } from './codec-runner';
+import { GpuQuality } from './quality';
 
 /** A GPU buffer that is replaced by a bigger one when a chunk outgrows it. */
 class GrowableBuffer {
@@ -36,6 +38,9 @@ export class ChunkTransformer {
   private readonly floats: GrowableBuffer;
   private readonly output: GrowableBuffer;
   private readonly staging: GrowableBuffer;
+  /** The encoded chunk decoded again, for the quality sums (allocated on the first measured run). */
+  private check: GrowableBuffer | null = null;
+  private quality: GpuQuality | null = null;
 
   constructor(private readonly cache: KernelCache) {
     const d = cache.gpu.device;
@@ -82,6 +87,18 @@ export class ChunkTransformer {
 
   /** `bytes` holds `elements` elements of `from`; returns them as `to` (in `out` when it is big enough). */
   async run(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
+    return (await this.convert(from, to, bytes, elements, out, false)).bytes;
+  }
+
+  /**
+   * As `run`, and the chunk's quantization error sums (shaders/quality.wgsl over the decoded input
+   * the encoder read and the output decoded again), or null when `to` has no GPU decoder.
+   */
+  runMeasured(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
+    return this.convert(from, to, bytes, elements, out, kernelFor(to, 'decode') !== null);
+  }
+
+  private async convert(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out: Uint8Array | undefined, measure: boolean): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
     const tf = TYPES[from];
     const tt = TYPES[to];
     if (elements % tf.blockSize !== 0 || elements % tt.blockSize !== 0) {
@@ -121,6 +138,18 @@ export class ChunkTransformer {
       await recordCodec(this.cache, enc, encK, 'encode', f32Buf, outBuf, nOut);
       outBytes = nOut * tt.typeSize;
     }
+    let quality: GpuQuality | null = null;
+    if (measure) {
+      quality = this.quality ??= new GpuQuality(this.cache);
+      let decoded = f32Buf;
+      const back = requireKernel(to, 'decode');
+      if (back !== 'identity') {
+        this.check ??= new GrowableBuffer(device, 'chunk output decoded', GPUBufferUsage.STORAGE);
+        decoded = this.check.ensure(roundUp(nOut, back.blocksPerInvocation) * tt.blockSize * 4);
+        await recordCodec(this.cache, enc, back, 'decode', outBuf, decoded, nOut);
+      }
+      await quality.record(enc, f32Buf, decoded, elements);
+    }
     const copyBytes = roundUp(outBytes, 4);
     const staging = this.staging.ensure(copyBytes);
     enc.copyBufferToBuffer(outBuf, 0, staging, 0, copyBytes);
@@ -130,11 +159,13 @@ export class ChunkTransformer {
     const dst = out !== undefined && out.length >= outBytes ? out.subarray(0, outBytes) : new Uint8Array(outBytes);
     dst.set(mapped);
     staging.unmap();
-    return dst;
+    return { bytes: dst, quality: quality ? await quality.read() : null };
   }
 
   destroy(): void {
     for (const b of [this.input, this.floats, this.output, this.staging]) b.destroy();
+    this.check?.destroy();
+    this.quality?.destroy();
   }
 }
 

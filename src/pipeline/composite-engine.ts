@@ -1,5 +1,7 @@
 import type { TypeName } from '../codecs/catalogue';
+import type { QualitySums } from '../codecs/quality';
 import type { TransformEngine } from './engine';
+import { measures } from './measured';
 
 /**
  * The GPU where it has kernels for a pair, the CPU twins otherwise, so a conversion never stops
@@ -40,6 +42,12 @@ export class CompositeEngine implements TransformEngine {
 
   transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array> {
     return this.pick(from, to, weights !== undefined).transform(from, to, bytes, elements, out, weights);
+  }
+
+  async transformMeasured(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
+    const e = this.pick(from, to, weights !== undefined);
+    if (measures(e)) return e.transformMeasured(from, to, bytes, elements, out, weights);
+    return { bytes: await e.transform(from, to, bytes, elements, out, weights), quality: null };
   }
 
   dispose(): void {

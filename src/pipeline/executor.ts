@@ -1,10 +1,12 @@
 import { TYPES, type TypeName } from '../codecs/catalogue';
 import { validateRowData, type InvalidData } from '../codecs/validate';
 import { crc32Update } from '../formats/zip/crc32';
+import { addSums, chunkQualityCpu, emptySums, finishQuality, type QualitySums, type TensorQuality } from '../codecs/quality';
 import type { SinkFactory } from '../io/byte-sink';
 import type { ConversionPlan, PlannedOutputTensor } from './plan';
 import { outputBytes, type TransformEngine } from './engine';
 import { BufferPool } from './buffer-pool';
+import { measures } from './measured';
 import { DEFAULT_STALL_SECONDS, StallError, StallWatch } from './stall-watch';
 
 export interface ProgressInfo {
@@ -32,6 +34,12 @@ export interface RunOptions {
   readonly copyChunkElements?: number;
   /** Seconds without any read, conversion or write completing before the run fails (StallError). */
   readonly stallSeconds?: number;
+  /**
+   * Measure every converted tensor's quantization error (RMSE, max abs error, cosine, SNR) from
+   * its input and its encoded output: on the GPU where the engine does (transformMeasured), else
+   * with the CPU twin on this thread.
+   */
+  readonly qualityStats?: boolean;
 }
 
 export interface RunResult {
@@ -40,6 +48,8 @@ export interface RunResult {
   readonly checksums: ReadonlyMap<string, number>;
   readonly seconds: number;
   readonly engine: string;
+  /** With qualityStats: one entry per tensor whose type changed, in plan order. */
+  readonly quality?: readonly TensorQuality[];
 }
 
 /** A tensor could not be converted (ggml itself would abort on its data, or a codec failed). */
@@ -217,7 +227,9 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
   interface Chunk {
     bytes: Uint8Array;
     owned: boolean;
+    quality?: QualitySums;
   }
+  const qualitySums = new Map<string, QualitySums>();
   const readChunk = async (j: Job): Promise<Chunk> => {
     if (j.length === 0) return { bytes: new Uint8Array(0), owned: false };
     const into = pool.acquire(j.length);
@@ -239,10 +251,18 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
       const used = engine;
       try {
         const what = `${used.label} to convert ${job.elements} elements of "${t.name}" (${t.from} to ${t.to})`;
-        const bytes = await watch.wait(what, used.transform(t.from, t.to, input.bytes, job.elements, out, job.weights));
+        let bytes: Uint8Array;
+        let quality: QualitySums | undefined;
+        if (opts.qualityStats) {
+          const m = measures(used) ? await watch.wait(what, used.transformMeasured(t.from, t.to, input.bytes, job.elements, out, job.weights)) : { bytes: await watch.wait(what, used.transform(t.from, t.to, input.bytes, job.elements, out, job.weights)), quality: null };
+          bytes = m.bytes;
+          quality = m.quality ?? chunkQualityCpu(t.from, t.to, input.bytes, bytes, job.elements);
+        } else {
+          bytes = await watch.wait(what, used.transform(t.from, t.to, input.bytes, job.elements, out, job.weights));
+        }
         if (input.owned) pool.release(input.bytes);
         if (bytes.buffer !== out.buffer) pool.release(out);
-        return { bytes, owned: true };
+        return quality ? { bytes, owned: true, quality } : { bytes, owned: true };
       } catch (e) {
         if (e instanceof StallError) throw e;
         // another chunk's failure already switched engines: retry this one there
@@ -278,6 +298,7 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
       if (plan.checkData && job.tensor.from !== job.tensor.to) checkData(job, bytes, 'output');
       await watch.wait(`the output to accept ${bytes.length} bytes of "${job.tensor.name}"`, writer.write(bytes));
       checksums.set(job.tensor.name, crc32Update(checksums.get(job.tensor.name) ?? 0, bytes));
+      if (chunk.quality) qualitySums.set(job.tensor.name, addSums(qualitySums.get(job.tensor.name) ?? emptySums(), chunk.quality));
       if (chunk.owned) pool.release(bytes);
       bytesIn += job.length;
       bytesOut += bytes.length;
@@ -311,5 +332,11 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
     opts.signal?.removeEventListener('abort', onAbort);
   }
   report(null, true);
-  return { files: plan.files, checksums, seconds: (performance.now() - started) / 1000, engine: engine.label };
+  const seconds = (performance.now() - started) / 1000;
+  if (!opts.qualityStats) return { files: plan.files, checksums, seconds, engine: engine.label };
+  const quality = plan.tensors.flatMap((t) => {
+    const s = qualitySums.get(t.name);
+    return s ? [finishQuality(t.name, t.from, t.to, s)] : [];
+  });
+  return { files: plan.files, checksums, seconds, engine: engine.label, quality };
 }

@@ -1,4 +1,5 @@
 import type { TypeName } from '../codecs/catalogue';
+import type { QualitySums } from '../codecs/quality';
 import { KernelCache, kernelFor } from '../gpu/codec-runner';
 import type { GpuContext } from '../gpu/device';
 import { ChunkTransformer } from '../gpu/transform';
@@ -62,13 +63,21 @@ export class GpuEngine implements TransformEngine {
   }
 
   transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
+    return this.queue((slot) => slot.run(from, to, bytes, elements, out));
+  }
+
+  transformMeasured(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
+    return this.queue((slot) => slot.runMeasured(from, to, bytes, elements, out));
+  }
+
+  private queue<T>(work: (slot: ChunkTransformer) => Promise<T>): Promise<T> {
     if (this.lostReason !== null) return Promise.reject(new Error(this.lostReason));
     const i = this.next;
     this.next = (this.next + 1) % this.slots.length;
     const job = this.busy[i]!.catch(() => undefined)
       .then(() => {
         if (this.lostReason !== null) throw new Error(this.lostReason);
-        return this.slots[i]!.run(from, to, bytes, elements, out);
+        return work(this.slots[i]!);
       })
       .catch((e: unknown) => this.explain(e));
     this.busy[i] = job;

@@ -1,5 +1,6 @@
 import type { TypeName } from '../codecs/catalogue';
 import type { TensorStats } from '../codecs/stats';
+import type { TensorQuality } from '../codecs/quality';
 import type { FormatName, MetaValue } from '../formats/model';
 import type { ProgressInfo } from './executor';
 import type { OutputFormat } from './plan';
@@ -53,6 +54,17 @@ export interface ConvertResult {
   readonly seconds: number;
   readonly engine: string;
   readonly verified: boolean;
+  /** Quantization error of every tensor whose type changed, measured during the run. */
+  readonly quality?: readonly TensorQuality[];
+}
+
+/** One tensor's values before and after the run, binned alike (the same range and bin count). */
+export interface CompareHistograms {
+  readonly name: string;
+  readonly lo: number;
+  readonly hi: number;
+  readonly before: readonly number[];
+  readonly after: readonly number[];
 }
 
 /** What one target would give for the open model (the planner's sizes, no data read). */
@@ -82,7 +94,8 @@ export type Request =
   | { readonly kind: 'plan'; readonly id: number; readonly request: ConvertRequest }
   | { readonly kind: 'convert'; readonly id: number; readonly request: ConvertRequest; readonly save?: SaveTarget }
   | { readonly kind: 'cancel'; readonly id: number; /** the convert request to stop */ readonly target: number }
-  | { readonly kind: 'planAll'; readonly id: number; readonly request: ConvertRequest; readonly targets: readonly string[] };
+  | { readonly kind: 'planAll'; readonly id: number; readonly request: ConvertRequest; readonly targets: readonly string[] }
+  | { readonly kind: 'compare'; readonly id: number; readonly tensor: string; readonly bins: number };
 
 export type Response =
   | { readonly kind: 'result'; readonly id: number; readonly value: unknown }
@@ -97,4 +110,5 @@ export type ResultOf = {
   convert: ConvertResult;
   cancel: null;
   planAll: PlanEstimate[];
+  compare: CompareHistograms;
 };

@@ -19,6 +19,7 @@ import { parseQuantizeOptions } from './quantize-options';
 import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanEstimate, PlanSummary, Request, Response } from './protocol';
 import { tensorStats } from './stats-job';
 import { verifyOutput } from './verify';
+import { compareHistograms } from './compare-job';
 
 /**
  * The pipeline worker: owns the open model, the GPU device and the running conversion, so the
@@ -114,6 +115,24 @@ function plan(req: ConvertRequest): ConversionPlan {
 
 /** The OPFS folder holding the files the page offers now; released when the next run starts. */
 let offered: OpfsSinkFactory | null = null;
+/** The plan whose output `offered` holds, for before/after histograms. */
+let offeredPlan: ConversionPlan | null = null;
+
+/** A converted tensor's values before and after, from the input and the output in OPFS. */
+async function compare(name: string, bins: number): Promise<unknown> {
+  const p = offeredPlan;
+  const dir = offered;
+  const planned = p?.tensors.find((t) => t.name === name);
+  if (!p || !dir || !planned) throw new Error(`no converted output in this browser holds "${name}"`);
+  try {
+    const out = await openModel(await Promise.all(p.files.map((f) => dir.reopen(f.name))));
+    const t = out.tensors.find((x) => x.name === name);
+    if (!t) throw new Error(`the output has no tensor "${name}"`);
+    return await compareHistograms(planned, t, bins);
+  } finally {
+    await dir.closeReopened();
+  }
+}
 
 // a tab closed mid-run leaves its folder behind; this visit removes what no open page claims
 void removeStaleOutputs().catch(() => undefined);
@@ -147,12 +166,14 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
     if (!save) {
       offered?.release();
       offered = null;
+      offeredPlan = null;
       opfs = await OpfsSinkFactory.fresh();
       await checkQuota(p.files.reduce((a, f) => a + f.size, 0));
     }
     const sinks = opfs ?? new HandleSinkFactory(save!);
     const res = await executePlan(p, primary, sinks, {
       signal: ac.signal,
+      qualityStats: true,
       onProgress: (progress) => post({ kind: 'progress', id, progress }),
       // A lost device fails its pending work; the CPU codecs give the same bytes, so carry on there.
       onEngineFailure: (e, failed) => {
@@ -174,8 +195,11 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
       if (save) await removeSaved(save, p.files.map((f) => f.name));
       throw e;
     });
-    if (opfs) offered = opfs;
-    return { plan: planSummary(p), opfsDir: opfs ? opfs.dirName : null, seconds: res.seconds, engine: (switched ?? '') + res.engine, verified };
+    if (opfs) {
+      offered = opfs;
+      offeredPlan = p;
+    }
+    return { plan: planSummary(p), opfsDir: opfs ? opfs.dirName : null, seconds: res.seconds, engine: (switched ?? '') + res.engine, verified, ...(res.quality ? { quality: res.quality } : {}) };
   } catch (e) {
     // nothing of a failed run stays in OPFS: not its files, not its folder
     if (opfs) await opfs.discard();
@@ -222,6 +246,8 @@ async function handle(msg: Request): Promise<unknown> {
       return planSummary(plan(msg.request));
     case 'convert':
       return convert(msg.id, msg.request, msg.save);
+    case 'compare':
+      return compare(msg.tensor, msg.bins);
     case 'cancel':
       running.get(msg.target)?.abort();
       return null;

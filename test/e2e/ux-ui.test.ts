@@ -236,6 +236,51 @@ describe('converting', () => {
     await audit('result');
   });
 
+  it('the quantization error table: measured during the run, sortable, worst flagged, before/after overlaid; the GPU kernel agrees with the CPU twin', { timeout: 300_000 }, async () => {
+    type Q = { name: string; rmse: number; cosine: number; snrDb: number; maxAbsError: number };
+    const quality = () => s.page.evaluate(`document.querySelector('kiln-app').controller.state.result.quality`) as Promise<Q[]>;
+    await waitForTestId(s.page, 'quality-table');
+    const cpu = await quality();
+    expect(cpu.length).toBeGreaterThan(3);
+    for (const q of cpu) {
+      expect(q.rmse).toBeGreaterThan(0);
+      expect(q.cosine).toBeGreaterThan(0.9);
+      expect(q.snrDb).toBeGreaterThan(10);
+    }
+    // sorted by SNR ascending at first: the flagged rows come first
+    const rows = () => s.page.evaluate(`${FIND_ALL}(document, 'quality-row', []).map((r) => [r.dataset.name, r.dataset.worst])`) as Promise<[string, string][]>;
+    const first = await rows();
+    expect(first.length).toBe(cpu.length);
+    const lowest = [...cpu].sort((a, b) => a.snrDb - b.snrDb)[0]!.name;
+    expect(first[0]).toEqual([lowest, 'true']);
+    expect(first.filter(([, w]) => w === 'true').length).toBeGreaterThanOrEqual(1);
+    await click(s.page, 'quality-sort-rmse');
+    await click(s.page, 'quality-sort-rmse');
+    const byRmse = (await rows()).map(([n]) => n);
+    expect(byRmse[0]).toBe([...cpu].sort((a, b) => b.rmse - a.rmse)[0]!.name);
+    await evalFind('quality-compare', 'e.click();');
+    await waitForTestId(s.page, 'quality-overlay');
+    await s.page.waitForFunction(`!!${FIND}(document, 'overlay-after')`, { polling: 200 });
+    await evalFind('quality-table', 'e.scrollIntoView({ block: "start" });');
+    await screenshot(s.page, 'result-quality');
+    await audit('result-quality');
+    // the same run on the GPU: the WGSL kernel's numbers equal the CPU twin's within the shader's bound
+    await selectValue(s.page, 'engine-select', 'gpu');
+    await click(s.page, 'convert');
+    const out = await waitForOutcome(s.page);
+    expect(out.error).toBeNull();
+    const engine = (await s.page.evaluate(`document.querySelector('kiln-app').controller.state.result.engine`)) as string;
+    expect(engine).toMatch(/GPU/);
+    const gpu = await quality();
+    expect(gpu.map((q) => q.name)).toEqual(cpu.map((q) => q.name));
+    for (let i = 0; i < gpu.length; i++) {
+      expect(Math.abs(gpu[i]!.rmse - cpu[i]!.rmse) / cpu[i]!.rmse).toBeLessThan(2e-6);
+      expect(Math.abs(gpu[i]!.snrDb - cpu[i]!.snrDb)).toBeLessThan(1e-4);
+      expect(Math.abs(gpu[i]!.cosine - cpu[i]!.cosine)).toBeLessThan(5e-6);
+    }
+    await selectValue(s.page, 'engine-select', 'cpu');
+  });
+
   it('cancel: a neutral notice, and the bar stays where the run stopped', async () => {
     writeFileSync(join(work, 'slow.safetensors'), rampSafetensors([[4096, 2048], [4096, 2048]]));
     await uploadFiles(s.page, [join(work, 'slow.safetensors')]);
