@@ -6,6 +6,8 @@
  * Adding a family is adding an entry here (and to HF_TENSOR_NAMES when it brings new names).
  */
 
+import { findHparam, ropeParameters } from './hparams';
+
 /** GGUF tensor kinds by their name stem (gguf-py TENSOR_NAMES); `{bid}` is the block number. */
 export const GGUF_TENSOR_STEMS = {
   TOKEN_EMBD: 'token_embd',
@@ -25,6 +27,15 @@ export const GGUF_TENSOR_STEMS = {
   FFN_GATE: 'blk.{bid}.ffn_gate',
   FFN_DOWN: 'blk.{bid}.ffn_down',
   FFN_UP: 'blk.{bid}.ffn_up',
+  ATTN_QKV: 'blk.{bid}.attn_qkv',
+  ATTN_POST_NORM: 'blk.{bid}.post_attention_norm',
+  FFN_PRE_NORM: 'blk.{bid}.ffn_norm',
+  FFN_POST_NORM: 'blk.{bid}.post_ffw_norm',
+  ROPE_FACTORS_LONG: 'rope_factors_long',
+  ROPE_FACTORS_SHORT: 'rope_factors_short',
+  FFN_GATE_EXP: 'blk.{bid}.ffn_gate_exps',
+  FFN_DOWN_EXP: 'blk.{bid}.ffn_down_exps',
+  FFN_UP_EXP: 'blk.{bid}.ffn_up_exps',
 } as const;
 
 export type GgufTensorKind = keyof typeof GGUF_TENSOR_STEMS;
@@ -48,8 +59,18 @@ export const HF_TENSOR_NAMES: Readonly<Partial<Record<GgufTensorKind, readonly s
   ATTN_ROT_EMBD: ['model.layers.{bid}.self_attn.rotary_emb.inv_freq'],
   FFN_NORM: ['model.layers.{bid}.post_attention_layernorm'],
   FFN_GATE: ['model.layers.{bid}.mlp.gate_proj'],
-  FFN_UP: ['model.layers.{bid}.mlp.up_proj'],
+  FFN_UP: ['model.layers.{bid}.mlp.up_proj', 'model.layers.{bid}.mlp.gate_up_proj'],
   FFN_DOWN: ['model.layers.{bid}.mlp.down_proj'],
+  ATTN_QKV: ['model.layers.{bid}.self_attn.qkv_proj'],
+  // gemma2/3 hold no FFN_NORM, so post_attention_layernorm is theirs (TensorNameMap: the last mapping of a name wins)
+  ATTN_POST_NORM: ['model.layers.{bid}.post_attention_layernorm'],
+  FFN_PRE_NORM: ['model.layers.{bid}.pre_feedforward_layernorm'],
+  FFN_POST_NORM: ['model.layers.{bid}.post_feedforward_layernorm'],
+  FFN_GATE_INP: ['model.layers.{bid}.block_sparse_moe.gate'],
+  // the names LlamaModel.modify_tensors gives the stacked experts (ArchEntry.experts)
+  FFN_GATE_EXP: ['layers.{bid}.feed_forward.experts.w1'],
+  FFN_DOWN_EXP: ['layers.{bid}.feed_forward.experts.w2'],
+  FFN_UP_EXP: ['layers.{bid}.feed_forward.experts.w3'],
 };
 
 /** Values of a config.json, as JSON gives them. */
@@ -62,7 +83,12 @@ export interface ArchKv {
   readonly type: 'u32' | 'f32' | 'bool' | 'string';
   /** The value, or undefined when the key is not written for this config. */
   readonly value: (hp: HfConfig) => number | boolean | string | undefined;
+  /** The converter indexes the config (hparams["x"]): a missing value is a KeyError there, a refusal here. */
+  readonly required?: boolean;
 }
+
+/** Stands for general.file_type in an 'own' key list (ArchEntry.kvBase). */
+export const FILE_TYPE_KV: ArchKv = { key: 'general.file_type', type: 'u32', value: () => undefined };
 
 /**
  * llama's rows permutation of q/k (LlamaModel.permute): the heads of a HF projection hold the
@@ -82,6 +108,8 @@ export interface Dims {
   readonly headDim: number;
   readonly nFf: number;
   readonly nVocab: number;
+  /** num_local_experts (NaN for dense models). */
+  readonly nExpert: number;
 }
 
 export interface ArchEntry {
@@ -91,8 +119,23 @@ export interface ArchEntry {
   readonly ggufArch: string;
   /** GGUF tensor kinds the architecture holds (gguf-py MODEL_TENSORS). */
   readonly tensors: readonly GgufTensorKind[];
-  /** Keys after the common text-model ones of TextModel.set_gguf_parameters, in writing order. */
+  /**
+   * Keys after the common text-model ones of TextModel.set_gguf_parameters, in writing order; a
+   * key written again keeps its first place with the new value (GGUFWriter.add_key_value).
+   */
   readonly extraKv: readonly ArchKv[];
+  /** 'own': set_gguf_parameters does not call TextModel's; extraKv is the whole list, FILE_TYPE_KV where file_type goes. */
+  readonly kvBase?: 'text-model' | 'own';
+  /** HF tensor names the family's filter_tensors drops (Gemma2Model: lm_head.weight). */
+  readonly skipTensors?: readonly string[];
+  /** Added to every HF tensor whose name ends in norm.weight (Gemma: RMSNorm scales by 1 + w). */
+  readonly normShift?: number;
+  /** Gemma3Model.modify_tensors: token_embd keeps only the rows of the real vocabulary. */
+  readonly truncateEmbd?: boolean;
+  /** 'mixtral': LlamaModel.modify_tensors stacks block_sparse_moe.experts.N.w1/w2/w3 per layer. */
+  readonly experts?: 'mixtral';
+  /** Extras of the family's own set_vocab: 'no-space-prefix' (gemma's add_space_prefix false after SPM), 'phi3' (Phi3MiniModel.set_vocab). */
+  readonly spmQuirks?: 'no-space-prefix' | 'phi3';
   readonly permute?: RowPermute;
   /** Expected row-major shape of each kind's .weight, so a config that disagrees with the weights is refused. */
   readonly shapes: Readonly<Partial<Record<GgufTensorKind, (d: Dims) => readonly number[]>>>;
@@ -101,7 +144,7 @@ export interface ArchEntry {
   /** Vocabularies it can take, in the order set_vocab tries them (gpt2: byte-level BPE from tokenizer.json). */
   readonly vocab: readonly ('sentencepiece' | 'gpt2')[];
   /** Tensors generate_extra_tensors adds (llama3-rope-freqs: rope_freqs.weight for rope_type llama3). */
-  readonly extraTensors?: readonly 'llama3-rope-freqs'[];
+  readonly extraTensors?: readonly ('llama3-rope-freqs' | 'phi3-rope-factors')[];
   /** 'llama': LlamaModel.set_vocab's extras (add_space_prefix, CodeLlama refusal, granite's BOS, LlamaHfVocab refusal). */
   readonly vocabQuirks?: 'llama';
   /** A reason the converter would do something Kiln does not (another class, pooling), or null. */
@@ -189,7 +232,157 @@ const QWEN3: ArchEntry = {
   },
 };
 
-export const ARCHITECTURES: readonly ArchEntry[] = [LLAMA, QWEN2, QWEN3];
+// LlamaModel with MixtralForCausalLM's sparse MoE: per layer a router (block_sparse_moe.gate ->
+// ffn_gate_inp, kept F32) and experts.N.w1/w2/w3 stacked into ffn_{gate,down,up}_exps; the
+// expert counts come from TextModel.set_gguf_parameters (num_local_experts, num_experts_per_tok).
+const MOE_REQUIRED: readonly GgufTensorKind[] = ['TOKEN_EMBD', 'OUTPUT_NORM', 'ATTN_NORM', 'ATTN_Q', 'ATTN_K', 'ATTN_V', 'ATTN_OUT', 'FFN_NORM', 'FFN_GATE_INP', 'FFN_GATE_EXP', 'FFN_DOWN_EXP', 'FFN_UP_EXP'];
+const MIXTRAL: ArchEntry = {
+  ...LLAMA,
+  hfArchitectures: ['MixtralForCausalLM'],
+  tensors: [...LLAMA.tensors, 'FFN_GATE_EXP', 'FFN_DOWN_EXP', 'FFN_UP_EXP'],
+  shapes: {
+    ...DENSE_SHAPES,
+    FFN_GATE_INP: (d) => [d.nExpert, d.nEmbd],
+    FFN_GATE_EXP: (d) => [d.nExpert, d.nFf, d.nEmbd],
+    FFN_UP_EXP: (d) => [d.nExpert, d.nFf, d.nEmbd],
+    FFN_DOWN_EXP: (d) => [d.nExpert, d.nEmbd, d.nFf],
+  },
+  required: MOE_REQUIRED,
+  experts: 'mixtral',
+};
+
+const num = (hp: HfConfig, key: string): number | undefined => (typeof hp[key] === 'number' ? (hp[key] as number) : undefined);
+const blocks = (hp: HfConfig): number | undefined => {
+  const v = findHparam(hp, ['n_layers', 'num_hidden_layers', 'n_layer', 'num_layers']);
+  return typeof v === 'number' ? v : undefined;
+};
+const u32 = (key: string, value: ArchKv['value'], required = false): ArchKv => ({ key, type: 'u32', value, required });
+const f32 = (key: string, value: ArchKv['value'], required = false): ArchKv => ({ key, type: 'f32', value, required });
+
+/** Gemma's own set_vocab and tensor rules (conversion/gemma.py): tied embeddings, norms stored as 1 + w. */
+const GEMMA_SHAPES: ArchEntry['shapes'] = {
+  ...DENSE_SHAPES,
+  ATTN_POST_NORM: (d) => [d.nEmbd],
+  FFN_PRE_NORM: (d) => [d.nEmbd],
+  FFN_POST_NORM: (d) => [d.nEmbd],
+  ATTN_Q_NORM: (d) => [d.headDim],
+  ATTN_K_NORM: (d) => [d.headDim],
+};
+const GEMMA_REQUIRED: readonly GgufTensorKind[] = ['TOKEN_EMBD', 'OUTPUT_NORM', 'ATTN_NORM', 'ATTN_Q', 'ATTN_K', 'ATTN_V', 'ATTN_OUT', 'ATTN_POST_NORM', 'FFN_PRE_NORM', 'FFN_GATE', 'FFN_UP', 'FFN_DOWN', 'FFN_POST_NORM'];
+
+// Gemma2Model: its own set_gguf_parameters (TextModel's is not called: no rope keys), every value
+// indexed (a missing one stops the converter), lm_head.weight dropped, norm.weight + 1.
+const GEMMA2: ArchEntry = {
+  hfArchitectures: ['Gemma2ForCausalLM'],
+  ggufArch: 'gemma2',
+  tensors: ['TOKEN_EMBD', 'OUTPUT_NORM', 'ATTN_Q', 'ATTN_K', 'ATTN_V', 'ATTN_OUT', 'FFN_GATE', 'FFN_DOWN', 'FFN_UP', 'ATTN_NORM', 'ATTN_POST_NORM', 'FFN_PRE_NORM', 'FFN_POST_NORM'],
+  kvBase: 'own',
+  extraKv: [
+    u32('{arch}.context_length', (hp) => num(hp, 'max_position_embeddings'), true),
+    u32('{arch}.embedding_length', (hp) => num(hp, 'hidden_size'), true),
+    u32('{arch}.block_count', blocks, true),
+    u32('{arch}.feed_forward_length', (hp) => num(hp, 'intermediate_size'), true),
+    u32('{arch}.attention.head_count', (hp) => num(hp, 'num_attention_heads'), true),
+    u32('{arch}.attention.head_count_kv', (hp) => ('num_key_value_heads' in hp ? num(hp, 'num_key_value_heads') : num(hp, 'num_attention_heads')), true),
+    f32('{arch}.attention.layer_norm_rms_epsilon', (hp) => num(hp, 'rms_norm_eps'), true),
+    u32('{arch}.attention.key_length', (hp) => num(hp, 'head_dim'), true),
+    u32('{arch}.attention.value_length', (hp) => num(hp, 'head_dim'), true),
+    FILE_TYPE_KV,
+    f32('{arch}.attn_logit_softcapping', (hp) => num(hp, 'attn_logit_softcapping'), true),
+    f32('{arch}.final_logit_softcapping', (hp) => num(hp, 'final_logit_softcapping'), true),
+    u32('{arch}.attention.sliding_window', (hp) => num(hp, 'sliding_window'), true),
+  ],
+  skipTensors: ['lm_head.weight'],
+  normShift: 1,
+  shapes: GEMMA_SHAPES,
+  required: GEMMA_REQUIRED,
+  vocab: ['sentencepiece'],
+  spmQuirks: 'no-space-prefix',
+};
+
+const ropeTheta = (hp: HfConfig): unknown => {
+  const rp = ropeParameters(hp);
+  const full = rp['full_attention'];
+  return ((typeof full === 'object' && full !== null ? full : rp) as Record<string, unknown>)['rope_theta'];
+};
+const orDefault = (hp: HfConfig, key: string, d: number): number | undefined => (key in hp ? num(hp, key) : d);
+
+// Gemma3Model: TextModel's keys, then its own (written again in place, with defaults for what
+// transformers' config may leave out), q/k norms, norm_shift 1 on every norm.weight, token_embd
+// cut to the real vocabulary; Gemma3ForConditionalGeneration's text part (vision tower left out).
+const GEMMA3: ArchEntry = {
+  hfArchitectures: ['Gemma3ForCausalLM', 'Gemma3ForConditionalGeneration'],
+  ggufArch: 'gemma3',
+  tensors: ['TOKEN_EMBD', 'OUTPUT', 'OUTPUT_NORM', 'ATTN_Q', 'ATTN_Q_NORM', 'ATTN_K', 'ATTN_K_NORM', 'ATTN_V', 'ATTN_OUT', 'FFN_GATE', 'FFN_DOWN', 'FFN_UP', 'ATTN_NORM', 'ATTN_POST_NORM', 'FFN_PRE_NORM', 'FFN_POST_NORM'],
+  extraKv: [
+    u32('{arch}.context_length', (hp) => orDefault(hp, 'max_position_embeddings', 131072)),
+    u32('{arch}.attention.head_count', (hp) => orDefault(hp, 'num_attention_heads', 8)),
+    f32('{arch}.attention.layer_norm_rms_epsilon', (hp) => orDefault(hp, 'rms_norm_eps', 1e-6)),
+    u32('{arch}.attention.key_length', (hp) => orDefault(hp, 'head_dim', 256)),
+    u32('{arch}.attention.value_length', (hp) => orDefault(hp, 'head_dim', 256)),
+    f32('{arch}.rope.freq_base', (hp) => {
+      const t = ropeTheta(hp);
+      return t === undefined ? 1_000_000.0 : (t as number);
+    }),
+    f32('{arch}.final_logit_softcapping', (hp) => (num(hp, 'final_logit_softcapping') ? num(hp, 'final_logit_softcapping') : undefined)),
+    u32('{arch}.attention.sliding_window', (hp) => (hp['sliding_window_pattern'] !== 1 ? (hp['sliding_window'] as number) : undefined), true),
+    u32('{arch}.attention.head_count_kv', (hp) => orDefault(hp, 'num_key_value_heads', 4)),
+  ],
+  normShift: 1,
+  truncateEmbd: true,
+  shapes: GEMMA_SHAPES,
+  required: [...GEMMA_REQUIRED, 'ATTN_Q_NORM', 'ATTN_K_NORM'],
+  vocab: ['sentencepiece', 'gpt2'],
+  spmQuirks: 'no-space-prefix',
+  refuse: (hp) => {
+    if (hp['attn_logit_softcapping'] !== undefined && hp['attn_logit_softcapping'] !== null) return 'attn_logit_softcapping is set, which Gemma 3 does not have (the converter asserts it is absent)';
+    return null;
+  },
+};
+
+// Phi3MiniModel (conversion/phi.py): its own keys (no TextModel call), fused qkv_proj -> attn_qkv
+// and gate_up_proj -> ffn_up kept fused (no modify_tensors), rope factors for long-context
+// checkpoints generated from rope_scaling (long_factor / short_factor), its own SentencePiece vocab.
+const PHI3: ArchEntry = {
+  hfArchitectures: ['Phi3ForCausalLM'],
+  ggufArch: 'phi3',
+  tensors: ['TOKEN_EMBD', 'OUTPUT_NORM', 'OUTPUT', 'ROPE_FACTORS_LONG', 'ROPE_FACTORS_SHORT', 'ATTN_NORM', 'ATTN_QKV', 'ATTN_Q', 'ATTN_K', 'ATTN_V', 'ATTN_OUT', 'FFN_NORM', 'FFN_DOWN', 'FFN_UP'],
+  kvBase: 'own',
+  extraKv: [
+    u32('{arch}.context_length', (hp) => findHparam(hp, ['n_positions', 'max_position_embeddings']) as number | undefined, true),
+    u32('{arch}.rope.scaling.original_context_length', (hp) => ropeParameters(hp)['original_max_position_embeddings'] as number | undefined, true),
+    u32('{arch}.embedding_length', (hp) => findHparam(hp, ['hidden_size', 'n_embd']) as number | undefined, true),
+    u32('{arch}.feed_forward_length', (hp) => findHparam(hp, ['intermediate_size']) as number | undefined, true),
+    u32('{arch}.block_count', blocks, true),
+    u32('{arch}.attention.head_count', (hp) => findHparam(hp, ['num_attention_heads', 'n_head']) as number | undefined, true),
+    u32('{arch}.attention.head_count_kv', (hp) => findHparam(hp, ['num_key_value_heads', 'n_head_kv']) as number | undefined, true),
+    f32('{arch}.attention.layer_norm_rms_epsilon', (hp) => findHparam(hp, ['rms_norm_eps']) as number | undefined, true),
+    u32('{arch}.rope.dimension_count', (hp) => phi3RopeDims(hp), true),
+    f32('{arch}.rope.freq_base', (hp) => ropeTheta(hp) as number | undefined, true),
+    FILE_TYPE_KV,
+    u32('{arch}.attention.sliding_window', (hp) => num(hp, 'sliding_window') ?? 0),
+  ],
+  shapes: {
+    ...DENSE_SHAPES,
+    ATTN_QKV: (d) => [(d.nHead + 2 * d.nHeadKv) * d.headDim, d.nEmbd],
+    FFN_UP: (d) => [2 * d.nFf, d.nEmbd],
+  },
+  required: ['TOKEN_EMBD', 'OUTPUT_NORM', 'ATTN_NORM', 'ATTN_QKV', 'ATTN_OUT', 'FFN_NORM', 'FFN_DOWN', 'FFN_UP'],
+  vocab: ['sentencepiece', 'gpt2'],
+  spmQuirks: 'phi3',
+  extraTensors: ['phi3-rope-factors'],
+};
+
+/** Phi3MiniModel's rope dimension: int(partial_rotary_factor * n_embd) // n_head. */
+export function phi3RopeDims(hp: HfConfig): number | undefined {
+  const e = findHparam(hp, ['hidden_size', 'n_embd']);
+  const h = findHparam(hp, ['num_attention_heads', 'n_head']);
+  const pct = ropeParameters(hp)['partial_rotary_factor'];
+  if (typeof e !== 'number' || typeof h !== 'number' || h <= 0) return undefined;
+  return Math.floor(Math.trunc((typeof pct === 'number' ? pct : 1.0) * e) / h);
+}
+
+export const ARCHITECTURES: readonly ArchEntry[] = [LLAMA, MIXTRAL, QWEN2, QWEN3, GEMMA2, GEMMA3, PHI3];
 
 export function archFor(hfArchitecture: string): ArchEntry | null {
   return ARCHITECTURES.find((a) => a.hfArchitectures.includes(hfArchitecture)) ?? null;

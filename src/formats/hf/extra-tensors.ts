@@ -51,6 +51,40 @@ export function llama3RopeFactors(hp: HfConfig): Float32Array | null {
   return out;
 }
 
+export interface Phi3RopeFactors {
+  readonly long: Float32Array;
+  readonly short: Float32Array;
+  /** rope.scaling.attn_factor, as Python computes it in double. */
+  readonly attnFactor: number;
+}
+
+/**
+ * Phi3MiniModel.generate_extra_tensors: a long-context Phi-3 lists its rope factors in rope_scaling
+ * (long_factor, short_factor, n_rot/2 each), written as rope_factors_long/short.weight; the
+ * attention factor follows from the context extension. Null when there are no long factors; a
+ * string when the converter would stop (its message, in words).
+ */
+export function phi3RopeFactors(hp: HfConfig, ropeDims: number): Phi3RopeFactors | string | null {
+  const rp = ropeParameters(hp);
+  const long = rp['long_factor'];
+  const short = rp['short_factor'];
+  if (!Array.isArray(long) || long.length === 0) return null;
+  const maxPos = hp['n_positions'] ?? hp['max_position_embeddings'];
+  const orig = rp['original_max_position_embeddings'];
+  if (typeof maxPos !== 'number' || typeof orig !== 'number') return 'rope_scaling has long factors but no original_max_position_embeddings / max_position_embeddings';
+  const scale = maxPos / orig;
+  const type = typeof rp['rope_type'] === 'string' ? (rp['rope_type'] as string).toLowerCase() : '';
+  if (type === '') return 'rope_scaling has long factors but no type';
+  let attnFactor: number;
+  if (type === 'su' || type === 'longrope') attnFactor = scale > 1.0 ? Math.sqrt(1 + Math.log(scale) / Math.log(orig)) : 1.0;
+  else if (type === 'yarn') attnFactor = scale > 1.0 ? 0.1 * Math.log(scale) + 1.0 : 1.0;
+  else return `rope_scaling type ${JSON.stringify(rp['rope_type'])} with long factors is not supported (nor by the converter)`;
+  if (!Array.isArray(short)) return 'rope_scaling has long_factor but no short_factor';
+  if (long.length !== short.length || long.length !== ropeDims / 2) return `rope long and short factors must hold ${ropeDims / 2} values each; they hold ${long.length} and ${short.length}`;
+  if (![...long, ...short].every((x) => typeof x === 'number')) return 'rope_scaling long_factor / short_factor hold something other than numbers';
+  return { long: Float32Array.from(long as number[]), short: Float32Array.from(short as number[]), attnFactor };
+}
+
 /** A small F32 tensor held in memory. */
 export function memoryF32Tensor(name: string, values: Float32Array, file: string): TensorInfo {
   const bytes = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));

@@ -1,6 +1,6 @@
 import { UnsupportedError } from '../errors';
 import type { MetaValue } from '../model';
-import type { ArchEntry, HfConfig } from './arch-table';
+import { FILE_TYPE_KV, type ArchEntry, type HfConfig } from './arch-table';
 
 /**
  * The architecture keys convert_hf_to_gguf.py writes from config.json, in its order:
@@ -42,12 +42,37 @@ export function archKvs(arch: ArchEntry, hp: HfConfig, blockCount: number, fileT
   const refuse = (what: string): never => {
     throw new UnsupportedError({ format: 'hf', file }, what);
   };
+  // GGUFWriter.add_key_value: a key written again keeps its place and takes the new value
+  const set = (key: string, v: MetaValue): void => {
+    const at = out.findIndex(([k]) => k === key);
+    if (at >= 0) out[at] = [key, v];
+    else out.push([key, v]);
+  };
   const num = (key: string, v: unknown, type: 'u32' | 'f32'): void => {
     if (!present(v)) return;
     if (typeof v !== 'number' || !Number.isFinite(v)) refuse(`${key} from config.json is ${JSON.stringify(v)}, not a number`);
     if (type === 'u32' && (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff)) refuse(`${key} from config.json is ${String(v)}, not a u32`);
-    out.push([key.replace('{arch}', a), { type, value: v as number }]);
+    set(key.replace('{arch}', a), { type, value: v as number });
   };
+  const extra = (): void => {
+    for (const kv of arch.extraKv) {
+      if (kv === FILE_TYPE_KV) {
+        set('general.file_type', { type: 'u32', value: fileType });
+        continue;
+      }
+      const v = kv.value(hp);
+      if (v === undefined || v === null) {
+        if (kv.required) refuse(`${kv.key.replace('{arch}', a)} needs a value config.json does not give (the converter stops there too)`);
+        continue;
+      }
+      if (kv.type === 'u32' || kv.type === 'f32') num(kv.key, v, kv.type);
+      else set(kv.key.replace('{arch}', a), kv.type === 'bool' ? { type: 'bool', value: Boolean(v) } : { type: 'string', value: String(v) });
+    }
+  };
+  if (arch.kvBase === 'own') {
+    extra();
+    return out;
+  }
   num('{arch}.block_count', blockCount, 'u32');
   num('{arch}.context_length', findHparam(hp, ['max_position_embeddings', 'n_ctx', 'n_positions', 'max_length', 'max_sequence_length', 'model_max_length']), 'u32');
   num('{arch}.embedding_length', findHparam(hp, ['hidden_size', 'n_embd', 'dim']), 'u32');
@@ -100,11 +125,6 @@ export function archKvs(arch: ArchEntry, hp: HfConfig, blockCount: number, fileT
     num('{arch}.attention.value_length', headDim, 'u32');
   }
   out.push(['general.file_type', { type: 'u32', value: fileType }]);
-  for (const kv of arch.extraKv) {
-    const v = kv.value(hp);
-    if (v === undefined) continue;
-    if (kv.type === 'u32' || kv.type === 'f32') num(kv.key, v, kv.type);
-    else out.push([kv.key.replace('{arch}', a), kv.type === 'bool' ? { type: 'bool', value: Boolean(v) } : { type: 'string', value: String(v) }]);
-  }
+  extra();
   return out;
 }

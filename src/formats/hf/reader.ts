@@ -9,7 +9,7 @@ import { HF_MAX_JSON_BYTES, HF_MAX_LAYERS } from './limits';
 import { modelNames, sizeLabel } from './naming';
 import { mapTensors } from './tensor-map';
 import { readJson } from './json-files';
-import { vocabKvs } from './vocab';
+import { realVocabSize, vocabKvs } from './vocab';
 
 /**
  * A Hugging Face checkpoint folder (config.json, tokenizer files, safetensors weights) as the
@@ -101,10 +101,12 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
   // the converter reads parts in name order and each part's tensors in name order
   const partOrder = [...new Set(weights.tensors.map((t) => t.file))].sort(byCodePoint);
   const ordered = partOrder.flatMap((p) => weights.tensors.filter((t) => t.file === p).sort((a, b) => byCodePoint(a.name, b.name)));
-  const mapped = mapTensors(arch, hp, blockCount, ordered);
+  const mapped = mapTensors(arch, hp, blockCount, ordered, { embdRows: arch.truncateEmbd ? await realVocabSize(hp, byName) : undefined });
 
   const tensors = mapped.tensors;
-  const total = tensors.reduce((a, t) => a + elementCount(t.shape), 0);
+  const counts = parameterCounts(tensors);
+  const total = counts.total;
+  const label = total > 0 ? sizeLabel(total, counts.shared, counts.expert, counts.expertCount) : '';
   const md: Metadata = new Map();
   const put = (k: string, v: MetaValue) => {
     // GGUFWriter.add_string / add_array skip empty values
@@ -112,6 +114,7 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
     md.set(k, v);
   };
   put('general.architecture', { type: 'string', value: arch.ggufArch });
+  for (const [k, v] of mapped.earlyKvs) put(k, v);
   put('general.type', { type: 'string', value: 'model' });
   const gen = await readJson(byName.get('generation_config.json')).catch(() => null); // the converter ignores a broken one
   for (const [k, v] of samplingKvs(gen)) put(k, v);
@@ -121,7 +124,7 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
   if (names.organization !== null) put('general.organization', { type: 'string', value: names.organization });
   if (names.finetune !== null) put('general.finetune', { type: 'string', value: names.finetune });
   if (names.basename !== null) put('general.basename', { type: 'string', value: names.basename });
-  put('general.size_label', { type: 'string', value: names.sizeLabel ?? (total > 0 ? sizeLabel(total, total, 0, 0) : '') });
+  put('general.size_label', { type: 'string', value: names.sizeLabel ?? label });
   for (const [k, v] of archKvs(arch, hp, blockCount, losslessFileType(tensors), 'config.json')) put(k, v);
   put('general.quantization_version', { type: 'u32', value: 2 });
 
@@ -133,7 +136,7 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
   for (const n of ['generation_config.json', 'tokenizer_config.json']) if (byName.has(n)) used.add(n);
   const details = new Map<string, string>([
     ['Hugging Face architecture', `${hfArch} (GGUF ${arch.ggufArch})`],
-    ['parameters', `${total} (${names.sizeLabel ?? sizeLabel(total, total, 0, 0)})`],
+    ['parameters', `${total} (${names.sizeLabel ?? label})`],
     ['tokenizer', vocab.summary],
     ['chat template', md.has('tokenizer.chat_template') ? 'present' : 'none'],
     ['weights', `${weights.files.filter((f) => !isSafetensorsIndexName(f)).length} safetensors file(s), ${[...new Set(ordered.map((t) => t.type))].join(', ')}`],
@@ -144,6 +147,30 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
   const warnings = [...mapped.warnings, ...vocab.warnings];
   if (warnings.length > 0) details.set('warnings', warnings.join('; '));
   return { format: 'hf', files: [...used], metadata: md, tensors, details };
+}
+
+/**
+ * GGUFWriter.get_total_parameter_count: tensors named *_exps.* with 3 dims count one expert's
+ * share (elements / experts) as expert parameters, the rest as shared; the expert count is the
+ * mean over those tensors.
+ */
+function parameterCounts(tensors: readonly TensorInfo[]): { total: number; shared: number; expert: number; expertCount: number } {
+  let total = 0;
+  let shared = 0;
+  let expert = 0;
+  let expertSum = 0;
+  let expertTensors = 0;
+  for (const t of tensors) {
+    const size = elementCount(t.shape);
+    if (t.name.includes('_exps.') && t.shape.length >= 3) {
+      const n = t.shape[t.shape.length - (t.name.includes('.bias') ? 2 : 3)]!;
+      expert += Math.floor(size / n);
+      expertSum += n;
+      expertTensors++;
+    } else shared += size;
+    total += size;
+  }
+  return { total, shared, expert, expertCount: expertTensors > 0 ? Math.floor(expertSum / expertTensors) : 0 };
 }
 
 /** Metadata.load's generation_config.json keys, in set_gguf_meta_model's order. */

@@ -1,9 +1,9 @@
 import { FormatError, UnsupportedError } from '../errors';
-import type { TensorInfo } from '../model';
-import { GGUF_TENSOR_STEMS, HF_TENSOR_NAMES, type ArchEntry, type Dims, type GgufTensorKind, type HfConfig } from './arch-table';
+import type { MetaValue, TensorInfo } from '../model';
+import { GGUF_TENSOR_STEMS, HF_TENSOR_NAMES, phi3RopeDims, type ArchEntry, type Dims, type GgufTensorKind, type HfConfig } from './arch-table';
 import { findHparam } from './hparams';
-import { llama3RopeFactors, memoryF32Tensor } from './extra-tensors';
-import { PermutedRowsTensor, WidenedTensor } from './tensors';
+import { llama3RopeFactors, memoryF32Tensor, phi3RopeFactors } from './extra-tensors';
+import { firstRows, PermutedRowsTensor, ShiftedTensor, StackedTensor, WidenedTensor } from './tensors';
 
 /**
  * Hugging Face tensors -> the GGUF tensors the converter writes (ModelBase.prepare_tensors,
@@ -67,23 +67,54 @@ function dims(hp: HfConfig): Dims {
     headDim: typeof hd === 'number' ? hd : Math.floor(nEmbd / nHead),
     nFf: n(['intermediate_size', 'n_inner', 'hidden_dim']),
     nVocab: n(['vocab_size']),
+    nExpert: n(['num_local_experts']),
   };
 }
 
-export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, source: readonly TensorInfo[]): { tensors: TensorInfo[]; warnings: string[] } {
+/** LlamaModel.modify_tensors' expert names: model.layers.B.block_sparse_moe.experts.X.wK.weight. */
+const MIXTRAL_EXPERT_RE = /^model\.layers\.(\d+)\.block_sparse_moe\.experts\.(\d+)\.(w[123])\.weight$/;
+
+export interface MapOptions {
+  /** Rows token_embd keeps (ArchEntry.truncateEmbd), or undefined. */
+  readonly embdRows?: number;
+}
+
+export interface Mapped {
+  readonly tensors: TensorInfo[];
+  readonly warnings: string[];
+  /** KVs generate_extra_tensors adds, before any set by prepare_metadata (after general.architecture). */
+  readonly earlyKvs: Array<[string, MetaValue]>;
+}
+
+export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, source: readonly TensorInfo[], opts: MapOptions = {}): Mapped {
   const names = buildNameMap(arch, blockCount);
   const d = dims(hp);
   const out: TensorInfo[] = [];
   const warnings: string[] = [];
+  const earlyKvs: Array<[string, MetaValue]> = [];
   const seen = new Map<string, string>();
   const found = new Set<string>();
+  const generated = (kind: GgufTensorKind, values: Float32Array): void => {
+    const name = `${GGUF_TENSOR_STEMS[kind]}.weight`;
+    out.push(memoryF32Tensor(name, values, 'config.json'));
+    seen.set(name, 'rope_scaling in config.json');
+  };
   if (arch.extraTensors?.includes('llama3-rope-freqs')) {
     const factors = llama3RopeFactors(hp);
-    if (factors !== null) {
-      out.push(memoryF32Tensor(`${GGUF_TENSOR_STEMS.ROPE_FREQS}.weight`, factors, 'config.json'));
-      seen.set(`${GGUF_TENSOR_STEMS.ROPE_FREQS}.weight`, 'rope_scaling in config.json');
+    if (factors !== null) generated('ROPE_FREQS', factors);
+  }
+  if (arch.extraTensors?.includes('phi3-rope-factors')) {
+    const f = phi3RopeFactors(hp, phi3RopeDims(hp) ?? 0);
+    if (typeof f === 'string') throw new UnsupportedError({ format: 'hf', file: 'config.json' }, f);
+    if (f !== null) {
+      earlyKvs.push([`${arch.ggufArch}.rope.scaling.attn_factor`, { type: 'f32', value: f.attnFactor }]);
+      generated('ROPE_FACTORS_LONG', f.long);
+      generated('ROPE_FACTORS_SHORT', f.short);
     }
   }
+  // experts of a layer wait until all 3 * n of them are seen, then go out stacked (w1, w2, w3)
+  const experts = new Map<number, Map<string, TensorInfo>>();
+  const skip = new Set(arch.skipTensors ?? []);
   for (const t of source) {
     const fail = (what: string) => new FormatError({ format: 'hf', file: t.file, tensor: t.name }, what);
     if (isMultimodal(t.name)) {
@@ -92,10 +123,48 @@ export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, so
     }
     let name = t.name.replaceAll('text_model.', '').replaceAll('language_model.', '');
     if (name.endsWith('e_score_correction_bias')) name = name.replace('e_score_correction_bias', 'e_score_correction.bias');
+    if (skip.has(name)) continue;
     if (DROPPED_SUFFIXES.some((s) => name.endsWith(s))) continue;
     if (t.type !== 'F32' && t.type !== 'F16' && t.type !== 'BF16') {
       throw new UnsupportedError({ format: 'hf', file: t.file, tensor: t.name }, `dtype ${t.typeLabel} is not converted yet (F32, F16 and BF16 are)`);
     }
+    if (arch.experts === 'mixtral' && name.includes('block_sparse_moe.experts')) {
+      const m = MIXTRAL_EXPERT_RE.exec(name);
+      const n = d.nExpert;
+      if (m === null) throw fail('is not an experts.N.w1/w2/w3.weight tensor, which is all LlamaModel stacks');
+      if (!Number.isInteger(n) || n <= 0) throw fail('config.json has no num_local_experts to stack the experts by');
+      const bid = Number(m[1]);
+      const layer = experts.get(bid) ?? new Map<string, TensorInfo>();
+      experts.set(bid, layer);
+      layer.set(`${m[2]}.${m[3]}`, t);
+      if (layer.size < 3 * n) continue;
+      // the layer's last expert: its three stacks go out here in the order, w1, w2, w3
+      experts.delete(bid);
+      for (const w of ['w1', 'w2', 'w3'] as const) {
+        const parts: TensorInfo[] = [];
+        for (let x = 0; x < n; x++) {
+          const p = layer.get(`${x}.${w}`);
+          if (p === undefined) throw fail(`layer ${bid} lacks expert ${x}'s ${w} (config.json's num_local_experts is ${n})`);
+          const first = parts[0];
+          if (first !== undefined && (p.type !== first.type || p.shape.length !== first.shape.length || p.shape.some((v, i) => v !== first.shape[i]))) {
+            throw fail(`layer ${bid}'s ${w} experts differ in dtype or shape (${first.typeLabel} [${first.shape.join(', ')}] vs ${p.typeLabel} [${p.shape.join(', ')}])`);
+          }
+          parts.push(p);
+        }
+        const s = new StackedTensor(`layers.${bid}.feed_forward.experts.${w}.weight`, parts);
+        out.push(mapOne(s, s.name));
+      }
+      continue;
+    }
+    out.push(mapOne(t, name));
+  }
+  const left = [...experts].filter(([, m]) => m.size > 0);
+  if (left.length > 0) {
+    throw new FormatError({ format: 'hf', file: 'config.json' }, `layer ${left[0]![0]} has ${left[0]![1].size} expert tensors, not the ${3 * d.nExpert} (3 x num_local_experts) the converter stacks ("Unprocessed experts")`);
+  }
+
+  function mapOne(t: TensorInfo, name: string): TensorInfo {
+    const fail = (what: string) => new FormatError({ format: 'hf', file: t.file, tensor: t.name }, what);
     let target = names.get(name);
     let suffix = '';
     if (target === undefined) {
@@ -118,6 +187,9 @@ export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, so
       throw fail(`shape [${t.shape.join(', ')}] disagrees with config.json, which makes ${gguf} [${expect.join(', ')}]`);
     }
     let view: TensorInfo = t;
+    if (target.kind === 'TOKEN_EMBD' && suffix === '.weight' && opts.embdRows !== undefined && opts.embdRows < (t.shape[0] ?? 0)) {
+      view = firstRows(gguf, view, opts.embdRows);
+    }
     const headKeys = arch.permute?.tensors[target.kind];
     if (headKeys !== undefined && (suffix === '.weight' || suffix === '.bias')) {
       const heads = findHparam(hp, headKeys);
@@ -127,8 +199,9 @@ export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, so
       if (rows % (2 * heads) !== 0) throw fail(`${rows} rows do not split into ${heads} heads of an even number of rows, which the q/k permutation needs`);
       view = new PermutedRowsTensor(gguf, t, heads);
     }
-    if (converterKeepsF32(gguf, t.shape) && t.type !== 'F32') view = new WidenedTensor(gguf, view);
-    out.push(view.name === gguf ? view : renamed(view, gguf));
+    if (arch.normShift !== undefined && name.endsWith('norm.weight')) view = new ShiftedTensor(gguf, view, arch.normShift);
+    else if (converterKeepsF32(gguf, t.shape) && t.type !== 'F32') view = new WidenedTensor(gguf, view);
+    return view.name === gguf ? view : renamed(view, gguf);
   }
   const missing: string[] = [];
   for (let b = -1; b < blockCount; b++) {
@@ -142,7 +215,7 @@ export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, so
   if (missing.length > 0) {
     throw new FormatError({ format: 'hf', file: 'config.json' }, `the weights lack ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}, which a ${arch.ggufArch} model of ${blockCount} layers needs`);
   }
-  return { tensors: out, warnings };
+  return { tensors: out, warnings, earlyKvs };
 }
 
 /** The same tensor under its GGUF name. */

@@ -1,5 +1,5 @@
 import type { TypeName } from '../../codecs/catalogue';
-import { f16ToF32Bits } from '../../codecs/half';
+import { bitsToF32, f16ToF32Bits, f32BitsToF16, f32ToBits } from '../../codecs/half';
 import type { TensorInfo } from '../model';
 
 /**
@@ -107,6 +107,110 @@ export class WidenedTensor implements TensorInfo {
       ov.setUint32(4 * i, bf16 ? (h << 16) >>> 0 : f16ToF32Bits(h), true);
     }
     return bytes.subarray(offset - e0 * 4, offset - e0 * 4 + length);
+  }
+}
+
+/**
+ * A norm weight plus a constant, as F32 (Gemma's `data_torch + 1`). The converter adds in the
+ * dtype the tensor has by then: BF16 was widened to float32 first (prepare_tensors), F16 stays
+ * F16 (torch adds in float32 and rounds the sum to half), F32 adds in float32; the result is
+ * stored as F32 (a norm).
+ */
+export class ShiftedTensor implements TensorInfo {
+  readonly type: TypeName = 'F32';
+  readonly typeLabel = 'F32';
+  readonly shape: readonly number[];
+  readonly nbytes: number;
+  readonly file: string;
+  readonly fileOffset = -1;
+  private readonly inBytes: number;
+  constructor(
+    readonly name: string,
+    private readonly src: TensorInfo,
+    private readonly shift: number,
+  ) {
+    this.shape = src.shape;
+    this.inBytes = src.type === 'F32' ? 4 : 2;
+    this.nbytes = (src.nbytes / this.inBytes) * 4;
+    this.file = src.file;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRead(this, offset, length);
+    const e0 = Math.floor(offset / 4);
+    const e1 = Math.ceil((offset + length) / 4);
+    const raw = await this.src.read(e0 * this.inBytes, (e1 - e0) * this.inBytes);
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const bytes = new Uint8Array((e1 - e0) * 4);
+    const ov = new DataView(bytes.buffer);
+    const k = Math.fround(this.shift);
+    for (let i = 0; i < e1 - e0; i++) {
+      let v: number;
+      if (this.src.type === 'F32') v = Math.fround(dv.getFloat32(4 * i, true) + k);
+      else if (this.src.type === 'BF16') v = Math.fround(bitsToF32((dv.getUint16(2 * i, true) << 16) >>> 0) + k);
+      else v = bitsToF32(f16ToF32Bits(f32BitsToF16(f32ToBits(Math.fround(bitsToF32(f16ToF32Bits(dv.getUint16(2 * i, true))) + k)))));
+      ov.setFloat32(4 * i, v, true);
+    }
+    return bytes.subarray(offset - e0 * 4, offset - e0 * 4 + length);
+  }
+}
+
+/** The first `rows` rows of a tensor (Gemma3's token_embd cut to the vocabulary). */
+export function firstRows(name: string, src: TensorInfo, rows: number): TensorInfo {
+  const rowBytes = src.nbytes / (src.shape[0] ?? 1);
+  const t: TensorInfo = {
+    name,
+    type: src.type,
+    typeLabel: src.typeLabel,
+    shape: [rows, ...src.shape.slice(1)],
+    nbytes: rows * rowBytes,
+    file: src.file,
+    fileOffset: src.fileOffset,
+    read: (offset, length, into) => {
+      checkRead(t, offset, length);
+      return src.read(offset, length, into);
+    },
+  };
+  return t;
+}
+
+/**
+ * Tensors of one shape stacked on a new first axis (torch.stack(dim=0): the MoE experts of a
+ * layer). A read gathers its range from the experts it spans, so memory follows the chunk.
+ */
+export class StackedTensor implements TensorInfo {
+  readonly type: TypeName | null;
+  readonly typeLabel: string;
+  readonly shape: readonly number[];
+  readonly nbytes: number;
+  readonly file: string;
+  readonly fileOffset = -1;
+  private readonly each: number;
+  constructor(
+    readonly name: string,
+    private readonly parts: readonly TensorInfo[],
+  ) {
+    const first = parts[0]!;
+    this.type = first.type;
+    this.typeLabel = first.typeLabel;
+    this.shape = [parts.length, ...first.shape];
+    this.each = first.nbytes;
+    this.nbytes = first.nbytes * parts.length;
+    this.file = first.file;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRead(this, offset, length);
+    const out = new Uint8Array(length);
+    let at = offset;
+    while (at < offset + length) {
+      const x = Math.floor(at / this.each);
+      const from = at - x * this.each;
+      const n = Math.min(this.each - from, offset + length - at);
+      out.set(await this.parts[x]!.read(from, n), at - offset);
+      at += n;
+    }
+    return out;
   }
 }
 

@@ -35,6 +35,7 @@ export function buildSpmVocab(
   vocabSize: number | null,
   addedTokens: Readonly<Record<string, unknown>> | null,
   addedTokensDecoder: Readonly<Record<string, unknown>> | null,
+  phi3?: { readonly tokenizerJsonAdded: readonly unknown[] },
 ): SpmVocab {
   const n = vocabSize ?? pieces.length;
   const tokens = Array.from({ length: n }, (_, i) => `[PAD${i}]`);
@@ -56,6 +57,25 @@ export function buildSpmVocab(
     tokens[id] = text;
     scores[id] = -1000;
     types[id] = SPM_USER_DEFINED;
+  }
+  if (phi3 !== undefined) {
+    // Phi3MiniModel.set_vocab: added_tokens_decoder, then tokenizer.json's added_tokens, each
+    // USER_DEFINED (CONTROL when special), text as given; an id past the vocabulary is an IndexError there
+    const entries: Array<[number, Record<string, unknown>]> = [
+      ...Object.entries(addedTokensDecoder ?? {}).map(([k, v]) => [Number.parseInt(k, 10), (v ?? {}) as Record<string, unknown>] as [number, Record<string, unknown>]),
+      ...phi3.tokenizerJsonAdded.map((v) => {
+        const d = (v ?? {}) as Record<string, unknown>;
+        return [Number(d['id']), d] as [number, Record<string, unknown>];
+      }),
+    ];
+    for (const [id, d] of entries) {
+      const content = d['content'];
+      if (!Number.isInteger(id) || id < 0 || id >= n || typeof content !== 'string') throw new RangeError(`added token ${JSON.stringify(content)} has id ${id}, outside the ${n} tokens of the vocabulary`);
+      tokens[id] = content;
+      scores[id] = -1000;
+      types[id] = d['special'] === true ? SPM_CONTROL : SPM_USER_DEFINED;
+    }
+    return { tokens, scores, types, warnings };
   }
   for (const [key, data] of Object.entries(addedTokensDecoder ?? {})) {
     const id = Number.parseInt(key, 10);

@@ -34,6 +34,25 @@ function isLlamaHfVocab(tok: Json): boolean {
   return !llama3 && model['type'] === 'BPE' && model['byte_fallback'] === true && (tok['decoder'] as Json | null)?.['type'] === 'Sequence';
 }
 
+/**
+ * Gemma3Model.modify_tensors' real vocabulary size, the rows token_embd keeps: the SentencePiece
+ * vocabulary's length (config vocab_size, else the pieces), else tokenizer.json's vocab plus its
+ * added tokens.
+ */
+export async function realVocabSize(hp: HfConfig, byName: ReadonlyMap<string, ByteSource>): Promise<number | undefined> {
+  const spm = byName.get('tokenizer.model');
+  if (spm !== undefined) {
+    const vs = findHparam(hp, ['vocab_size_per_layer_input', 'vocab_size']);
+    return typeof vs === 'number' && vs > 0 ? vs : (await readSentencePiece(spm)).length;
+  }
+  const tj = await readJson(byName.get('tokenizer.json'), HF_MAX_TOKENIZER_BYTES);
+  if (tj === null) return undefined;
+  const vocab = (tj['model'] as Json | undefined)?.['vocab'];
+  const added = tj['added_tokens'];
+  if (typeof vocab !== 'object' || vocab === null) return undefined;
+  return Object.keys(vocab).length + (Array.isArray(added) ? added.length : 0);
+}
+
 export async function vocabKvs(arch: ArchEntry, hp: HfConfig, raw: HfConfig, byName: ReadonlyMap<string, ByteSource>, tokCfg: Json | null): Promise<VocabResult> {
   const kvs: Array<[string, MetaValue]> = [];
   const files: string[] = [];
@@ -50,14 +69,32 @@ export async function vocabKvs(arch: ArchEntry, hp: HfConfig, raw: HfConfig, byN
   if (tokJson !== null) files.push('tokenizer.json');
   let summary: string;
   let nVocab: number | null;
-  if (arch.vocab.includes('sentencepiece') && spm !== undefined) {
+  let useSpm = arch.vocab.includes('sentencepiece') && spm !== undefined;
+  if (arch.spmQuirks === 'phi3' && tokCfg !== null) {
+    // Phi3MiniModel.set_vocab: tokenizer_config.json's tokenizer_class decides (Phi-4 is GPT2Tokenizer)
+    const cls = tokCfg['tokenizer_class'];
+    if (cls === undefined) throw new UnsupportedError({ format: 'hf', file: 'tokenizer_config.json' }, 'has no tokenizer_class, which the converter reads for phi3');
+    if (cls === 'GPT2Tokenizer') useSpm = false;
+  }
+  if (arch.spmQuirks === 'phi3' && useSpm === false && spm === undefined && tokCfg?.['tokenizer_class'] !== 'GPT2Tokenizer') {
+    throw new UnsupportedError({ format: 'hf', file: 'config.json' }, 'a phi3 model needs tokenizer.model (or tokenizer_class GPT2Tokenizer with tokenizer.json)');
+  }
+  if (useSpm && spm !== undefined) {
     files.push('tokenizer.model');
     const vocabSize = findHparam(hp, ['vocab_size_per_layer_input', 'vocab_size']);
     const pieces = await readSentencePiece(spm);
     const added = await readJson(byName.get('added_tokens.json'));
     if (added !== null) files.push('added_tokens.json');
     const decoder = tokCfg?.['added_tokens_decoder'];
-    const v = buildSpmVocab(pieces, typeof vocabSize === 'number' && vocabSize > 0 ? vocabSize : null, added, typeof decoder === 'object' && decoder !== null ? (decoder as Json) : null);
+    const phi3 = arch.spmQuirks === 'phi3' ? { tokenizerJsonAdded: Array.isArray(tokJson?.['added_tokens']) ? (tokJson['added_tokens'] as unknown[]) : [] } : undefined;
+    const size = arch.spmQuirks === 'phi3' ? hp['vocab_size'] : vocabSize; // Phi3MiniModel reads vocab_size alone
+    let v: ReturnType<typeof buildSpmVocab>;
+    try {
+      v = buildSpmVocab(pieces, typeof size === 'number' && size > 0 ? size : null, added, typeof decoder === 'object' && decoder !== null ? (decoder as Json) : null, phi3);
+    } catch (e) {
+      if (e instanceof RangeError) throw new UnsupportedError({ format: 'hf', file: 'tokenizer_config.json' }, e.message);
+      throw e;
+    }
     kvs.push(...spmVocabKvs(v));
     warnings.push(...v.warnings);
     summary = `SentencePiece, ${v.tokens.length} tokens (${pieces.length} pieces)`;
@@ -91,6 +128,8 @@ export async function vocabKvs(arch: ArchEntry, hp: HfConfig, raw: HfConfig, byN
       nVocab,
     }),
   );
+  // Gemma2Model / Gemma3Model.set_vocab: after the SentencePiece vocabulary and its special tokens
+  if (arch.spmQuirks === 'no-space-prefix' && files.includes('tokenizer.model')) kvs.push(['tokenizer.ggml.add_space_prefix', { type: 'bool', value: false }]);
   // granite small models: no BOS (LlamaModel.set_vocab)
   if (llama && hp['vocab_size'] === 49152) {
     const at = kvs.findIndex(([k]) => k === 'tokenizer.ggml.add_bos_token');
