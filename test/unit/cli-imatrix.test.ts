@@ -1,76 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { main } from '../../src/cli/main';
-import { fixtureBytes, fixtureJson } from '../support/fixtures';
-import { sha256 } from '../support/tiny-llama';
+import { describeImatrixCases } from '../support/imatrix-cli-cases';
 
 /**
- * tensor-kiln convert --imatrix on the tiny llama: every case llama-quantize 34af94cd was run on
- * (../shared/models/tiny-llama/imatrix) gives its bytes, and its failures fail with nothing
- * written. The imatrix is passed by its bare name, as there, since quantize.imatrix.file keeps
- * the argument as given.
+ * convert --imatrix against llama-quantize --imatrix on the tiny llama, a subset for `npm test`:
+ * every case whose types all have a wasm encoder (about half a second each), the two refusals,
+ * and two grid-search cases that between them use IQ2_XXS, IQ3_XXS, IQ2_S, IQ3_S, Q2_K and Q5_K
+ * (about 10 s each on the TypeScript encoders). The other grid-search cases (IQ1_*, IQ2_XS, IQ2_S,
+ * IQ2_M, IQ3_XS, IQ3_S, IQ3_M: 10-40 s each) run in `npm run bench` (bench/cli-imatrix.bench.ts);
+ * each of their encoders is checked byte for byte on golden/imatrix in test/unit/codecs.
  */
-interface Case {
-  case: string;
-  type: string;
-  options: string[];
-  exit_code: number;
-  sha256?: string;
-}
-const { cases } = fixtureJson<{ cases: Case[] }>('imatrix/llama-quantize-cases.json');
+const SLOW = /^IQ[123]/;
+const KEPT = new Set(['IQ2_XXS-imat', 'IQ3_XXS-imat', 'IQ2_XXS-imat-exclude-ffn_down', 'IQ2_XXS-imat-pure']);
 
-let dir: string;
-let cwd: string;
-
-async function cli(...args: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const code = await main(args, { out: () => undefined, err: (s) => void (err += s) });
-  return { code, err };
-}
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kiln-imatrix-'));
-  writeFileSync(join(dir, 'tiny-llama-F16.gguf'), fixtureBytes('gguf/tiny-llama-F16.gguf'));
-  writeFileSync(join(dir, 'tiny-llama.imatrix.gguf'), fixtureBytes('imatrix/tiny-llama.imatrix.gguf'));
-  writeFileSync(join(dir, 'tiny-llama.imatrix.dat'), fixtureBytes('imatrix/tiny-llama.imatrix.dat'));
-  cwd = process.cwd();
-  process.chdir(dir);
-});
-afterAll(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-describe('convert --imatrix: byte-identical to llama-quantize --imatrix', () => {
-  for (const c of cases) {
-    it(`${c.case}: ${c.exit_code === 0 ? 'same bytes' : 'refused, nothing written'}`, async () => {
-      const out = `out-${c.case}.gguf`;
-      const r = await cli('convert', 'tiny-llama-F16.gguf', '-o', out, '--type', c.type, '--quiet', ...c.options);
-      if (c.exit_code === 0) {
-        expect(r.err).toBe('');
-        expect(r.code).toBe(0);
-        expect(sha256(new Uint8Array(readFileSync(out)))).toBe(c.sha256);
-      } else {
-        expect(r.code).not.toBe(0);
-        expect(r.err).toMatch(c.case.includes('pure') ? /iq2_xxs cannot be made without an importance matrix.*output\.weight/ : /Missing importance matrix for tensor blk\.0\.ffn_down\.weight in a very low-bit quantization/);
-        expect(existsSync(out)).toBe(false);
-      }
-    }, 60_000);
-  }
-
-  it('--include-weights with --exclude-weights is a usage error, as in llama-quantize', async () => {
-    const r = await cli('convert', 'tiny-llama-F16.gguf', '-o', 'x.gguf', '--type', 'Q4_K_M', '--imatrix', 'tiny-llama.imatrix.gguf', '--include-weights', 'a', '--exclude-weights', 'b');
-    expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(/cannot be used together/);
-  });
-
-  it('a damaged imatrix is refused naming the file, before anything is written', async () => {
-    writeFileSync('bad.imatrix.dat', new Uint8Array([5, 0, 0, 0, 1, 0]));
-    const r = await cli('convert', 'tiny-llama-F16.gguf', '-o', 'y.gguf', '--type', 'Q4_K_M', '--imatrix', 'bad.imatrix.dat');
-    expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(/imatrix: .*bad\.imatrix\.dat/);
-    expect(existsSync('y.gguf')).toBe(false);
-  });
-});
+describeImatrixCases('convert --imatrix: byte-identical to llama-quantize --imatrix (npm test subset)', (c) => !SLOW.test(c.case) || KEPT.has(c.case));
