@@ -170,7 +170,7 @@ export async function openModel(files: readonly ByteSource[], opts: { readonly f
   const format = formats[0]!;
   // a Hugging Face folder (config.json naming an architecture beside its safetensors) is one
   // model as convert_hf_to_gguf.py sees it; its companion files are read, not skipped
-  if (format === 'safetensors' && (await looksLikeHfFolder(files))) return readHf(files, opts.folder);
+  if ((format === 'safetensors' || format === 'pytorch') && (await looksLikeHfFolder(files))) return readHf(files, opts.folder);
   const reader = READERS[format];
   const parts = orderForReader(format, model);
   if (reader === null) {

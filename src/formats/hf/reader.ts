@@ -1,7 +1,8 @@
 import type { ByteSource } from '../../io/byte-source';
 import { FormatError, UnsupportedError } from '../errors';
 import { elementCount, type Metadata, type MetaValue, type ModelView, type TensorInfo } from '../model';
-import { isSafetensorsIndexName, readSafetensors } from '../safetensors/reader';
+import { readSafetensors } from '../safetensors/reader';
+import { readPytorchSet } from '../pytorch-set';
 import { byCodePoint } from '../safetensors/python-json';
 import { archFor, supportedArchitectures, type HfConfig } from './arch-table';
 import { archKvs, findHparam } from './hparams';
@@ -89,18 +90,8 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
     throw new FormatError({ format: 'hf', file: 'config.json' }, `num_hidden_layers is ${JSON.stringify(blockCount)}; expected an integer in 0..${HF_MAX_LAYERS}`);
   }
 
-  // weights: model*.safetensors (and the index), one view
-  const index = byName.get('model.safetensors.index.json');
-  const parts = files.filter((f) => PART_RE.test(f.name));
-  if (parts.length === 0) {
-    const bins = files.filter((f) => /^pytorch_model.*\.bin$/.test(f.name)).map((f) => f.name);
-    if (bins.length > 0) throw new UnsupportedError({ format: 'hf', file: bins[0]! }, 'PyTorch .bin weights in a Hugging Face folder are not converted yet; safetensors are');
-    throw new FormatError({ format: 'hf', file: 'config.json' }, `no model*.safetensors weights among: ${files.map((f) => f.name).join(', ')}`);
-  }
-  const weights = await readSafetensors(index !== undefined ? [...parts, index] : parts);
-  // the converter reads parts in name order and each part's tensors in name order
-  const partOrder = [...new Set(weights.tensors.map((t) => t.file))].sort(byCodePoint);
-  const ordered = partOrder.flatMap((p) => weights.tensors.filter((t) => t.file === p).sort((a, b) => byCodePoint(a.name, b.name)));
+  // weights: model*.safetensors (and the index), else pytorch_model*.bin (and the index), one view
+  const { weights, ordered, kind } = await readWeights(files, byName);
   const mapped = mapTensors(arch, hp, blockCount, ordered, { embdRows: arch.truncateEmbd ? await realVocabSize(hp, byName) : undefined });
 
   const tensors = mapped.tensors;
@@ -139,7 +130,7 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
     ['parameters', `${total} (${names.sizeLabel ?? label})`],
     ['tokenizer', vocab.summary],
     ['chat template', md.has('tokenizer.chat_template') ? 'present' : 'none'],
-    ['weights', `${weights.files.filter((f) => !isSafetensorsIndexName(f)).length} safetensors file(s), ${[...new Set(ordered.map((t) => t.type))].join(', ')}`],
+    ['weights', `${weights.files.filter((f) => !f.endsWith('.index.json')).length} ${kind} file(s), ${[...new Set(ordered.map((t) => t.type))].join(', ')}`],
     ['folder', folderName],
   ]);
   const rest = files.map((f) => f.name).filter((n) => !used.has(n));
@@ -171,6 +162,39 @@ function parameterCounts(tensors: readonly TensorInfo[]): { total: number; share
     total += size;
   }
   return { total, shared, expert, expertCount: expertTensors > 0 ? Math.floor(expertSum / expertTensors) : 0 };
+}
+
+/** ModelBase.get_model_part_names for the PyTorch fallback: pytorch_model*.bin. */
+const BIN_PART_RE = /^pytorch_model.*\.bin$/;
+
+/**
+ * ModelBase.index_tensors: safetensors parts when there are any (each part's tensors in name
+ * order), else PyTorch .bin parts (each part's tensors in the order torch.load gives them, the
+ * state dict's order); parts in name order, an index naming the parts to read.
+ */
+async function readWeights(files: readonly ByteSource[], byName: ReadonlyMap<string, ByteSource>): Promise<{ weights: ModelView; ordered: TensorInfo[]; kind: string }> {
+  const parts = files.filter((f) => PART_RE.test(f.name));
+  if (parts.length > 0) {
+    const index = byName.get('model.safetensors.index.json');
+    const weights = await readSafetensors(index !== undefined ? [...parts, index] : parts);
+    const partOrder = [...new Set(weights.tensors.map((t) => t.file))].sort(byCodePoint);
+    const ordered = partOrder.flatMap((p) => weights.tensors.filter((t) => t.file === p).sort((a, b) => byCodePoint(a.name, b.name)));
+    return { weights, ordered, kind: 'safetensors' };
+  }
+  const index = byName.get('pytorch_model.bin.index.json');
+  let bins = files.filter((f) => BIN_PART_RE.test(f.name)).sort((a, b) => byCodePoint(a.name, b.name));
+  if (bins.length === 0) throw new FormatError({ format: 'hf', file: 'config.json' }, `no model*.safetensors or pytorch_model*.bin weights among: ${files.map((f) => f.name).join(', ')}`);
+  if (index !== undefined) {
+    // only the parts the index names are read; one it names and the folder lacks is refused
+    const map = ((await readJson(index)) ?? {})['weight_map'];
+    if (typeof map !== 'object' || map === null) throw new FormatError({ format: 'hf', file: index.name }, "has no 'weight_map' object");
+    const named = [...new Set(Object.values(map as Record<string, unknown>).map(String))].sort(byCodePoint);
+    const missing = named.filter((n) => !byName.has(n));
+    if (missing.length > 0) throw new FormatError({ format: 'hf', file: index.name }, `names weight files the folder lacks: ${missing.join(', ')}`);
+    bins = named.map((n) => byName.get(n)!);
+  }
+  const weights = await readPytorchSet(index !== undefined ? [...bins, index] : bins);
+  return { weights, ordered: [...weights.tensors], kind: 'PyTorch .bin' };
 }
 
 /** Metadata.load's generation_config.json keys, in set_gguf_meta_model's order. */
