@@ -203,6 +203,11 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
   } catch (e) {
     // nothing of a failed run stays in OPFS: not its files, not its folder
     if (opfs) await opfs.discard();
+    // storage already full before the first byte (the output folder could not be made): the same words
+    if (e instanceof DOMException && e.name === 'QuotaExceededError') {
+      const need = p.files.reduce((a, f) => a + f.size, 0);
+      throw new StorageFullError(`the browser's storage for this site filled up while writing the ${MB(need)} output; the partial output was removed. Free disk space, or use "Convert and save to…" to write straight to a file you choose.`);
+    }
     throw e;
   } finally {
     running.delete(id);
