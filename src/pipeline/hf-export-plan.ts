@@ -63,7 +63,7 @@ export function planHfExport(model: ModelView, opts: HfExportOptions): HfExportP
 
   const names = new Set(model.tensors.map((t) => t.name));
   const config = buildConfig(family, kv, { hasOutput: names.has('output.weight'), hasAttnBias: names.has('blk.0.attn_q.bias'), dtype: type });
-  const tok = tokenizerFiles(kv);
+  const tok = tokenizerFiles(kv, family.bpeTokenizerClass);
   const files: Array<{ name: string; bytes: Uint8Array }> = [{ name: 'config.json', bytes: pyJsonFile(config) }];
   const gen = buildGenerationConfig(kv);
   if (gen !== null) files.push({ name: 'generation_config.json', bytes: pyJsonFile(gen) });

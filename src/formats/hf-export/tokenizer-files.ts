@@ -2,6 +2,7 @@ import { UnsupportedError } from '../errors';
 import { SPM_CONTROL, SPM_UNKNOWN, SPM_USER_DEFINED } from '../hf/sentencepiece';
 import type { Kv } from './gguf-kv';
 import { writeSentencePieceModel } from './spm-writer';
+import { buildTokenizerJson } from './tokenizer-bpe';
 import type { PyValue } from './py-json';
 
 /**
@@ -45,11 +46,13 @@ function addedTokensDecoder(tokens: readonly string[], types: readonly number[])
   return out;
 }
 
-export function tokenizerFiles(kv: Kv): TokenizerOutput {
+/** `bpeTokenizerClass`: tokenizer_config.json's tokenizer_class for a byte-level BPE vocabulary of this family. */
+export function tokenizerFiles(kv: Kv, bpeTokenizerClass: string): TokenizerOutput {
   const model = kv.str('tokenizer.ggml.model');
   const tokens = kv.strings('tokenizer.ggml.tokens');
   if (model === undefined || tokens === undefined) throw new UnsupportedError({ format: 'gguf', file: 'tokenizer' }, 'the GGUF has no vocabulary (tokenizer.ggml.model / tokens), so no Hugging Face tokenizer can be written');
-  if (model !== 'llama') throw new UnsupportedError({ format: 'gguf', file: 'tokenizer' }, `tokenizer.ggml.model "${model}" is not written back yet (SentencePiece "llama" vocabularies are)`);
+  if (model === 'gpt2') return bpeFiles(kv, tokens, bpeTokenizerClass);
+  if (model !== 'llama') throw new UnsupportedError({ format: 'gguf', file: 'tokenizer' }, `tokenizer.ggml.model "${model}" is not written back yet (SentencePiece "llama" and byte-level BPE "gpt2" vocabularies are)`);
   const scores = kv.numbers('tokenizer.ggml.scores') ?? tokens.map(() => 0);
   const types = kv.numbers('tokenizer.ggml.token_type') ?? tokens.map(() => 1);
   if (scores.length !== tokens.length || types.length !== tokens.length) {
@@ -93,5 +96,45 @@ export function tokenizerFiles(kv: Kv): TokenizerOutput {
       ['special_tokens_map.json', { json: map as PyValue, ensureAscii: true }],
     ],
     summary: `SentencePiece, ${tokens.length} pieces${chat !== undefined ? ', chat template' : ''}`,
+  };
+}
+
+/** tokenizer.json + tokenizer_config.json + special_tokens_map.json for a byte-level BPE vocabulary. */
+function bpeFiles(kv: Kv, tokens: readonly string[], tokenizerClass: string): TokenizerOutput {
+  const types = kv.numbers('tokenizer.ggml.token_type') ?? tokens.map(() => 1);
+  const merges = kv.strings('tokenizer.ggml.merges') ?? [];
+  const pre = kv.str('tokenizer.ggml.pre') ?? 'default';
+  const sp = specials(kv, tokens, types);
+  const addBos = kv.bool('tokenizer.ggml.add_bos_token') ?? false;
+  const { json } = buildTokenizerJson({ tokens, types, merges, pre: pre === 'default' ? 'gpt-2' : pre, bos: sp.bos, addBos });
+  const ctx = kv.num(`${kv.str('general.architecture') ?? ''}.context_length`);
+  const chat = kv.str('tokenizer.chat_template');
+  const config: Record<string, PyValue | undefined> = {
+    add_bos_token: kv.bool('tokenizer.ggml.add_bos_token'),
+    add_eos_token: kv.bool('tokenizer.ggml.add_eos_token'),
+    // the reader turns add_prefix_space into tokenizer.ggml.add_space_prefix; only a GGUF that has it says it
+    add_prefix_space: kv.bool('tokenizer.ggml.add_space_prefix'),
+    added_tokens_decoder: addedTokensDecoder(tokens, types),
+    bos_token: sp.bos,
+    eos_token: sp.eos,
+    pad_token: sp.pad,
+    unk_token: sp.unk,
+    chat_template: chat,
+    clean_up_tokenization_spaces: false,
+    errors: 'replace',
+    model_max_length: ctx,
+    split_special_tokens: false,
+    tokenizer_class: tokenizerClass,
+  };
+  const map: Record<string, PyValue | undefined> = {};
+  for (const k of ['bos', 'eos', 'unk', 'pad'] as const) if (sp[k] !== null) map[`${k}_token`] = sp[k];
+  return {
+    files: [
+      // the tokenizers library keeps its own field order and the vocabulary in id order
+      ['tokenizer.json', new TextEncoder().encode(JSON.stringify(json, null, 2))],
+      ['tokenizer_config.json', { json: config as PyValue, ensureAscii: false }],
+      ['special_tokens_map.json', { json: map as PyValue, ensureAscii: true }],
+    ],
+    summary: `byte-level BPE (${pre}), ${tokens.length} tokens, ${merges.length} merges${chat !== undefined ? ', chat template' : ''}`,
   };
 }

@@ -125,7 +125,7 @@ const CONTRACTIONS = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
  * regexes are the "original regex from tokenizer.json" llama-vocab.cpp quotes for each pre type.
  * `ignoreMerges` is BPE model.ignore_merges where llama.cpp's name implies one value.
  */
-const KNOWN: ReadonlyArray<{ readonly name: string; readonly splits: readonly string[]; readonly gpt2Regex: boolean; readonly ignoreMerges?: boolean }> = [
+export const KNOWN: ReadonlyArray<{ readonly name: string; readonly splits: readonly string[]; readonly gpt2Regex: boolean; readonly ignoreMerges?: boolean }> = [
   { name: 'gpt-2', splits: [], gpt2Regex: true },
   { name: 'llama-bpe', splits: [`${CONTRACTIONS}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+`], gpt2Regex: false, ignoreMerges: true },
   // the same regex without ignore_merges: llama.cpp's SMAUG type (no ignore_merges)
