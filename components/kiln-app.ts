@@ -3,6 +3,7 @@ import { ContextProvider } from '@lit/context';
 import { AppController, controllerContext, type AppState } from '../src/app/app-controller';
 import { controls, themeTokens } from './kiln-styles';
 import './kiln-open';
+import './kiln-open-remote';
 import './kiln-model';
 import './kiln-metadata';
 import './kiln-tensor-table';
@@ -131,6 +132,7 @@ export class KilnApp extends LitElement {
       </header>
       <main part="main">
         <kiln-open></kiln-open>
+        <kiln-open-remote></kiln-open-remote>
         ${s.model
           ? html`<div class="top">
                 <kiln-model></kiln-model>

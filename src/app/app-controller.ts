@@ -126,20 +126,37 @@ export class AppController extends EventTarget {
 
   async openFiles(files: readonly File[]): Promise<void> {
     if (files.length === 0) return;
+    await this.openWith(
+      async () => ({ model: await this.client.open(files), fileBytes: files.reduce((a, f) => a + f.size, 0) }),
+      files.map((f) => f.name),
+    );
+  }
+
+  /** A Hub repository (owner/repo[@revision][:file|:QUANT]) or a URL, streamed by HTTP ranges in the worker. */
+  async openRemote(source: string, token?: string): Promise<void> {
+    const s = source.trim();
+    if (s === '') return;
+    await this.openWith(async () => {
+      const model = await this.client.openRemote(s, token?.trim() || undefined);
+      return { model, fileBytes: model.fileBytes };
+    }, [s]);
+  }
+
+  private async openWith(load: () => Promise<{ model: ModelSummary; fileBytes: number }>, names: readonly string[]): Promise<void> {
     // the running conversion reads the open model; the open controls say so while it runs
     if (this.state.converting) return;
     this.set({ opening: true, problem: null, notice: null });
     let model: ModelSummary;
+    let fileBytes: number;
     try {
-      model = await this.client.open(files);
+      ({ model, fileBytes } = await load());
     } catch (e) {
       // the worker keeps the model that was open; so does the page
-      this.fail(e, 'open', files.map((f) => f.name));
+      this.fail(e, 'open', names);
       return;
     }
     this.revokeOutputs();
     this.planSeq++; // a plan still coming for the previous model is dropped
-    const fileBytes = files.reduce((a, f) => a + f.size, 0);
     const format = this.state.format;
     const values = targetValues(format);
     // Q4_K_M for float models llama.cpp can load (a preset needs general.architecture); else F16

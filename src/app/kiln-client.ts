@@ -60,6 +60,10 @@ export class KilnClient {
     return this.call('open', { files }).done;
   }
 
+  openRemote(source: string, token?: string): Promise<ResultOf['openRemote']> {
+    return this.call('openRemote', token ? { source, token } : { source }).done;
+  }
+
   engine(): Promise<ResultOf['engine']> {
     return this.call('engine', {}).done;
   }

@@ -89,6 +89,8 @@ export interface EngineInfo {
 
 export type Request =
   | { readonly kind: 'open'; readonly id: number; readonly files: readonly File[] }
+  /** A Hub repo (owner/repo[@rev][:file]) or URL, read by HTTP ranges; the token stays in the worker's memory for this model. */
+  | { readonly kind: 'openRemote'; readonly id: number; readonly source: string; readonly token?: string }
   | { readonly kind: 'engine'; readonly id: number }
   | { readonly kind: 'stats'; readonly id: number; readonly tensor: number }
   | { readonly kind: 'plan'; readonly id: number; readonly request: ConvertRequest }
@@ -104,6 +106,7 @@ export type Response =
 
 export type ResultOf = {
   open: ModelSummary;
+  openRemote: ModelSummary & { readonly fileBytes: number };
   engine: EngineInfo;
   stats: TensorStats;
   plan: PlanSummary;

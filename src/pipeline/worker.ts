@@ -5,6 +5,7 @@ import { openModel } from '../formats/open';
 import { folderFromRelativePaths } from '../formats/hf/reader';
 import { acquireGpu } from '../gpu/device';
 import { BlobSource } from '../io/blob-source';
+import { openRemoteModel } from '../api/remote';
 import { OpfsSinkFactory, removeStaleOutputs } from '../io/opfs-sink';
 import { HandleSinkFactory, type SaveTarget } from '../io/handle-sink';
 import { CompositeEngine } from './composite-engine';
@@ -235,6 +236,11 @@ async function handle(msg: Request): Promise<unknown> {
       const m = await openModel(msg.files.map((f) => new BlobSource(f)), { folder });
       model = m;
       return summary(m);
+    }
+    case 'openRemote': {
+      const r = await openRemoteModel(msg.source, msg.token ? { token: msg.token } : {});
+      model = r.view;
+      return { ...summary(r.view), fileBytes: r.sources.reduce((a, s) => a + s.size, 0) };
     }
     case 'engine': {
       const g = await engineGpu();

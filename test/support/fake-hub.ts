@@ -19,6 +19,8 @@ export class FakeHub {
   readonly repos = new Map<string, FakeRepo & { sha: string }>();
   /** Tree entries per page (the Hub sends 1000; tests use a few to exercise the Link header). */
   pageSize = 1000;
+  /** The origin /resolve/ redirects name (a browser test maps a public-looking CDN origin onto `cdn`). */
+  cdnOrigin: string | null = null;
 
   async start(): Promise<this> {
     await this.hub.start();
@@ -63,7 +65,7 @@ export class FakeHub {
     if (resolve) {
       const file = resolve[3]!;
       if (!repo.files.has(file)) return json(404, { error: 'Entry not found' }), true;
-      res.writeHead(302, { Location: this.cdn.url(`/cdn/${repo.sha}/${file}`) }).end();
+      res.writeHead(302, { Location: `${this.cdnOrigin ?? this.cdn.origin}/cdn/${repo.sha}/${file}` }).end();
       return true;
     }
     if (api![2] === 'revision') {

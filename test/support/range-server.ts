@@ -9,6 +9,7 @@ export interface ServedFile {
 }
 
 export interface LoggedRequest {
+  readonly method: string;
   readonly path: string;
   readonly range: string | null;
   readonly ifRange: string | null;
@@ -42,6 +43,8 @@ export class RangeServer {
   readonly files = new Map<string, ServedFile>();
   readonly log: LoggedRequest[] = [];
   faults: Faults = {};
+  /** Answer as a CORS-enabled file host (what a page on another origin needs to read ranges and validators). */
+  cors = false;
   /** Extra routes (the Hub API); return true when handled. */
   route: ((req: IncomingMessage, res: ServerResponse, url: URL) => boolean) | null = null;
   private server: Server | null = null;
@@ -83,6 +86,7 @@ export class RangeServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.origin);
     const entry: LoggedRequest = {
+      method: req.method ?? 'GET',
       path: decodeURIComponent(url.pathname),
       range: req.headers.range ?? null,
       ifRange: (req.headers['if-range'] as string | undefined) ?? null,
@@ -92,6 +96,14 @@ export class RangeServer {
     this.log.push(entry);
     res.on('finish', () => (entry.status = res.statusCode));
     res.on('close', () => (entry.status ||= res.statusCode));
+    if (this.cors) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Expose-Headers', 'ETag, Last-Modified, Content-Range, Content-Length, Accept-Ranges, Link');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'Access-Control-Allow-Headers': 'Range, If-Range, Authorization, Accept', 'Access-Control-Allow-Methods': 'GET, HEAD' }).end();
+        return;
+      }
+    }
     if (this.route?.(req, res, url)) return;
     const queued = this.faults.statuses?.shift();
     if (queued !== undefined) {
