@@ -7,6 +7,7 @@ import { KilnWatch } from './kiln-context';
 import { renderProblem } from './kiln-problem';
 import { card, controls } from './kiln-styles';
 import './kiln-quantize-options';
+import './kiln-imatrix';
 import './kiln-quality';
 
 type Phase = 'prepare' | 'convert' | 'write' | 'verify';
@@ -298,6 +299,7 @@ export class KilnConvert extends LitElement {
         </div>
         ${this.typeNote(app)}
         ${problem?.place === 'plan' ? renderProblem(problem, app) : nothing}
+        <kiln-imatrix></kiln-imatrix>
         <kiln-quantize-options></kiln-quantize-options>
         ${s.plan
           ? html`<div class="plan" data-testid="plan">

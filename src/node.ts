@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { expandPaths } from './cli/files';
 import { openModel as openView } from './formats/open';
-import { NodeDirSinkFactory } from './io/node/file-sink';
+import { NodeDirSinkFactory, type NodeSinkOptions } from './io/node/file-sink';
 import { NodeFileSource } from './io/node/file-source';
 import type { HubOptions } from './io/hub';
 import { KilnModel } from './api/model';
@@ -15,7 +15,7 @@ import { openRemoteModel } from './api/remote';
 import { convertModel, type ConvertOptions, type ConvertResult } from './api/convert';
 
 export * from './api/shared';
-export { NodeFileSource, NodeDirSinkFactory };
+export { NodeFileSource, NodeDirSinkFactory, type NodeSinkOptions };
 
 export type OpenOptions = HubOptions;
 

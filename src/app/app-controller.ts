@@ -57,6 +57,8 @@ export interface AppState {
   readonly problem: Problem | null;
   /** A neutral message (the user's own cancel). */
   readonly notice: string | null;
+  /** The importance matrix picked beside the model (llama-quantize --imatrix), or null. */
+  readonly imatrix: File | null;
 }
 
 export const controllerContext = createContext<AppController>(Symbol('kiln-controller'));
@@ -95,6 +97,7 @@ export class AppController extends EventTarget {
     saved: [],
     problem: null,
     notice: null,
+    imatrix: null,
   };
   private cancelRun: (() => void) | null = null;
   /** Counts plan requests so that only the newest one's answer is shown and run. */
@@ -117,11 +120,28 @@ export class AppController extends EventTarget {
 
   /** Types offered for the chosen output format, in picker order. */
   targets(format: OutputFormat = this.state.format): TargetOption[] {
-    return targetValues(format).map((v) => ({ value: v, label: v }));
+    return targetValues(format, this.pickerOptions()).map((v) => ({ value: v, label: v }));
   }
 
   targetGroups(format: OutputFormat = this.state.format) {
-    return targetGroups(format);
+    return targetGroups(format, this.pickerOptions());
+  }
+
+  /** With an imatrix picked, the types that need one are offered. */
+  private pickerOptions(): { readonly imatrix: boolean } {
+    return { imatrix: this.state.imatrix !== null };
+  }
+
+  /**
+   * Picks (or, with null, drops) the importance matrix to quantize with; it is read in the worker
+   * with the next plan, and a damaged one shows as that plan's problem. Dropping it moves a target
+   * that needs one back to the default.
+   */
+  async setImatrix(file: File | null): Promise<void> {
+    const values = targetValues(this.state.format, { imatrix: file !== null });
+    const target = values.includes(this.state.target) ? this.state.target : (values[0] ?? this.state.target);
+    this.set({ imatrix: file, target });
+    await Promise.all([this.refreshPlan(), this.refreshEstimates()]);
   }
 
   async openFiles(files: readonly File[]): Promise<void> {
@@ -236,7 +256,8 @@ export class AppController extends EventTarget {
     // llama-quantize's options apply to GGUF output only; the split size and leaving out what
     // cannot be converted to both formats
     const options: QuantizeOptionsText = this.state.format === 'gguf' ? o : { splitMaxSize: o.splitMaxSize, skipUnconvertible: o.skipUnconvertible };
-    return { format: this.state.format, target, baseName: this.outputBaseName(target), options, engine: this.state.enginePreference };
+    const im = this.state.format === 'gguf' ? this.state.imatrix : null;
+    return { format: this.state.format, target, baseName: this.outputBaseName(target), options, engine: this.state.enginePreference, ...(im ? { imatrix: { file: im, name: im.name } } : {}) };
   }
 
   private async refreshPlan(): Promise<void> {
@@ -262,7 +283,7 @@ export class AppController extends EventTarget {
     const base = this.request();
     const req: ConvertRequest = { ...base, options: { ...base.options, allowRequantize: true, skipUnconvertible: true } };
     try {
-      const list = await this.client.planAll(req, targetValues(this.state.format));
+      const list = await this.client.planAll(req, targetValues(this.state.format, this.pickerOptions()));
       if (seq === this.estimateSeq) this.set({ estimates: new Map(list.map((e) => [e.target, e])) });
     } catch {
       // sizes are a help, not a requirement: the picker shows the names alone

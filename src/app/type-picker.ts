@@ -46,8 +46,9 @@ const OTHER_NOTES: Record<string, string> = {
   COPY: 'copy tensors unchanged',
 };
 
-function exoticWhy(name: string, needsImatrix: boolean, usable: boolean): string {
-  if (needsImatrix) return 'needs an importance matrix, which Kiln cannot make yet';
+function exoticWhy(name: string, needsImatrix: boolean, usable: boolean, imatrix: boolean): string {
+  if (needsImatrix && !usable && !imatrix) return 'needs an importance matrix: pick one beside the model';
+  if (needsImatrix && usable) return 'very low bits, made with the importance matrix';
   if (!usable) return 'Kiln cannot encode every type it uses yet';
   if (name.startsWith('TQ')) return 'only for models trained with ternary weights';
   if (name === 'Q1_0' || name === 'Q2_0') return 'experimental 1–2 bit formats';
@@ -55,10 +56,12 @@ function exoticWhy(name: string, needsImatrix: boolean, usable: boolean): string
   return 'very low bits: large quality loss without an importance matrix';
 }
 
-export function targetGroups(format: OutputFormat): TargetGroup[] {
+/** `imatrix`: an importance matrix was picked, so the types that need one are offered. */
+export function targetGroups(format: OutputFormat, opts: { readonly imatrix?: boolean } = {}): TargetGroup[] {
   const floats = FLOATS.map(([value, note]) => ({ value, note, disabled: false }));
   if (format === 'safetensors') return [{ label: 'Float types', choices: floats }];
-  const statuses = presetStatuses().filter((p) => !isAlias(p));
+  const imatrix = opts.imatrix === true;
+  const statuses = presetStatuses({ imatrix }).filter((p) => !isAlias(p));
   const byName = new Map(statuses.map((p) => [p.name, p]));
   const used = new Set<string>();
   const take = (name: string, note: string): TargetChoice[] => {
@@ -70,7 +73,7 @@ export function targetGroups(format: OutputFormat): TargetGroup[] {
   const recommended = RECOMMENDED.flatMap(([n, note]) => take(n, note));
   const floatChoices = FLOATS.flatMap(([n, note]) => take(n, note));
   const other = OTHER_ORDER.flatMap((n) => take(n, OTHER_NOTES[n] ?? ''));
-  const exotic = statuses.filter((p) => !used.has(p.name)).map((p) => ({ value: p.name, note: exoticWhy(p.name, p.needsImatrix, p.usable), disabled: !p.usable }));
+  const exotic = statuses.filter((p) => !used.has(p.name)).map((p) => ({ value: p.name, note: exoticWhy(p.name, p.needsImatrix, p.usable, imatrix), disabled: !p.usable }));
   // usable exotic types first, then the ones shown only to say why they are not offered
   exotic.sort((a, b) => Number(a.disabled) - Number(b.disabled));
   return [
@@ -82,6 +85,6 @@ export function targetGroups(format: OutputFormat): TargetGroup[] {
 }
 
 /** Every selectable value, in picker order. */
-export function targetValues(format: OutputFormat): string[] {
-  return targetGroups(format).flatMap((g) => g.choices.filter((c) => !c.disabled).map((c) => c.value));
+export function targetValues(format: OutputFormat, opts: { readonly imatrix?: boolean } = {}): string[] {
+  return targetGroups(format, opts).flatMap((g) => g.choices.filter((c) => !c.disabled).map((c) => c.value));
 }

@@ -15,7 +15,7 @@ import { handleInterrupts } from './interrupt';
 import { checkOutputFile, checkOutputFolder, identifyInputs } from './output-target';
 import { outputNames, warnExtension } from './output-names';
 import { OptionError, parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
-import { loadImatrix, type ImatrixChoice } from '../pipeline/imatrix-options';
+import { loadImatrix, withImatrix, type ImatrixChoice } from '../pipeline/imatrix-options';
 import { runHfExport } from './convert-hf';
 
 const USAGE = [
@@ -226,17 +226,7 @@ export const convertCommand: Command = {
       }
       for (const f of files) sources.push(await NodeFileSource.open(f));
       const model = remote ? (await openRemoteModel(args.inputs.map((i) => i.replace(/^hf:\/\//i, '')), hubOptionsFromEnv(ac.signal))).view : await openModel(sources);
-      const parsed = parseQuantizeOptions(args.options);
-      const withImatrix = im !== null && im.weights.size > 0;
-      const plan = planConversion(model, {
-        format,
-        target: args.type,
-        baseName: basename(outPath),
-        ...parsed,
-        quantize: { ...parsed.quantize, ...(withImatrix ? { imatrixWeights: im!.weights } : {}) },
-        // llama-quantize adds its quantize.imatrix.* overrides after the user's
-        overrideKv: [...(parsed.overrideKv ?? []), ...(withImatrix ? im!.kv : [])],
-      });
+      const plan = planConversion(model, { format, target: args.type, baseName: basename(outPath), ...withImatrix(parseQuantizeOptions(args.options), im) });
       for (const w of plan.warnings) io.err(`warning: ${w}\n`);
       const out = outputNames(plan.files, args.output, outPath, split);
       for (const f of plan.files) await checkOutputFile(out.pathOf(f.name), out.displayOf(f.name), inputs);

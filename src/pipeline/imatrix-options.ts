@@ -9,6 +9,7 @@ import type { ByteSource } from '../io/byte-source';
 import { readImatrix } from '../formats/imatrix/reader';
 import { checkImatrixFinite, filterImatrix, imatrixWeights, type Imatrix } from '../formats/imatrix/imatrix';
 import { quantizeKvUpdates, type KvUpdate } from './presets-plan';
+import type { ConversionOptions } from './planner';
 
 export interface ImatrixChoice {
   readonly imatrix: Imatrix;
@@ -35,4 +36,20 @@ export async function loadImatrix(src: ByteSource, given: string, include: reado
   };
   const kv = quantizeKvUpdates(0, info).filter((u) => u.key.startsWith('quantize.imatrix.'));
   return { imatrix, weights, kv };
+}
+
+type Parsed = Pick<ConversionOptions, 'quantize' | 'overrideKv' | 'keepSplit' | 'maxPartBytes' | 'skipUnconvertible'>;
+
+/**
+ * The parsed llama-quantize options with the imatrix added as llama-quantize adds it (the CLI and
+ * the page worker both plan through this): the weights for the planner, and the quantize.imatrix.*
+ * overrides after the user's --override-kv ones. An imatrix left with no entries changes nothing.
+ */
+export function withImatrix(parsed: Parsed, im: ImatrixChoice | null): Parsed {
+  if (im === null || im.weights.size === 0) return parsed;
+  return {
+    ...parsed,
+    quantize: { ...parsed.quantize, imatrixWeights: im.weights },
+    overrideKv: [...(parsed.overrideKv ?? []), ...im.kv],
+  };
 }

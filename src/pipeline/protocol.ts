@@ -37,6 +37,18 @@ export interface ConvertRequest {
   readonly engine?: EnginePreference;
   /** llama-quantize's options and the output split, as the user typed them. */
   readonly options?: QuantizeOptionsText;
+  /** llama-quantize --imatrix (GGUF output): the file the user picked beside the model. */
+  readonly imatrix?: ImatrixRequest;
+}
+
+/** An importance matrix to quantize with, and llama-quantize's filters on its entries. */
+export interface ImatrixRequest {
+  readonly file: Blob;
+  /** As quantize.imatrix.file records it (the file's name). */
+  readonly name: string;
+  /** --include-weights / --exclude-weights (one of them at most). */
+  readonly includeWeights?: readonly string[];
+  readonly excludeWeights?: readonly string[];
 }
 
 export interface PlanSummary {

@@ -17,6 +17,7 @@ import { GpuEngine } from './gpu-engine';
 import type { ConversionPlan } from './plan';
 import { planConversion } from './planner';
 import { parseQuantizeOptions } from './quantize-options';
+import { loadImatrix, withImatrix, type ImatrixChoice } from './imatrix-options';
 import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanEstimate, PlanSummary, Request, Response } from './protocol';
 import { tensorStats } from './stats-job';
 import { verifyOutput } from './verify';
@@ -110,8 +111,32 @@ function requireModel(): ModelView {
   return model;
 }
 
-function plan(req: ConvertRequest): ConversionPlan {
-  return planConversion(requireModel(), { format: req.format, target: req.target, baseName: req.baseName, ...parseQuantizeOptions(req.options ?? {}) });
+/** The imatrix files read so far, by picked file and entry filter (plans come often; the file is read once). */
+const imatrices = new WeakMap<Blob, Map<string, Promise<ImatrixChoice>>>();
+
+/** llama-quantize --imatrix for GGUF output, read as the CLI reads it (loadImatrix). */
+function requestImatrix(req: ConvertRequest): Promise<ImatrixChoice | null> {
+  const im = req.imatrix;
+  if (im === undefined || req.format !== 'gguf') return Promise.resolve(null);
+  const include = im.includeWeights ?? [];
+  const exclude = im.excludeWeights ?? [];
+  if (include.length > 0 && exclude.length > 0) return Promise.reject(new Error('--include-weights and --exclude-weights cannot be used together'));
+  let byFilter = imatrices.get(im.file);
+  if (byFilter === undefined) imatrices.set(im.file, (byFilter = new Map()));
+  const key = JSON.stringify([im.name, include, exclude]);
+  let p = byFilter.get(key);
+  if (p === undefined) {
+    p = loadImatrix(new BlobSource(im.file, im.name), im.name, include, exclude);
+    byFilter.set(key, p);
+    // a failed read is not kept: the next plan tries again and reports it again
+    p.catch(() => byFilter.delete(key));
+  }
+  return p;
+}
+
+async function plan(req: ConvertRequest): Promise<ConversionPlan> {
+  const parsed = withImatrix(parseQuantizeOptions(req.options ?? {}), await requestImatrix(req));
+  return planConversion(requireModel(), { format: req.format, target: req.target, baseName: req.baseName, ...parsed });
 }
 
 /** The OPFS folder holding the files the page offers now; released when the next run starts. */
@@ -157,7 +182,7 @@ async function checkQuota(need: number): Promise<void> {
 }
 
 async function convert(id: number, req: ConvertRequest, save: SaveTarget | undefined): Promise<ConvertResult> {
-  const p = plan(req);
+  const p = await plan(req);
   const ac = new AbortController();
   running.set(id, ac);
   let opfs: OpfsSinkFactory | null = null;
@@ -254,7 +279,7 @@ async function handle(msg: Request): Promise<unknown> {
       return (await tensorStats(t, gpuEngine)) satisfies TensorStats;
     }
     case 'plan':
-      return planSummary(plan(msg.request));
+      return planSummary(await plan(msg.request));
     case 'convert':
       return convert(msg.id, msg.request, msg.save);
     case 'compare':
@@ -262,16 +287,19 @@ async function handle(msg: Request): Promise<unknown> {
     case 'cancel':
       running.get(msg.target)?.abort();
       return null;
-    case 'planAll':
+    case 'planAll': {
       // the type picker's sizes: one plan per target, metadata only
-      return msg.targets.map((target) => {
+      const estimates: PlanEstimate[] = [];
+      for (const target of msg.targets) {
         try {
-          const p = plan({ ...msg.request, target });
-          return { target, outputBytes: p.files.reduce((a, f) => a + f.size, 0), error: null };
+          const p = await plan({ ...msg.request, target });
+          estimates.push({ target, outputBytes: p.files.reduce((a, f) => a + f.size, 0), error: null });
         } catch (e) {
-          return { target, outputBytes: null, error: e instanceof Error ? e.message : String(e) };
+          estimates.push({ target, outputBytes: null, error: e instanceof Error ? e.message : String(e) });
         }
-      }) satisfies PlanEstimate[];
+      }
+      return estimates;
+    }
   }
 }
 
