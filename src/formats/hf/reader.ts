@@ -6,6 +6,7 @@ import { readPytorchSet } from '../pytorch-set';
 import { byCodePoint } from '../safetensors/python-json';
 import { archFor, supportedArchitectures, type HfConfig } from './arch-table';
 import { archKvs, findHparam } from './hparams';
+import { withConfigDefaults } from './config-defaults';
 import { HF_MAX_JSON_BYTES, HF_MAX_LAYERS } from './limits';
 import { modelNames, sizeLabel } from './naming';
 import { mapTensors } from './tensor-map';
@@ -80,8 +81,11 @@ export async function readHf(files: readonly ByteSource[], folder?: string): Pro
   if (arch === null) {
     throw new UnsupportedError({ format: 'hf', file: 'config.json' }, `architecture ${hfArch} is not supported for GGUF conversion yet; Kiln converts ${supportedArchitectures().join(', ')}`);
   }
-  // TextModel.__init__: text_config's keys override the top level
-  const hp: HfConfig = typeof textCfg === 'object' && textCfg !== null ? { ...raw, ...(textCfg as Record<string, unknown>) } : raw;
+  // ModelBase.load_hparams (transformers' defaults under config.json), then TextModel.__init__:
+  // text_config's keys override the top level
+  const full = withConfigDefaults(raw);
+  const fullText = full['text_config'];
+  const hp: HfConfig = typeof fullText === 'object' && fullText !== null ? { ...full, ...(fullText as Record<string, unknown>) } : full;
   const folderName = folder ?? folderNameOf(files) ?? 'model';
   const why = arch.refuse?.(hp, files.map((f) => f.name), folderName) ?? null;
   if (why !== null) throw new UnsupportedError({ format: 'hf', file: 'config.json' }, `${hfArch}: ${why}`);

@@ -304,12 +304,25 @@ describe('phi3 rope factors and refusals', () => {
     }
   });
 
-  it('gemma2 without soft-capping values is refused (the converter indexes them)', async () => {
+  it("gemma2: a soft-cap config.json leaves out is Gemma2Config's default; a null one is refused (the converter cannot write it)", async () => {
     const files = spmModelFiles('gemma2');
-    const { attn_logit_softcapping: _drop, ...cfg } = spmConfigFor('gemma2');
+    const { attn_logit_softcapping: _drop, final_logit_softcapping: _drop2, head_dim: _drop3, ...cfg } = spmConfigFor('gemma2');
     files.set('config.json', new TextEncoder().encode(JSON.stringify(cfg)));
+    const e0 = await openModel(sources(files), { folder: 'tiny-gemma2' }).catch((x: unknown) => x);
+    expect((e0 as Error).message).toContain('disagrees with config.json'); // head_dim is Gemma2Config's 256, not these weights' 32
+    files.set('config.json', new TextEncoder().encode(JSON.stringify({ ...cfg, head_dim: GEMMA_HEAD_DIM })));
+    const m = await openModel(sources(files), { folder: 'tiny-gemma2' });
+    expect([kv(m, 'gemma2.attn_logit_softcapping'), kv(m, 'gemma2.final_logit_softcapping')]).toEqual([50, 30]);
+    files.set('config.json', new TextEncoder().encode(JSON.stringify({ ...spmConfigFor('gemma2'), attn_logit_softcapping: null })));
     const e = await openModel(sources(files), { folder: 'tiny-gemma2' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(UnsupportedError);
     expect((e as Error).message).toContain('gemma2.attn_logit_softcapping');
+  });
+
+  it('phi3: a yarn rope_scaling is longrope to Phi3Config, so the longrope attention factor', async () => {
+    const files = spmModelFiles('phi3');
+    files.set('config.json', new TextEncoder().encode(JSON.stringify({ ...spmConfigFor('phi3'), rope_scaling: { type: 'yarn', long_factor: PHI3_LONG, short_factor: PHI3_SHORT } })));
+    const m = await openModel(sources(files), { folder: 'tiny-phi3' });
+    expect(kv(m, 'phi3.rope.scaling.attn_factor')).toBe(Math.sqrt(1 + Math.log(32) / Math.log(4096)));
   });
 });

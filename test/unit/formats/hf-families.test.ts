@@ -55,7 +55,8 @@ function loaderRequired(family: Family): Array<[string, number[]]> {
 const baseKeys = (a: string) => [`${a}.block_count`, `${a}.context_length`, `${a}.embedding_length`, `${a}.feed_forward_length`, `${a}.attention.head_count`, `${a}.attention.head_count_kv`, `${a}.rope.freq_base`, `${a}.attention.layer_norm_rms_epsilon`];
 const vocabKeys = ['general.quantization_version', 'tokenizer.ggml.model', 'tokenizer.ggml.pre', 'tokenizer.ggml.tokens', 'tokenizer.ggml.token_type', 'tokenizer.ggml.merges'];
 const EXPECTED_KEYS: Record<Family, string[]> = {
-  llama3: [...baseKeys('llama'), 'general.file_type', 'llama.vocab_size', 'llama.rope.dimension_count', ...vocabKeys, 'tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id', 'tokenizer.ggml.add_bos_token', 'tokenizer.ggml.add_sep_token', 'tokenizer.chat_template'],
+  // LlamaConfig (transformers 4.57.6, through AutoConfig) derives head_dim = hidden / heads, so the key/value lengths are written
+  llama3: [...baseKeys('llama'), 'llama.attention.key_length', 'llama.attention.value_length', 'general.file_type', 'llama.vocab_size', 'llama.rope.dimension_count', ...vocabKeys, 'tokenizer.ggml.bos_token_id', 'tokenizer.ggml.eos_token_id', 'tokenizer.ggml.add_bos_token', 'tokenizer.ggml.add_sep_token', 'tokenizer.chat_template'],
   qwen2: [...baseKeys('qwen2'), 'general.file_type', ...vocabKeys, 'tokenizer.ggml.eos_token_id', 'tokenizer.ggml.padding_token_id', 'tokenizer.ggml.bos_token_id', 'tokenizer.chat_template'],
   qwen3: [...baseKeys('qwen3'), 'qwen3.attention.key_length', 'qwen3.attention.value_length', 'general.file_type', ...vocabKeys, 'tokenizer.ggml.eos_token_id', 'tokenizer.ggml.padding_token_id', 'tokenizer.ggml.bos_token_id', 'tokenizer.chat_template'],
 };
