@@ -326,3 +326,32 @@ describe('phi3 rope factors and refusals', () => {
     expect(kv(m, 'phi3.rope.scaling.attn_factor')).toBe(Math.sqrt(1 + Math.log(32) / Math.log(4096)));
   });
 });
+
+describe('gemma3: the text part of Gemma3ForConditionalGeneration (Gemma3Model registers both)', () => {
+  /** The tiny Gemma 3 as a multimodal checkpoint: text_config, language_model.* names, a vision tower and projector. */
+  function multimodal(): Map<string, Uint8Array> {
+    const files = spmModelFiles('gemma3');
+    const { architectures: _a, model_type: _m, max_position_embeddings: _c, ...text } = spmConfigFor('gemma3');
+    const cfg = { architectures: ['Gemma3ForConditionalGeneration'], model_type: 'gemma3', text_config: { ...text, model_type: 'gemma3_text' }, vision_config: { model_type: 'siglip_vision_model', hidden_size: 32 }, mm_tokens_per_image: 256, image_token_index: 262144 };
+    files.set('config.json', new TextEncoder().encode(JSON.stringify(cfg)));
+    const shapes = new Map([...spmTensorShapes('gemma3')].map(([n, sh]) => [n.replace(/^model\./, 'language_model.model.'), sh] as [string, number[]]));
+    shapes.set('vision_tower.vision_model.embeddings.patch_embedding.weight', [32, 3, 4, 4]);
+    shapes.set('multi_modal_projector.mm_input_projection_weight', [32, DIMS.hidden]);
+    shapes.set('multi_modal_projector.mm_soft_emb_norm.weight', [32]);
+    files.set('model.safetensors', randomSafetensors(shapes, 4321, 'BF16', 0));
+    return files;
+  }
+
+  it('the same GGUF tensors, bytes and text KVs as Gemma3ForCausalLM; the vision tower and projector left out', async () => {
+    const mm = await openModel(sources(multimodal()), { folder: 'tiny-gemma3' });
+    const text = await openModel(sources(spmModelFiles('gemma3')), { folder: 'tiny-gemma3' });
+    expect(mm.tensors.map((t) => `${t.name}:${JSON.stringify(t.shape)}:${t.type}`)).toEqual(text.tensors.map((t) => `${t.name}:${JSON.stringify(t.shape)}:${t.type}`));
+    for (const [i, t] of mm.tensors.entries()) expect(Buffer.from(await t.read(0, t.nbytes)).equals(Buffer.from(await text.tensors[i]!.read(0, t.nbytes)))).toBe(true);
+    expect(mm.details.get('warnings')).toContain('vision_tower.vision_model.embeddings.patch_embedding.weight: not part of the text model');
+    expect(mm.details.get('warnings')).toContain('multi_modal_projector.mm_soft_emb_norm.weight');
+    // the text_config leaves max_position_embeddings out: Gemma3TextConfig's 131072
+    expect(kv(mm, 'gemma3.context_length')).toBe(131072);
+    expect([...mm.metadata.keys()]).toEqual([...text.metadata.keys()]);
+  });
+});
+
