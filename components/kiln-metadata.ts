@@ -6,6 +6,7 @@ import { formatCount, formatMeta, metaTypeLabel } from '../src/app/format';
 import { renderChatTemplate, SAMPLE_CONVERSATION } from '../src/app/chat-template';
 import { KilnWatch } from './kiln-context';
 import { card, controls } from './kiln-styles';
+import './kiln-meta-editor';
 
 const ARRAY_INLINE = 8;
 
@@ -189,6 +190,7 @@ export class KilnMetadata extends LitElement {
     return html`
       <section aria-labelledby="meta-title" data-testid="metadata-section">
         <h2 id="meta-title">Metadata <span class="muted">(${rows.length === m.metadata.length ? formatCount(rows.length) : `${formatCount(rows.length)} of ${formatCount(m.metadata.length)}`})</span></h2>
+        <kiln-meta-editor></kiln-meta-editor>
         ${m.metadata.length === 0
           ? html`<p class="muted">This file carries no metadata.</p>`
           : html`<div class="tools">

@@ -6,6 +6,7 @@ import type { CompareHistograms, ConvertRequest, ConvertResult, EngineInfo, Engi
 import { opfsFile } from '../io/opfs-sink';
 import type { SaveTarget } from '../io/handle-sink';
 import { parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
+import type { KvUpdate } from '../pipeline/presets-plan';
 import { explain, isCancelled, type Problem, type ProblemPlace } from './errors';
 import { KilnClient } from './kiln-client';
 import { modelFacts, type ModelFacts } from './model-facts';
@@ -321,11 +322,19 @@ export class AppController extends EventTarget {
     await this.run(save);
   }
 
-  private async run(save: SaveTarget | undefined): Promise<void> {
+  /**
+   * Saves a copy of the open GGUF with its metadata edited (keys set with their types, or removed);
+   * the tensors are copied unchanged, streamed and verified like any run, and offered for download.
+   */
+  async saveMetadataEdits(edits: readonly KvUpdate[], baseName: string): Promise<void> {
+    await this.run(undefined, { ...this.request(), baseName, metadataEdits: edits });
+  }
+
+  private async run(save: SaveTarget | undefined, request?: ConvertRequest): Promise<void> {
     if (!this.state.model || this.state.planning || this.state.converting) return;
     this.revokeOutputs();
     this.set({ converting: true, problem: null, notice: null, progress: null, outcome: null, result: null, outputs: [], saved: [] });
-    const run = this.client.convert(this.request(), (progress) => this.set({ progress }), save);
+    const run = this.client.convert(request ?? this.request(), (progress) => this.set({ progress }), save);
     this.cancelRun = run.cancel;
     try {
       const result = await run.done;

@@ -6,6 +6,7 @@ import type { ProgressInfo } from './executor';
 import type { OutputFormat } from './plan';
 import type { SaveTarget } from '../io/handle-sink';
 import type { QuantizeOptionsText } from './quantize-options';
+import type { KvUpdate } from './presets-plan';
 
 /** Messages between the page and the pipeline worker (structured-clone friendly). */
 
@@ -37,6 +38,8 @@ export interface ConvertRequest {
   readonly engine?: EnginePreference;
   /** llama-quantize's options and the output split, as the user typed them. */
   readonly options?: QuantizeOptionsText;
+  /** GGUF metadata edits: copy the open GGUF's tensors unchanged with these applied (target and options unused). */
+  readonly metadataEdits?: readonly KvUpdate[];
   /** llama-quantize --imatrix (GGUF output): the file the user picked beside the model. */
   readonly imatrix?: ImatrixRequest;
 }

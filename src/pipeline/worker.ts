@@ -22,6 +22,7 @@ import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, Model
 import { tensorStats } from './stats-job';
 import { verifyOutput } from './verify';
 import { compareHistograms } from './compare-job';
+import { planMetadataEdit } from './metadata-edit';
 
 /**
  * The pipeline worker: owns the open model, the GPU device and the running conversion, so the
@@ -135,6 +136,7 @@ function requestImatrix(req: ConvertRequest): Promise<ImatrixChoice | null> {
 }
 
 async function plan(req: ConvertRequest): Promise<ConversionPlan> {
+  if (req.metadataEdits) return planMetadataEdit(requireModel(), req.metadataEdits, req.baseName);
   const parsed = withImatrix(parseQuantizeOptions(req.options ?? {}), await requestImatrix(req));
   return planConversion(requireModel(), { format: req.format, target: req.target, baseName: req.baseName, ...parsed });
 }

@@ -166,7 +166,7 @@ export function firstRows(name: string, src: TensorInfo, rows: number): TensorIn
     nbytes: rows * rowBytes,
     file: src.file,
     fileOffset: src.fileOffset,
-    read: (offset, length, into) => {
+    read: async (offset, length, into) => {
       checkRead(t, offset, length);
       return src.read(offset, length, into);
     },

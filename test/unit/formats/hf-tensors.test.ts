@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { TensorInfo } from '../../../src/formats/model';
-import { PermutedRowsTensor, permutedSourceRow, WidenedTensor } from '../../../src/formats/hf/tensors';
+import { firstRows, PermutedRowsTensor, permutedSourceRow, ShiftedTensor, StackedTensor, WidenedTensor } from '../../../src/formats/hf/tensors';
 
 /** A tensor over bytes in memory that counts its reads (to check memory stays per chunk). */
 function memTensor(type: 'BF16' | 'F16' | 'F32', shape: number[], bytes: Uint8Array, reads: number[] = []): TensorInfo {
@@ -87,3 +87,45 @@ describe('widening to F32 per read', () => {
     expect([...new Float32Array((await h.read(0, 8)).slice().buffer)]).toEqual([1, -0.5]);
   });
 });
+
+describe('StackedTensor (MoE experts on a new first axis)', () => {
+  it('any range equals the concatenation, and each expert is read only for the bytes asked of it', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.nat(), fc.nat(), async (n, each, a0, b0) => {
+        const parts = Array.from({ length: n }, (_, x) => Uint8Array.from({ length: each }, (_, i) => (x * 37 + i * 11) & 0xff));
+        const reads: number[] = [];
+        const t = new StackedTensor('s', parts.map((p) => memTensor('F32', [each], p, reads)));
+        const all = new Uint8Array(n * each);
+        parts.forEach((p, x) => all.set(p, x * each));
+        const a = a0 % (all.length + 1);
+        const len = b0 % (all.length - a + 1);
+        expect([...(await t.read(a, len))]).toEqual([...all.subarray(a, a + len)]);
+        expect(reads.reduce((x, y) => x + y, 0)).toBe(len);
+      }),
+    );
+  });
+
+  it('shape [experts, ...expert shape]', () => {
+    const t = new StackedTensor('s', [memTensor('F16', [3, 2], new Uint8Array(12)), memTensor('F16', [3, 2], new Uint8Array(12))]);
+    expect([t.shape, t.nbytes, t.type]).toEqual([[2, 3, 2], 24, 'F16']);
+  });
+});
+
+describe('ShiftedTensor (gemma norm + 1) and firstRows', () => {
+  it('F32 source: float32 sum, any byte range', async () => {
+    const src = new Float32Array([0.1, -0.5, 1e-8, 3.25, -1]);
+    const t = new ShiftedTensor('n', memTensor('F32', [5], new Uint8Array(src.buffer)), 1);
+    const whole = await t.read(0, 20);
+    expect([...new Float32Array(whole.slice().buffer)]).toEqual([...src].map((x) => Math.fround(x + 1)));
+    expect([...(await t.read(3, 9))]).toEqual([...whole.subarray(3, 12)]);
+  });
+
+  it('firstRows keeps the leading rows', async () => {
+    const bytes = Uint8Array.from({ length: 24 }, (_, i) => i);
+    const t = firstRows('e', memTensor('F16', [4, 3], bytes), 2);
+    expect([t.shape, t.nbytes]).toEqual([[2, 3], 12]);
+    expect([...(await t.read(2, 10))]).toEqual([...bytes.subarray(2, 12)]);
+    await expect(t.read(10, 4)).rejects.toThrow(RangeError);
+  });
+});
+
