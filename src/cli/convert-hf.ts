@@ -1,4 +1,4 @@
-import { mkdir, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openModel } from '../formats/open';
 import { readSentencePiece } from '../formats/hf/sentencepiece';
@@ -13,6 +13,7 @@ import { expandPaths } from './files';
 import { handleInterrupts } from './interrupt';
 import { cliEngine } from './node-pool';
 import { checkOutputDir, checkOutputFile, identifyInputs } from './output-target';
+import { OutputFileError } from '../io/node/fs-errors';
 
 /**
  * `convert model.gguf -o folder/ --format hf --type F32|F16|BF16`: a GGUF written back as a Hugging
@@ -50,6 +51,7 @@ export async function runHfExport(args: HfExportArgs, io: CliIo): Promise<number
     for (const w of plan.warnings) io.err(`warning: ${w}\n`);
     const names = [...plan.weights.files.map((f) => f.name), ...plan.files.map((f) => f.name)];
     for (const n of names) await checkOutputFile(join(out.path, n), join(args.output, n), inputs);
+    if (out.exists) await refuseStaleWeights(out.path, args.output, names);
     if (!out.exists) {
       await mkdir(out.path);
       made = true;
@@ -95,6 +97,19 @@ export async function runHfExport(args: HfExportArgs, io: CliIo): Promise<number
     engine?.dispose();
     await sinks?.closeReopened();
     for (const s of sources) await s.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Weight files of another save left in the folder would be read with the new ones by anything that
+ * takes model*.safetensors (llama.cpp's converter, Kiln itself). save_pretrained deletes them; Kiln
+ * deletes nothing it did not write, so it refuses and names them.
+ */
+async function refuseStaleWeights(dir: string, display: string, names: readonly string[]): Promise<void> {
+  const mine = new Set(names);
+  const stale = (await readdir(dir)).filter((n) => /^model.*\.safetensors(\.index\.json)?$/.test(n) && !mine.has(n));
+  if (stale.length > 0) {
+    throw new OutputFileError(display, `it holds weights of another save (${stale.join(', ')}), which would be read together with the new ones; remove them or choose another folder`);
   }
 }
 

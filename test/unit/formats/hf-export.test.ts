@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main';
 import { permutedSourceRow } from '../../../src/formats/hf/tensors';
 import { readSentencePiece } from '../../../src/formats/hf/sentencepiece';
-import { unpermutedSourceRow } from '../../../src/formats/hf-export/tensors';
+import { exportTensors, unpermutedSourceRow } from '../../../src/formats/hf-export/tensors';
+import { archFor } from '../../../src/formats/hf/arch-table';
 import { pyFloatRepr, shortestF32 } from '../../../src/formats/hf-export/py-json';
 import { readSafetensors } from '../../../src/formats/safetensors/reader';
 import { MemorySource } from '../../../src/io/byte-source';
-import type { ModelView } from '../../../src/formats/model';
+import type { ModelView, TensorInfo } from '../../../src/formats/model';
 import { hfFiles, writeHfFolder } from './hf-support';
 
 /**
@@ -42,6 +43,23 @@ const ARCH_FIELDS = ['architectures', 'model_type', 'vocab_size', 'hidden_size',
 describe('GGUF -> Hugging Face folder', () => {
   it('the q/k row map undoes the converter\'s permutation', () => {
     for (const d of [2, 4, 64, 128]) for (let r = 0; r < 3 * d; r++) expect(unpermutedSourceRow(permutedSourceRow(r, d), d)).toBe(r);
+  });
+
+  it('a family\'s norm offset is taken off norm weights only (gemma stores w + 1)', async () => {
+    const f32 = (name: string, values: number[]): TensorInfo => {
+      const bytes = new Uint8Array(new Float32Array(values).buffer);
+      return { name, type: 'F32', typeLabel: 'F32', shape: [values.length], nbytes: bytes.length, file: 'm.gguf', fileOffset: 0, read: async (o, n) => bytes.slice(o, o + n) };
+    };
+    const { tensors } = exportTensors({ arch: archFor('LlamaForCausalLM')!, blockCount: 1, heads: {}, normOffset: { kinds: ['ATTN_NORM', 'OUTPUT_NORM'], offset: 1 } }, [
+      f32('blk.0.attn_norm.weight', [1, 1.5, 0.25]),
+      f32('output_norm.weight', [2, 1]),
+      f32('blk.0.ffn_norm.weight', [1, 2]),
+    ]);
+    const values = async (t: TensorInfo) => [...new Float32Array((await t.read(0, t.nbytes)).slice().buffer)];
+    expect(tensors.map((t) => t.name)).toEqual(['model.layers.0.input_layernorm.weight', 'model.norm.weight', 'model.layers.0.post_attention_layernorm.weight']);
+    expect(await values(tensors[0]!)).toEqual([0, 0.5, -0.75]);
+    expect(await values(tensors[1]!)).toEqual([1, 0]);
+    expect(await values(tensors[2]!)).toEqual([1, 2]);
   });
 
   it('floats print as Python repr prints them, f32 values as the decimal they came from', () => {
@@ -193,6 +211,15 @@ describe('GGUF -> Hugging Face folder', () => {
       r = await cli(['convert', input, '-o', join(dir, 'q'), '--format', 'hf', '--type', 'F16', '--quiet']);
       expect(r.code).toBe(1);
       expect(r.err).toContain('converts a GGUF back');
+      // weights of another save in the folder would be read with the new ones: refused, nothing deleted
+      const old = join(dir, 'old');
+      mkdirSync(old);
+      writeFileSync(join(old, 'model-00003-of-00003.safetensors'), 'x');
+      r = await cli(['convert', gguf, '-o', old, '--format', 'hf', '--type', 'F16', '--quiet']);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('model-00003-of-00003.safetensors');
+      expect(readdirSync(old)).toEqual(['model-00003-of-00003.safetensors']);
+      rmSync(old, { recursive: true });
       writeFileSync(join(dir, 'afile'), 'x');
       r = await cli(['convert', gguf, '-o', join(dir, 'afile'), '--format', 'hf', '--type', 'F16', '--quiet']);
       expect(r.code).toBe(1);
