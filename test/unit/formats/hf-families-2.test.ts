@@ -8,12 +8,15 @@ import { openModel } from '../../../src/formats/open';
 import { FormatError, UnsupportedError } from '../../../src/formats/errors';
 import { MemorySource } from '../../../src/io/byte-source';
 import { readSafetensors } from '../../../src/formats/safetensors/reader';
+import { fixtureJson } from '../../support/fixtures';
 import { DIMS, GEMMA_HEAD_DIM, N_EXPERT, PHI3_LONG, PHI3_SHORT, SPM_VOCAB, randomSafetensors, spmConfigFor, spmModelFiles, spmTensorShapes, writeSpmModel, type SpmFamily } from './hf-tiny-models';
 
 /**
  * Gemma 2, Gemma 3, Phi-3 and Mixtral checkpoints (generated, fixed seed) against
- * convert_hf_to_gguf.py and llama.cpp at 34af94cd. The expectations are READ from their sources,
- * not produced by running them (no Python, torch or llama.cpp here): names from gguf-py
+ * convert_hf_to_gguf.py and llama.cpp at 34af94cd. The KVs are also checked against the
+ * converter's own output for these folders (test/fixtures/hf-families/*.kv.json: its metadata
+ * path run with torch stubbed, see the README there). Tensor expectations are READ from the
+ * sources, not produced by running them (no torch or llama.cpp here): names from gguf-py
  * tensor_mapping.py / constants.py MODEL_TENSORS (gemma's post_attention_layernorm is
  * post_attention_norm because GEMMA2/GEMMA3 hold no FFN_NORM), order from index_tensors (names
  * sorted) with generate_extra_tensors first and Mixtral's stacked experts where the layer's last
@@ -166,6 +169,19 @@ describe.each(FAMILIES)('%s checkpoint -> GGUF as the converter writes it', (fam
       expect([kv(m, 'llama.expert_count'), kv(m, 'llama.expert_used_count')]).toEqual([N_EXPERT, 2]);
       // get_total_parameter_count + size_label: <experts>x<shared + one expert's share>
       expect(kv(m, 'general.size_label')).toMatch(/^4x\d+K$/);
+    }
+  });
+
+  it("every KV, vocabulary included, equals the converter's own dump (types and values)", async () => {
+    const ref = fixtureJson<Record<string, [string, unknown]>>(`hf-families/${family}.kv.json`);
+    const m = await openModel(sources(spmModelFiles(family)), { folder: `tiny-${family}` });
+    const ours = [...m.metadata].filter(([k]) => !['general.name', 'general.size_label', 'general.quantization_version'].includes(k));
+    expect(ours.map(([k]) => k)).toEqual(Object.keys(ref));
+    const GGUF_TYPE: Record<string, string> = { u32: 'UINT32', i32: 'INT32', f32: 'FLOAT32', bool: 'BOOL', string: 'STRING', array: 'ARRAY' };
+    const f32 = (x: unknown): unknown => (typeof x === 'number' ? Math.fround(x) : Array.isArray(x) ? x.map(f32) : x);
+    for (const [k, v] of ours) {
+      const mv = v as { type: string; value: unknown; itemType?: string };
+      expect([k, GGUF_TYPE[mv.type], f32(mv.value)]).toEqual([k, ref[k]![0], f32(ref[k]![1])]);
     }
   });
 
