@@ -7,7 +7,7 @@ import { isSafetensorsIndexName, readSafetensors } from './safetensors/reader';
 import { readPytorchSet } from './pytorch-set';
 import { readTensorflow } from './tensorflow/reader';
 import { readOnnx } from './onnx/reader';
-import { looksLikeHfFolder, readHf } from './hf/reader';
+import { looksLikeHfFolder, namesConvertibleArchitecture, readHf } from './hf/reader';
 
 /** What one file is, judged by its content first and its name second. */
 export type FileKind =
@@ -164,13 +164,16 @@ export async function openModel(files: readonly ByteSource[], opts: { readonly f
   const model = det.filter((d) => d.kind !== 'companion');
   const formats = [...new Set(model.map((d) => FORMAT_OF[d.kind]!))];
   if (formats.length === 0) throw new FormatError({ format: 'unknown', file: first }, `no model file among: ${det.map((d) => d.file.name).join(', ')}`);
+  // a Hugging Face folder (config.json naming an architecture beside its safetensors or
+  // pytorch_model*.bin) is one model as convert_hf_to_gguf.py sees it (safetensors first when it
+  // has both); its companion files are read, not skipped
+  if (formats.every((f) => f === 'safetensors' || f === 'pytorch') && (await looksLikeHfFolder(files))) {
+    if (formats.includes('safetensors') || (await namesConvertibleArchitecture(files))) return readHf(files, opts.folder);
+  }
   if (formats.length > 1) {
     throw new FormatError({ format: 'unknown', file: first }, `files of different formats (${formats.join(', ')}) were given; open one model at a time: ${listing(model)}`);
   }
   const format = formats[0]!;
-  // a Hugging Face folder (config.json naming an architecture beside its safetensors) is one
-  // model as convert_hf_to_gguf.py sees it; its companion files are read, not skipped
-  if ((format === 'safetensors' || format === 'pytorch') && (await looksLikeHfFolder(files))) return readHf(files, opts.folder);
   const reader = READERS[format];
   const parts = orderForReader(format, model);
   if (reader === null) {

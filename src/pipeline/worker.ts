@@ -6,6 +6,7 @@ import { folderFromRelativePaths } from '../formats/hf/reader';
 import { acquireGpu } from '../gpu/device';
 import { BlobSource } from '../io/blob-source';
 import { openRemoteModel } from '../api/remote';
+import { allowedHostsFetch, assertAllowedRemoteUrl } from '../io/allowed-hosts';
 import { OpfsSinkFactory, removeStaleOutputs } from '../io/opfs-sink';
 import { HandleSinkFactory, type SaveTarget } from '../io/handle-sink';
 import { CompositeEngine } from './composite-engine';
@@ -265,7 +266,11 @@ async function handle(msg: Request): Promise<unknown> {
       return summary(m);
     }
     case 'openRemote': {
-      const r = await openRemoteModel(msg.source, msg.token ? { token: msg.token } : {});
+      // the privacy promise, also where the app is served without its CSP header: a URL is read
+      // only from the Hub's hosts or this origin, and every request (redirects too) is checked
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(msg.source.trim())) assertAllowedRemoteUrl(msg.source.trim(), self.location.origin);
+      const fetch = allowedHostsFetch(globalThis.fetch.bind(globalThis), self.location.origin);
+      const r = await openRemoteModel(msg.source, msg.token ? { token: msg.token, fetch } : { fetch });
       model = r.view;
       return { ...summary(r.view), fileBytes: r.sources.reduce((a, s) => a + s.size, 0) };
     }

@@ -41,6 +41,24 @@ export async function looksLikeHfFolder(files: readonly ByteSource[]): Promise<b
   }
 }
 
+/**
+ * Does config.json name an architecture Kiln converts? (A PyTorch checkpoint beside the config
+ * of another architecture stays a plain PyTorch model, as it was before .bin weights were read
+ * as HF folders.)
+ */
+export async function namesConvertibleArchitecture(files: readonly ByteSource[]): Promise<boolean> {
+  const cfg = files.find((f) => f.name === 'config.json');
+  if (cfg === undefined || cfg.size > HF_MAX_JSON_BYTES) return false;
+  try {
+    const json = JSON.parse(new TextDecoder().decode(await cfg.read(0, cfg.size))) as { architectures?: unknown; text_config?: { architectures?: unknown } } | null;
+    const pick = (a: unknown) => (Array.isArray(a) && typeof a[0] === 'string' ? (a[0] as string) : null);
+    const arch = pick(json?.text_config?.architectures) ?? pick(json?.architectures);
+    return arch !== null && archFor(arch) !== null;
+  } catch {
+    return false;
+  }
+}
+
 /** The folder name: given, or the parent directory of a file that knows its path (Node sources). */
 export function folderNameOf(files: readonly ByteSource[]): string | null {
   for (const f of files) {

@@ -101,4 +101,22 @@ describe('pytorch_model*.bin in a Hugging Face folder', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('beside model.safetensors the .bin files are not read (the converter takes safetensors first)', async () => {
+    const names = await stateDictNames();
+    const files = await asBin([names], false);
+    files.set('model.safetensors', spmModelFiles('mixtral').get('model.safetensors')!);
+    const m = await openModel(sources(files), { folder: 'tiny-mixtral' });
+    expect(m.format).toBe('hf');
+    expect(m.tensors[0]!.name).toBe('output.weight'); // sorted safetensors order
+    expect(m.details.get('not read')).toContain('pytorch_model.bin');
+  });
+
+  it('a .bin beside the config of an architecture Kiln does not convert stays a plain PyTorch model', async () => {
+    const files = await asBin([await stateDictNames()], false);
+    files.set('config.json', new TextEncoder().encode(JSON.stringify({ architectures: ['BertModel'], model_type: 'bert' })));
+    const m = await openModel(sources(files));
+    expect(m.format).toBe('pytorch');
+  });
 });
+
