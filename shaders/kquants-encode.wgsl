@@ -225,6 +225,12 @@ fn enc_q6_k(b: u32) {
       max_scale = s;
     }
   }
+  q6_finish(o, live, max_scale, max_abs);
+}
+
+// The rest of quantize_row_q6_K_ref / _impl once the 16 group scales are in `scales` and their
+// levels kept: the int8 scale codes, the re-quantized levels, the packing.
+fn q6_finish(o: u32, live: bool, max_scale: f32, max_abs: f32) {
   if (max_abs < bitcast<f32>(GROUP_MAX_EPS_BITS)) {
     for (var k = 0u; k < 210u; k++) { out_byte(0u); }
     return;
@@ -256,6 +262,90 @@ fn enc_q6_k(b: u32) {
   }
   for (var g = 0u; g < 16u; g++) { out_byte(sc[g]); }
   out_half(dh);
+}
+
+// --- with an importance matrix (quant_weights), as ggml_quantize_chunk runs quantize_q6_K then ---
+// The per-column weights sit at @binding(4), one per element of a row; params._p2 is the row
+// length (a chunk is whole rows, so element e of the chunk has column e % row length). Only the
+// weighted entry points use the binding, so the others' layouts do not have it.
+@group(0) @binding(4) var<storage, read> qw: array<f32>;
+
+// make_qx_quants(n, nmax, gx, gl, rmse_type = 1, qw): as make_qx_rmse1 with the importance
+// weights of the group's columns (loaded into gw) in place of x^2.
+fn make_qx_w(n: u32, nmax: i32) -> f32 {
+  let mx = group_signed_max(n);
+  if (mx == 0.0) {
+    for (var i = 0u; i < n; i++) { gl[i] = 0; }
+    return 0.0;
+  }
+  let fnmax = f32(nmax);
+  var iscale = div_rn_fast(-fnmax, mx);
+  var sumlx = 0.0;
+  var suml2 = 0.0;
+  for (var i = 0u; i < n; i++) {
+    let v = gx[i];
+    let l = clamp(nearest_int(iscale * v), -nmax, nmax - 1);
+    gl[i] = l + nmax;
+    let w = gw[i];
+    let fl = f32(l);
+    sumlx += no_fma((w * v) * fl);
+    suml2 += no_fma((w * fl) * fl);
+  }
+  var scale = 0.0;
+  if (suml2 != 0.0) { scale = div_rn_fast(sumlx, suml2); }
+  var best = scale * sumlx;
+  let tenth = bitcast<f32>(TENTH_BITS);
+  for (var is = -9; is <= 9; is++) {
+    if (is == 0) { continue; }
+    iscale = div_rn_fast(-(fnmax + no_fma(tenth * f32(is))), mx);
+    sumlx = 0.0;
+    suml2 = 0.0;
+    for (var i = 0u; i < n; i++) {
+      let v = gx[i];
+      let fl = f32(clamp(nearest_int(iscale * v), -nmax, nmax - 1));
+      let w = gw[i];
+      sumlx += no_fma((w * v) * fl);
+      suml2 += no_fma((w * fl) * fl);
+    }
+    if (suml2 > 0.0 && prod_gt(sumlx, sumlx, best, suml2)) {
+      for (var i = 0u; i < n; i++) {
+        gl[i] = nmax + clamp(nearest_int(iscale * gx[i]), -nmax, nmax - 1);
+      }
+      scale = div_rn_fast(sumlx, suml2);
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+// quantize_row_q6_K_impl with quant_weights: make_qx_quants weighted by the importances alone.
+fn enc_q6_k_w(b: u32) {
+  let live = b < params.n;
+  let o = b * 256u;
+  let row = params._p2;
+  var max_scale = 0.0;
+  var max_abs = 0.0;
+  for (var g = 0u; g < 16u; g++) {
+    load_group(o + 16u * g, 16u, live);
+    for (var i = 0u; i < 16u; i++) { gw[i] = qw[(o + 16u * g + i) % row]; }
+    let s = make_qx_w(16u, 32);
+    scales[g] = s;
+    keep_levels(16u * g, 16u);
+    if (abs(s) > max_abs) {
+      max_abs = abs(s);
+      max_scale = s;
+    }
+  }
+  q6_finish(o, live, max_scale, max_abs);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q6_k_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = 2u * flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 210u);
+  enc_q6_k_w(b);
+  enc_q6_k_w(b + 1u);
 }
 
 @compute @workgroup_size(WG)

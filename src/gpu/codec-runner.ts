@@ -94,12 +94,14 @@ export async function recordCodec(
   src: GPUBuffer,
   dst: GPUBuffer,
   n: number,
+  weights?: { readonly buffer: GPUBuffer; readonly rowLength: number },
 ): Promise<void> {
+  if (kernel.weighted === true && weights === undefined) throw new Error(`${kernel.entry} needs the importance weights`);
   const wg = kernel.workgroupSize ?? (dir === 'encode' ? DEFAULT_ENCODE_WG : DEFAULT_WG);
   const pipeline = await cache.pipeline(kernel.module, kernel.entry, wg);
   const device = cache.gpu.device;
   const params = device.createBuffer({ label: 'codec params', size: 16, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
-  new Uint32Array(params.getMappedRange()).set([n, 0, 0, 0]);
+  new Uint32Array(params.getMappedRange()).set([n, 0, weights?.rowLength ?? 0, 0]);
   params.unmap();
   const entries: GPUBindGroupEntry[] = [
     { binding: 0, resource: { buffer: src } },
@@ -107,6 +109,7 @@ export async function recordCodec(
     { binding: 2, resource: { buffer: params } },
   ];
   if (kernel.table) entries.push({ binding: 3, resource: { buffer: cache.table(kernel.table) } });
+  if (kernel.weighted === true) entries.push({ binding: 4, resource: { buffer: weights!.buffer } });
   const bind = device.createBindGroup({ label: `${kernel.entry} bind`, layout: pipeline.getBindGroupLayout(0), entries });
   const pass = enc.beginComputePass({ label: kernel.entry });
   pass.setPipeline(pipeline);

@@ -23,6 +23,11 @@ export interface GpuKernel {
   readonly invocationsPerGroup?: number;
   /** A read-only table bound at @binding(3) (grids, neighbour lists), uploaded once per device. */
   readonly table?: GpuTable;
+  /**
+   * An encoder with an importance matrix: the per-column weights at @binding(4) (f32, one per
+   * element of a row), params._p2 the row length; the chunk is whole rows.
+   */
+  readonly weighted?: boolean;
 }
 
 /** Constant data a kernel reads from a storage buffer; `build` runs once per device. */
@@ -37,6 +42,8 @@ export type GpuStep = GpuKernel | 'identity' | null;
 export interface GpuCodecKernels {
   readonly decode: GpuStep;
   readonly encode: GpuStep;
+  /** The encoder ggml_quantize_chunk runs when given quant_weights, where there is a GPU one. */
+  readonly encodeWeighted?: GpuKernel;
 }
 
 export type GpuKernelTable = Partial<Record<TypeName, GpuCodecKernels>>;

@@ -13,7 +13,7 @@ export const KQUANTS_KERNELS = {
   Q3_K: { decode: dec('decode_q3_k'), encode: enc('encode_q3_k', 2) },
   Q4_K: { decode: dec('decode_q4_k'), encode: enc('encode_q4_k', 1) },
   Q5_K: { decode: dec('decode_q5_k'), encode: enc('encode_q5_k', 1) },
-  Q6_K: { decode: dec('decode_q6_k'), encode: enc('encode_q6_k', 2) },
+  Q6_K: { decode: dec('decode_q6_k'), encode: enc('encode_q6_k', 2), encodeWeighted: { ...enc('encode_q6_k_w', 2), weighted: true } },
   // ggml_quantize_chunk has no case for Q8_K (an activation format): decode only
   Q8_K: { decode: dec('decode_q8_k'), encode: null },
 } as const satisfies Record<string, GpuCodecKernels>;

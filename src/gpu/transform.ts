@@ -1,6 +1,8 @@
 import { TYPES, type TypeName } from '../codecs/catalogue';
 import type { QualitySums } from '../codecs/quality';
-import { KernelCache, kernelFor, recordCodec, requireKernel } from './codec-runner';
+import { GpuKernelMissingError, KernelCache, kernelFor, recordCodec, requireKernel } from './codec-runner';
+import { GPU_KERNELS } from './kernels';
+import type { GpuKernel } from './kernel';
 import { GpuQuality } from './quality';
 
 /** A GPU buffer that is replaced by a bigger one when a chunk outgrows it. */
@@ -41,6 +43,8 @@ export class ChunkTransformer {
   /** The encoded chunk decoded again, for the quality sums (allocated on the first measured run). */
   private check: GrowableBuffer | null = null;
   private quality: GpuQuality | null = null;
+  /** The chunk's importance weights (allocated on the first weighted run). */
+  private weights: GrowableBuffer | null = null;
 
   constructor(private readonly cache: KernelCache) {
     const d = cache.gpu.device;
@@ -85,20 +89,32 @@ export class ChunkTransformer {
     return f32Buf;
   }
 
-  /** `bytes` holds `elements` elements of `from`; returns them as `to` (in `out` when it is big enough). */
-  async run(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
-    return (await this.convert(from, to, bytes, elements, out, false)).bytes;
+  /**
+   * `bytes` holds `elements` elements of `from`; returns them as `to` (in `out` when it is big
+   * enough). With `weights` (an importance matrix's, one per column: the chunk is whole rows) the
+   * type's weighted encoder runs (GPU_KERNELS[to].encodeWeighted; see hasWeightedEncoder).
+   */
+  async run(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array> {
+    return (await this.convert(from, to, bytes, elements, out, false, weights)).bytes;
   }
 
   /**
    * As `run`, and the chunk's quantization error sums (shaders/quality.wgsl over the decoded input
    * the encoder read and the output decoded again), or null when `to` has no GPU decoder.
    */
-  runMeasured(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
-    return this.convert(from, to, bytes, elements, out, kernelFor(to, 'decode') !== null);
+  runMeasured(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
+    return this.convert(from, to, bytes, elements, out, kernelFor(to, 'decode') !== null, weights);
   }
 
-  private async convert(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out: Uint8Array | undefined, measure: boolean): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
+  private async convert(
+    from: TypeName,
+    to: TypeName,
+    bytes: Uint8Array,
+    elements: number,
+    out: Uint8Array | undefined,
+    measure: boolean,
+    weights?: Float32Array,
+  ): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
     const tf = TYPES[from];
     const tt = TYPES[to];
     if (elements % tf.blockSize !== 0 || elements % tt.blockSize !== 0) {
@@ -108,7 +124,7 @@ export class ChunkTransformer {
     const nOut = elements / tt.blockSize;
     if (bytes.length !== nIn * tf.typeSize) throw new RangeError(`chunk has ${bytes.length} bytes, ${from} needs ${nIn * tf.typeSize}`);
     const dec = requireKernel(from, 'decode');
-    const encK = requireKernel(to, 'encode');
+    const encK = weights !== undefined ? weightedKernel(to, weights, elements) : requireKernel(to, 'encode');
     const gIn = dec === 'identity' ? 1 : dec.blocksPerInvocation;
     const gOut = encK === 'identity' ? 1 : encK.blocksPerInvocation;
     // f32 scratch covers the encoder's last whole group, the input covers the decoder's.
@@ -135,7 +151,14 @@ export class ChunkTransformer {
       outBytes = elements * 4;
     } else {
       outBuf = this.output.ensure(roundUp(roundUp(nOut, gOut) * tt.typeSize, 4));
-      await recordCodec(this.cache, enc, encK, 'encode', f32Buf, outBuf, nOut);
+      let w: { buffer: GPUBuffer; rowLength: number } | undefined;
+      if (weights !== undefined) {
+        this.weights ??= new GrowableBuffer(device, 'importance weights', GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+        const wb = this.weights.ensure(weights.byteLength);
+        device.queue.writeBuffer(wb, 0, weights.buffer, weights.byteOffset, weights.byteLength);
+        w = { buffer: wb, rowLength: weights.length };
+      }
+      await recordCodec(this.cache, enc, encK, 'encode', f32Buf, outBuf, nOut, w);
       outBytes = nOut * tt.typeSize;
     }
     let quality: GpuQuality | null = null;
@@ -165,8 +188,24 @@ export class ChunkTransformer {
   destroy(): void {
     for (const b of [this.input, this.floats, this.output, this.staging]) b.destroy();
     this.check?.destroy();
+    this.weights?.destroy();
     this.quality?.destroy();
   }
+}
+
+/** Whether `to` has a GPU encoder that takes an importance matrix. */
+export function hasWeightedEncoder(to: TypeName): boolean {
+  return GPU_KERNELS[to].encodeWeighted !== undefined;
+}
+
+function weightedKernel(to: TypeName, weights: Float32Array, elements: number): GpuKernel {
+  const k = GPU_KERNELS[to].encodeWeighted;
+  if (k === undefined) throw new GpuKernelMissingError(`no GPU kernel to encode ${to} with an importance matrix`);
+  const n = weights.length;
+  if (n === 0 || n % TYPES[to].blockSize !== 0 || elements % n !== 0) {
+    throw new RangeError(`${to} encode with importance weights: ${elements} elements and ${n} weights are not whole rows of whole blocks`);
+  }
+  return k;
 }
 
 function padTo4(b: Uint8Array): Uint8Array {

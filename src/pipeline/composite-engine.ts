@@ -23,7 +23,8 @@ export class CompositeEngine implements TransformEngine {
   }
 
   private pick(from: TypeName, to: TypeName, weighted = false): TransformEngine {
-    if (this.primary.supports(from, to) && (!weighted || this.primary.acceptsWeights === true)) return this.primary;
+    const takesWeights = this.primary.acceptsWeights === true && (this.primary.acceptsWeightsFor?.(to) ?? true);
+    if (this.primary.supports(from, to) && (!weighted || takesWeights)) return this.primary;
     this.usedFallback = true;
     return this.fallback;
   }

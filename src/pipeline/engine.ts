@@ -16,8 +16,10 @@ export interface TransformEngine {
   maxChunkElements(from: TypeName, to: TypeName): number;
   /** Whether the pair can be converted (decoder for `from` and encoder for `to` exist). */
   supports(from: TypeName, to: TypeName): boolean;
-  /** Whether transform takes importance weights (the CPU codecs do; the WGSL kernels not yet). */
+  /** Whether transform takes importance weights (the CPU codecs do for every type). */
   readonly acceptsWeights?: boolean;
+  /** With acceptsWeights, the targets it takes them for when not all (the GPU: those with a weighted kernel). */
+  acceptsWeightsFor?(to: TypeName): boolean;
   /**
    * Converts `elements` elements. `out`, when given and large enough, receives the result and the
    * returned array is a view of it (so a caller can recycle output buffers). `weights`, the

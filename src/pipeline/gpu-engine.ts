@@ -2,7 +2,7 @@ import type { TypeName } from '../codecs/catalogue';
 import type { QualitySums } from '../codecs/quality';
 import { KernelCache, kernelFor } from '../gpu/codec-runner';
 import type { GpuContext } from '../gpu/device';
-import { ChunkTransformer } from '../gpu/transform';
+import { ChunkTransformer, hasWeightedEncoder } from '../gpu/transform';
 import { chunkGranule, type TransformEngine } from './engine';
 
 /**
@@ -62,12 +62,19 @@ export class GpuEngine implements TransformEngine {
     return Math.max(g, Math.floor(Math.min(byLimit, target) / g) * g);
   }
 
-  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<Uint8Array> {
-    return this.queue((slot) => slot.run(from, to, bytes, elements, out));
+  /** Importance weights go to the types with a weighted kernel (GPU_KERNELS[to].encodeWeighted). */
+  readonly acceptsWeights = true;
+
+  acceptsWeightsFor(to: TypeName): boolean {
+    return hasWeightedEncoder(to);
   }
 
-  transformMeasured(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
-    return this.queue((slot) => slot.runMeasured(from, to, bytes, elements, out));
+  transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array> {
+    return this.queue((slot) => slot.run(from, to, bytes, elements, out, weights));
+  }
+
+  transformMeasured(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
+    return this.queue((slot) => slot.runMeasured(from, to, bytes, elements, out, weights));
   }
 
   private queue<T>(work: (slot: ChunkTransformer) => Promise<T>): Promise<T> {

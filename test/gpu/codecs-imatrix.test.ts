@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../support/gpu-suite';
+
+/**
+ * The GPU encoders with an importance matrix on real WebGPU (SwiftShader here): every block of
+ * ggml_quantize_chunk's golden imatrix rows identical to ggml's and to the CPU twin's.
+ */
+const s = useHarness();
+
+const CASES: [string, string][] = [['Q6_K', 'q6_K.quant.bin']];
+
+describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU twin', () => {
+  for (const [t, file] of CASES) {
+    it(`${t}: every block of the golden imatrix rows identical`, async () => {
+      const r = (await s.page.evaluate((a, b) => window.harnessExt.imatrixGolden!(a, b), t, file)) as {
+        blocks: number;
+        vsGgml: { bad: number; first: number };
+        vsTwin: { bad: number; first: number };
+      };
+      expect(r.blocks).toBe(96);
+      expect(r.vsGgml, `${t} vs ggml`).toEqual({ bad: 0, first: -1 });
+      expect(r.vsTwin, `${t} vs the CPU twin`).toEqual({ bad: 0, first: -1 });
+    });
+  }
+});
