@@ -9,6 +9,7 @@ import { FormatError, UnsupportedError } from '../../../src/formats/errors';
 import { MemorySource } from '../../../src/io/byte-source';
 import { readSafetensors } from '../../../src/formats/safetensors/reader';
 import { fixtureJson } from '../../support/fixtures';
+import { tinyTokenizerJson } from './hf-bpe-support';
 import { DIMS, GEMMA_HEAD_DIM, N_EXPERT, PHI3_LONG, PHI3_SHORT, SPM_VOCAB, randomSafetensors, spmConfigFor, spmModelFiles, spmTensorShapes, writeSpmModel, type SpmFamily } from './hf-tiny-models';
 
 /**
@@ -340,6 +341,25 @@ describe('phi3 rope factors and refusals', () => {
     files.set('config.json', new TextEncoder().encode(JSON.stringify({ ...spmConfigFor('phi3'), rope_scaling: { type: 'yarn', long_factor: PHI3_LONG, short_factor: PHI3_SHORT } })));
     const m = await openModel(sources(files), { folder: 'tiny-phi3' });
     expect(kv(m, 'phi3.rope.scaling.attn_factor')).toBe(Math.sqrt(1 + Math.log(32) / Math.log(4096)));
+  });
+});
+
+describe('gemma3 with tokenizer.json only (_set_vocab_gpt2)', () => {
+  it('token_embd keeps the rows of vocab + added tokens (Gemma3Model.modify_tensors), no add_space_prefix', async () => {
+    const files = spmModelFiles('gemma3');
+    files.delete('tokenizer.model');
+    const tj = tinyTokenizerJson('qwen2');
+    const real = Object.keys((tj['model'] as { vocab: object }).vocab).length + (tj['added_tokens'] as unknown[]).length;
+    files.set('tokenizer.json', new TextEncoder().encode(JSON.stringify(tj)));
+    const m = await openModel(sources(files), { folder: 'tiny-gemma3' });
+    expect(real).toBeLessThan(SPM_VOCAB);
+    expect(m.tensors.find((t) => t.name === 'token_embd.weight')?.shape).toEqual([real, DIMS.hidden]);
+    expect(kv(m, 'tokenizer.ggml.model')).toBe('gpt2');
+    expect(m.metadata.has('tokenizer.ggml.add_space_prefix')).toBe(false);
+    const t = m.tensors.find((x) => x.name === 'token_embd.weight')!;
+    const st = await readSafetensors([new MemorySource('model.safetensors', files.get('model.safetensors')!)]);
+    const src = st.tensors.find((x) => x.name === 'model.embed_tokens.weight')!;
+    expect(Buffer.from(await t.read(0, t.nbytes)).equals(Buffer.from(await src.read(0, t.nbytes)))).toBe(true);
   });
 });
 
