@@ -1,8 +1,16 @@
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { readFileSync } from 'node:fs';
+
+// The page's policy (index.html's meta tag) sent as a header too: a dedicated worker takes its
+// policy from its own script's response headers, never from the page's meta tag.
+const CSP = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(readFileSync(new URL('./index.html', import.meta.url), 'utf8'))?.[1];
+if (CSP === undefined) throw new Error('index.html has no Content-Security-Policy meta tag');
 
 // The app is a static bundle served from one origin. The Content-Security-Policy lives in
-// index.html as a meta tag so every way of serving dist/ carries it.
+// index.html as a meta tag so every way of serving dist/ carries it for the page; `vite preview`
+// also sends it as a header (the workers' policy); a host that sends no header still has the
+// pipeline worker's own allowed-hosts check (src/io/allowed-hosts.ts).
 // `--mode harness` builds the GPU test harness page (test/harness) into .test-dist/ instead,
 // so test code never ships in dist/.
 export default defineConfig(({ mode }) => ({
@@ -16,7 +24,7 @@ export default defineConfig(({ mode }) => ({
     },
   },
   worker: { format: 'es' },
-  preview: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1', headers: { 'Content-Security-Policy': CSP } },
   server: { host: '127.0.0.1' },
   // Offline after the first visit: a Workbox service worker precaches every file of the build
   // (the page, its workers and their inlined wasm) and serves them from the cache; a new build

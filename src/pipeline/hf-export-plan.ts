@@ -55,7 +55,7 @@ export function planHfExport(model: ModelView, opts: HfExportOptions): HfExportP
   if (arch.permute !== undefined && (nHead === undefined || nHeadKv === undefined)) throw new UnsupportedError(where, `${ggufArch}.attention.head_count is missing; undoing the q/k permutation needs it`);
 
   const mapped = exportTensors(
-    { arch, blockCount, heads: { ATTN_Q: nHead, ATTN_K: nHeadKv }, ...(family.normOffset !== undefined ? { normOffset: family.normOffset } : {}) },
+    { arch, blockCount, heads: { ATTN_Q: nHead, ATTN_K: nHeadKv }, ...(arch.normShift !== undefined ? { normOffset: arch.normShift } : {}), ...(family.names !== undefined ? { names: family.names } : {}) },
     model.tensors,
   );
   const view: ModelView = { format: 'gguf', files: model.files, metadata: new Map(), tensors: mapped.tensors, details: new Map() };
@@ -63,7 +63,7 @@ export function planHfExport(model: ModelView, opts: HfExportOptions): HfExportP
 
   const names = new Set(model.tensors.map((t) => t.name));
   const config = buildConfig(family, kv, { hasOutput: names.has('output.weight'), hasAttnBias: names.has('blk.0.attn_q.bias'), dtype: type });
-  const tok = tokenizerFiles(kv, family.bpeTokenizerClass);
+  const tok = tokenizerFiles(kv, family.bpeTokenizerClass, family.spmTokenizerClass);
   const files: Array<{ name: string; bytes: Uint8Array }> = [{ name: 'config.json', bytes: pyJsonFile(config) }];
   const gen = buildGenerationConfig(kv);
   if (gen !== null) files.push({ name: 'generation_config.json', bytes: pyJsonFile(gen) });

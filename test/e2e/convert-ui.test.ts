@@ -97,13 +97,18 @@ describe('end to end through the UI', () => {
     expect(consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e))).toEqual([]);
   });
 
-  it('carries a Content-Security-Policy that allows no other origin', async () => {
+  it('carries a Content-Security-Policy that allows no other origin but the Hub\'s, for reading models', async () => {
     const csp = (await s.page.evaluate(`document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? ''`)) as string;
     expect(csp).toMatch(/default-src 'none'/);
+    // the page's own response carries it as a header too
+    expect((await fetch(`${inject('baseUrl')}/`)).headers.get('content-security-policy')).toBe(csp);
+    const HUB = ['https://huggingface.co', 'https://*.huggingface.co', 'https://*.hf.co'];
     for (const d of csp.split(';').map((x) => x.trim()).filter(Boolean)) {
-      const sources = d.split(/\s+/).slice(1);
-      // 'wasm-unsafe-eval' names no origin: it lets this origin's scripts compile WebAssembly
-      expect(sources.every((src) => ["'self'", "'none'", 'blob:', 'data:', "'wasm-unsafe-eval'"].includes(src)), d).toBe(true);
+      const [name, ...sources] = d.split(/\s+/);
+      // 'wasm-unsafe-eval' names no origin: it lets this origin's scripts compile WebAssembly;
+      // only connect-src names other hosts: the Hub's, for "Open from the Hub or a URL"
+      const allowed = ["'self'", "'none'", 'blob:', 'data:', "'wasm-unsafe-eval'", ...(name === 'connect-src' ? HUB : [])];
+      expect(sources.every((src) => allowed.includes(src)), d).toBe(true);
     }
     // and the browser enforces it: a fetch to another origin is refused by the policy before it leaves
     const violated = await s.page.evaluate(`new Promise((ok) => {
@@ -112,5 +117,22 @@ describe('end to end through the UI', () => {
       setTimeout(() => ok('no violation'), 5000);
     })`);
     expect(violated).toBe('connect-src http://198.51.100.7/x');
+  });
+
+  it('holds the same policy in its workers (a worker takes it from its script\'s headers) and blocks another origin there', async () => {
+    const meta = (await s.page.evaluate(`document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? ''`)) as string;
+    const workers = s.page.workers();
+    const pipeline = workers.find((w) => /\/assets\/worker-.*\.js$/.test(w.url()));
+    expect(pipeline, workers.map((w) => w.url()).join(', ')).toBeDefined();
+    for (const w of workers.filter((w) => w.url().startsWith(new URL(inject('baseUrl')).origin))) {
+      const res = await fetch(w.url());
+      expect(res.headers.get('content-security-policy'), w.url()).toBe(meta);
+      const violated = await w.evaluate(`new Promise((ok) => {
+        self.addEventListener('securitypolicyviolation', (e) => ok(e.effectiveDirective + ' ' + e.blockedURI), { once: true });
+        fetch('http://198.51.100.7/x').then(() => ok('fetched'), () => undefined);
+        setTimeout(() => ok('no violation'), 5000);
+      })`);
+      expect(violated, w.url()).toBe('connect-src http://198.51.100.7/x');
+    }
   });
 });

@@ -22,9 +22,9 @@ export class FakeHub {
   /** The origin /resolve/ redirects name (a browser test maps a public-looking CDN origin onto `cdn`). */
   cdnOrigin: string | null = null;
 
-  async start(): Promise<this> {
-    await this.hub.start();
-    await this.cdn.start();
+  async start(tls?: { key: string; cert: string }): Promise<this> {
+    await this.hub.start(tls);
+    await this.cdn.start(tls);
     this.hub.route = (req, res, url) => this.handle(req, res, url);
     return this;
   }

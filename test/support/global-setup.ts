@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { existsSync } from 'node:fs';
-import { serveStatic } from './static-server';
+import { existsSync, readFileSync } from 'node:fs';
+import { cspOfHtml, serveStatic } from './static-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,7 +13,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!existsSync('dist/index.html')) {
     throw new Error('dist/ is missing: run `npm run build` (npm test does) before vitest');
   }
-  const { url, server } = await serveStatic({ '/': 'dist', '/t/': '.test-dist', '/fixtures/': 'test/fixtures' });
+  // the app's own policy as a header too (for its workers), as vite preview sends it
+  const policy = cspOfHtml(readFileSync('dist/index.html', 'utf8'));
+  if (policy === null) throw new Error('dist/index.html has no Content-Security-Policy');
+  const { url, server } = await serveStatic({ '/': 'dist', '/t/': '.test-dist', '/fixtures/': 'test/fixtures' }, 0, { csp: { policy, mounts: ['/'] } });
   project.provide('baseUrl', url);
   return async () => {
     await new Promise<void>((ok) => server.close(() => ok()));

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** One file the server holds; `version` changes when a test replaces the content. */
@@ -49,9 +50,15 @@ export class RangeServer {
   route: ((req: IncomingMessage, res: ServerResponse, url: URL) => boolean) | null = null;
   private server: Server | null = null;
   private port = 0;
+  private tls = false;
 
   get origin(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  /** The port it listens on (a browser test maps a public host name onto it). */
+  get listeningPort(): number {
+    return this.port;
   }
 
   url(path: string): string {
@@ -68,8 +75,11 @@ export class RangeServer {
     return f;
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res));
+  /** With `tls` (a PEM key and certificate) it serves HTTPS, as the Hub does. */
+  async start(tls?: { key: string; cert: string }): Promise<this> {
+    this.tls = tls !== undefined;
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    this.server = tls ? createTlsServer(tls, handler) : createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;

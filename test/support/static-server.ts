@@ -13,11 +13,25 @@ const MIME: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/** The Content-Security-Policy an HTML file carries in its meta tag, or null. */
+export function cspOfHtml(html: string): string | null {
+  return /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1] ?? null;
+}
+
+export interface StaticOptions {
+  /**
+   * Sent as the Content-Security-Policy header with the HTML and scripts under these mount
+   * prefixes (as a host that sends the app's policy does): a worker's policy comes only from its
+   * script's headers, the page's meta tag does not reach it.
+   */
+  readonly csp?: { readonly policy: string; readonly mounts: readonly string[] };
+}
+
 /**
  * A static file server bound to 127.0.0.1 (a secure context, so WebGPU is exposed). Each mount
  * maps a URL prefix to a folder. Range requests are not needed by the app.
  */
-export async function serveStatic(mounts: Record<string, string>, port = 0): Promise<{ url: string; server: Server }> {
+export async function serveStatic(mounts: Record<string, string>, port = 0, opts: StaticOptions = {}): Promise<{ url: string; server: Server }> {
   const roots = Object.entries(mounts)
     .map(([prefix, dir]) => [prefix, resolve(dir)] as const)
     .sort((a, b) => b[0].length - a[0].length);
@@ -36,11 +50,16 @@ export async function serveStatic(mounts: Record<string, string>, port = 0): Pro
     try {
       if (statSync(file).isDirectory()) file = join(file, 'index.html');
       const st = statSync(file);
-      res.writeHead(200, {
-        'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+      const ext = extname(file);
+      const headers: Record<string, string | number> = {
+        'content-type': MIME[ext] ?? 'application/octet-stream',
         'content-length': st.size,
         'cache-control': 'no-store',
-      });
+      };
+      if (opts.csp && opts.csp.mounts.includes(mount[0]) && (ext === '.html' || ext === '.js' || ext === '.mjs')) {
+        headers['content-security-policy'] = opts.csp.policy;
+      }
+      res.writeHead(200, headers);
       createReadStream(file).pipe(res);
     } catch {
       res.writeHead(404).end();

@@ -17,10 +17,11 @@ export interface ExportFamily {
   readonly config: Readonly<Record<string, string>>;
   /** Constant config.json entries of the family (what its config class would save). */
   readonly constants: Readonly<Record<string, string | boolean | number>>;
-  /** Norm weights the converter stored plus an offset (gemma: w + 1). */
-  readonly normOffset?: { readonly kinds: readonly GgufTensorKind[]; readonly offset: number };
-  /** Which tokenizer file the family's vocabulary becomes ('llama' SPM vocabularies always give tokenizer.model). */
+  /** Hugging Face spellings of kinds whose first spelling in the table is another family's. */
+  readonly names?: Readonly<Partial<Record<GgufTensorKind, string>>>;
+  /** tokenizer_config.json's tokenizer_class for a byte-level BPE / a SentencePiece vocabulary. */
   readonly bpeTokenizerClass: string;
+  readonly spmTokenizerClass: string;
 }
 
 /** The mapping transformers gives llama, mistral, qwen2 and qwen3 (rope.dimension_count: head_dim for llama only). */
@@ -44,6 +45,7 @@ export const EXPORT_FAMILIES: readonly ExportFamily[] = [
     config: { ...BASE_MAPPING, 'rope.dimension_count': 'head_dim' },
     constants: { hidden_act: 'silu', mlp_bias: false, pretraining_tp: 1, initializer_range: 0.02 },
     bpeTokenizerClass: 'PreTrainedTokenizerFast',
+    spmTokenizerClass: 'LlamaTokenizer',
   },
   {
     ggufArch: 'qwen2',
@@ -52,6 +54,7 @@ export const EXPORT_FAMILIES: readonly ExportFamily[] = [
     config: BASE_MAPPING,
     constants: { hidden_act: 'silu', use_sliding_window: false, initializer_range: 0.02 },
     bpeTokenizerClass: 'Qwen2Tokenizer',
+    spmTokenizerClass: 'LlamaTokenizer',
   },
   {
     ggufArch: 'qwen3',
@@ -60,6 +63,35 @@ export const EXPORT_FAMILIES: readonly ExportFamily[] = [
     config: { ...BASE_MAPPING, 'attention.key_length': 'head_dim' },
     constants: { hidden_act: 'silu', use_sliding_window: false, initializer_range: 0.02 },
     bpeTokenizerClass: 'Qwen2Tokenizer',
+    spmTokenizerClass: 'LlamaTokenizer',
+  },
+  {
+    ggufArch: 'gemma2',
+    hfArchitecture: 'Gemma2ForCausalLM',
+    modelType: 'gemma2',
+    config: { ...BASE_MAPPING, 'attention.key_length': 'head_dim', 'attention.sliding_window': 'sliding_window', attn_logit_softcapping: 'attn_logit_softcapping', final_logit_softcapping: 'final_logit_softcapping' },
+    constants: { hidden_activation: 'gelu_pytorch_tanh', hidden_act: 'gelu_pytorch_tanh', initializer_range: 0.02 },
+    bpeTokenizerClass: 'PreTrainedTokenizerFast',
+    spmTokenizerClass: 'GemmaTokenizer',
+  },
+  {
+    ggufArch: 'gemma3',
+    hfArchitecture: 'Gemma3ForCausalLM',
+    modelType: 'gemma3_text',
+    config: { ...BASE_MAPPING, 'attention.key_length': 'head_dim', 'attention.sliding_window': 'sliding_window', 'rope.freq_base_swa': 'rope_local_base_freq', final_logit_softcapping: 'final_logit_softcapping' },
+    constants: { hidden_activation: 'gelu_pytorch_tanh', initializer_range: 0.02 },
+    bpeTokenizerClass: 'PreTrainedTokenizerFast',
+    spmTokenizerClass: 'GemmaTokenizer',
+  },
+  {
+    ggufArch: 'phi3',
+    hfArchitecture: 'Phi3ForCausalLM',
+    modelType: 'phi3',
+    config: { ...BASE_MAPPING, 'rope.scaling.original_context_length': 'original_max_position_embeddings', 'attention.sliding_window': 'sliding_window' },
+    constants: { hidden_act: 'silu', initializer_range: 0.02 },
+    names: { FFN_UP: 'model.layers.{bid}.mlp.gate_up_proj' },
+    bpeTokenizerClass: 'PreTrainedTokenizerFast',
+    spmTokenizerClass: 'LlamaTokenizer',
   },
 ];
 

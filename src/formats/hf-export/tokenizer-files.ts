@@ -35,11 +35,17 @@ function specials(kv: Kv, tokens: readonly string[], types: readonly number[]): 
   return { bos: at('bos_token_id'), eos: at('eos_token_id'), unk: at('unknown_token_id') ?? (unkPiece >= 0 ? tokens[unkPiece]! : null), pad: at('padding_token_id') };
 }
 
-/** added_tokens_decoder: every control, unknown and user-defined token by id, as transformers' AddedToken dicts. */
-function addedTokensDecoder(tokens: readonly string[], types: readonly number[]): Record<string, PyValue> {
+/**
+ * added_tokens_decoder: control, unknown and user-defined tokens by id, as transformers' AddedToken
+ * dicts. For a SentencePiece vocabulary (`scores` given) only the tokens the converter took from
+ * the added tokens, which it scores -1000; the others are pieces of tokenizer.model, and listing
+ * them would make the converter score and type them as added tokens on the way back.
+ */
+function addedTokensDecoder(tokens: readonly string[], types: readonly number[], scores?: readonly number[]): Record<string, PyValue> {
   const out: Record<string, PyValue> = {};
   types.forEach((t, id) => {
     if (t !== SPM_CONTROL && t !== SPM_UNKNOWN && t !== SPM_USER_DEFINED) return;
+    if (scores !== undefined && scores[id] !== -1000) return;
     const special = t !== SPM_USER_DEFINED;
     out[String(id)] = { content: tokens[id]!, lstrip: false, normalized: !special, rstrip: false, single_word: false, special };
   });
@@ -47,7 +53,7 @@ function addedTokensDecoder(tokens: readonly string[], types: readonly number[])
 }
 
 /** `bpeTokenizerClass`: tokenizer_config.json's tokenizer_class for a byte-level BPE vocabulary of this family. */
-export function tokenizerFiles(kv: Kv, bpeTokenizerClass: string): TokenizerOutput {
+export function tokenizerFiles(kv: Kv, bpeTokenizerClass: string, spmTokenizerClass = 'LlamaTokenizer'): TokenizerOutput {
   const model = kv.str('tokenizer.ggml.model');
   const tokens = kv.strings('tokenizer.ggml.tokens');
   if (model === undefined || tokens === undefined) throw new UnsupportedError({ format: 'gguf', file: 'tokenizer' }, 'the GGUF has no vocabulary (tokenizer.ggml.model / tokens), so no Hugging Face tokenizer can be written');
@@ -75,7 +81,7 @@ export function tokenizerFiles(kv: Kv, bpeTokenizerClass: string): TokenizerOutp
   const config: Record<string, PyValue | undefined> = {
     add_bos_token: kv.bool('tokenizer.ggml.add_bos_token') ?? true,
     add_eos_token: kv.bool('tokenizer.ggml.add_eos_token') ?? false,
-    added_tokens_decoder: addedTokensDecoder(tokens, types),
+    added_tokens_decoder: addedTokensDecoder(tokens, types, scores),
     bos_token: sp.bos,
     eos_token: sp.eos,
     unk_token: sp.unk,
@@ -85,7 +91,7 @@ export function tokenizerFiles(kv: Kv, bpeTokenizerClass: string): TokenizerOutp
     legacy: addPrefix,
     model_max_length: ctx,
     sp_model_kwargs: {},
-    tokenizer_class: 'LlamaTokenizer',
+    tokenizer_class: spmTokenizerClass,
   };
   const map: Record<string, PyValue | undefined> = {};
   for (const k of ['bos', 'eos', 'unk', 'pad'] as const) if (sp[k] !== null) map[`${k}_token`] = sp[k];

@@ -50,13 +50,13 @@ describe('GGUF -> Hugging Face folder', () => {
       const bytes = new Uint8Array(new Float32Array(values).buffer);
       return { name, type: 'F32', typeLabel: 'F32', shape: [values.length], nbytes: bytes.length, file: 'm.gguf', fileOffset: 0, read: async (o, n) => bytes.slice(o, o + n) };
     };
-    const { tensors } = exportTensors({ arch: archFor('LlamaForCausalLM')!, blockCount: 1, heads: {}, normOffset: { kinds: ['ATTN_NORM', 'OUTPUT_NORM'], offset: 1 } }, [
+    const { tensors } = exportTensors({ arch: archFor('LlamaForCausalLM')!, blockCount: 1, heads: {}, normOffset: 1 }, [
       f32('blk.0.attn_norm.weight', [1, 1.5, 0.25]),
       f32('output_norm.weight', [2, 1]),
-      f32('blk.0.ffn_norm.weight', [1, 2]),
+      f32('blk.0.attn_q.weight', [1, 2]),
     ]);
     const values = async (t: TensorInfo) => [...new Float32Array((await t.read(0, t.nbytes)).slice().buffer)];
-    expect(tensors.map((t) => t.name)).toEqual(['model.layers.0.input_layernorm.weight', 'model.norm.weight', 'model.layers.0.post_attention_layernorm.weight']);
+    expect(tensors.map((t) => t.name)).toEqual(['model.layers.0.input_layernorm.weight', 'model.norm.weight', 'model.layers.0.self_attn.q_proj.weight']);
     expect(await values(tensors[0]!)).toEqual([0, 0.5, -0.75]);
     expect(await values(tensors[1]!)).toEqual([1, 0]);
     expect(await values(tensors[2]!)).toEqual([1, 2]);
