@@ -109,6 +109,12 @@ fn enc_q3_k(b: u32) {
     }
     dh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(1.0, iscale)));
   }
+  q3_finish(o, live, dh);
+}
+
+// The rest of quantize_row_q3_K_ref / _impl once the scale codes are in sb and the groups'
+// levels kept: re-quantized levels against the decoded scales, hmask, qs, scales, d.
+fn q3_finish(o: u32, live: bool, dh: u32) {
   let dv = f16_to_f32(dh);
   for (var j = 0u; j < 16u; j++) {
     let d = dv * f32(q3_code(j));
@@ -337,6 +343,67 @@ fn enc_q6_k_w(b: u32) {
     }
   }
   q6_finish(o, live, max_scale, max_abs);
+}
+
+// Per-block mean square for the weighted K-quants: sum of x^2 over the 256 values, times k
+// (1 for Q2_K, 2 for Q3_K..Q5_K), over 256.
+fn block_sigma2(o: u32, live: bool, k: f32) -> f32 {
+  var s = 0.0;
+  for (var i = 0u; i < 256u; i++) {
+    let v = x_at(o + i, live);
+    s += no_fma(v * v);
+  }
+  return div_rn_fast(k * s, 256.0);
+}
+
+// gw[i] = qw[column] * sqrtf(sigma2 + x^2) for the group loaded in gx (elements o..o+n of the
+// chunk); returns their sum, the group's weight in the scale search.
+fn group_weights_w(o: u32, n: u32, sigma2: f32) -> f32 {
+  let row = params._p2;
+  for (var i = 0u; i < n; i++) {
+    let v = gx[i];
+    gw[i] = qw[(o + i) % row] * sqrt_rn(sigma2 + no_fma(v * v));
+  }
+  var sum = 0.0;
+  for (var i = 0u; i < n; i++) { sum += gw[i]; }
+  return sum;
+}
+
+// quantize_row_q3_K_impl with quant_weights: make_qx_quants(16, 4) per group weighted by
+// qw * sqrt(sigma2 + x^2), then the 16 scales by make_qx_quants(16, 32) weighted by the groups'
+// weight sums; the codes are the search's levels (no max-based rounding).
+fn enc_q3_k_w(b: u32) {
+  let live = b < params.n;
+  let o = b * 256u;
+  let sigma2 = block_sigma2(o, live, 2.0);
+  var sw: array<f32, 16>;
+  for (var j = 0u; j < 16u; j++) {
+    load_group(o + 16u * j, 16u, live);
+    sw[j] = group_weights_w(o + 16u * j, 16u, sigma2);
+    scales[j] = make_qx_w(16u, 4);
+    keep_levels(16u * j, 16u);
+  }
+  for (var j = 0u; j < 16u; j++) {
+    gx[j] = scales[j];
+    gw[j] = sw[j];
+  }
+  let d_block = make_qx_w(16u, 32);
+  for (var k = 0u; k < 12u; k++) { sb[k] = 0u; }
+  for (var j = 0u; j < 16u; j++) {
+    let l = u32(gl[j]);
+    if (j < 8u) { sb[j] = l & 15u; } else { sb[j - 8u] |= (l & 15u) << 4u; }
+    sb[8u + (j & 3u)] |= (l >> 4u) << (2u * (j >> 2u));
+  }
+  q3_finish(o, live, f32_bits_to_f16(bitcast<u32>(d_block)));
+}
+
+@compute @workgroup_size(WG)
+fn encode_q3_k_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = 2u * flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 110u);
+  enc_q3_k_w(b);
+  enc_q3_k_w(b + 1u);
 }
 
 @compute @workgroup_size(WG)

@@ -10,7 +10,7 @@ const enc = (entry: string, blocksPerInvocation: 1 | 2) => ({ module: 'kquants-e
 
 export const KQUANTS_KERNELS = {
   Q2_K: { decode: dec('decode_q2_k'), encode: enc('encode_q2_k', 1) },
-  Q3_K: { decode: dec('decode_q3_k'), encode: enc('encode_q3_k', 2) },
+  Q3_K: { decode: dec('decode_q3_k'), encode: enc('encode_q3_k', 2), encodeWeighted: { ...enc('encode_q3_k_w', 2), weighted: true } },
   Q4_K: { decode: dec('decode_q4_k'), encode: enc('encode_q4_k', 1) },
   Q5_K: { decode: dec('decode_q5_k'), encode: enc('encode_q5_k', 1) },
   Q6_K: { decode: dec('decode_q6_k'), encode: enc('encode_q6_k', 2), encodeWeighted: { ...enc('encode_q6_k_w', 2), weighted: true } },

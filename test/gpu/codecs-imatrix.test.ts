@@ -7,7 +7,10 @@ import { useHarness } from '../support/gpu-suite';
  */
 const s = useHarness();
 
-const CASES: [string, string][] = [['Q6_K', 'q6_K.quant.bin']];
+const CASES: [string, string][] = [
+  ['Q3_K', 'q3_K.quant.bin'],
+  ['Q6_K', 'q6_K.quant.bin'],
+];
 
 describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU twin', () => {
   for (const [t, file] of CASES) {
