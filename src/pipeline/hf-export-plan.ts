@@ -45,7 +45,7 @@ export function planHfExport(model: ModelView, opts: HfExportOptions): HfExportP
   const ggufArch = kv.str('general.architecture');
   const where = { format: 'gguf' as const, file: model.files[0] ?? 'model.gguf' };
   if (ggufArch === undefined) throw new UnsupportedError(where, 'general.architecture is missing, so the Hugging Face architecture is unknown');
-  const fam = exportFamilyFor(ggufArch);
+  const fam = exportFamilyFor(ggufArch, (kv.num(`${ggufArch}.expert_count`) ?? 0) > 0);
   if (fam === null) throw new UnsupportedError(where, `architecture ${ggufArch} is not written back as a Hugging Face folder yet; Kiln writes ${exportArchitectures().join(', ')}`);
   const { family, arch } = fam;
   const blockCount = kv.num(`${ggufArch}.block_count`);

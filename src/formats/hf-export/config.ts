@@ -23,7 +23,7 @@ export interface ConfigFacts {
 export function buildConfig(family: ExportFamily, kv: Kv, facts: ConfigFacts): Record<string, PyValue> {
   const a = family.ggufArch;
   const cfg: Record<string, PyValue> = {};
-  const mistral = a === 'llama' && kv.str('general.name') === 'mistral';
+  const mistral = family.modelType === 'llama' && kv.str('general.name') === 'mistral';
   cfg['architectures'] = [mistral ? 'MistralForCausalLM' : family.hfArchitecture];
   cfg['model_type'] = mistral ? 'mistral' : family.modelType;
   for (const [k, v] of Object.entries(family.constants)) cfg[k] = typeof v === 'number' && !Number.isInteger(v) ? pyFloat(v) : v;

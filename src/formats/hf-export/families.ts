@@ -22,6 +22,8 @@ export interface ExportFamily {
   /** tokenizer_config.json's tokenizer_class for a byte-level BPE / a SentencePiece vocabulary. */
   readonly bpeTokenizerClass: string;
   readonly spmTokenizerClass: string;
+  /** Taken instead of the family's plain entry when the GGUF has <arch>.expert_count (Mixtral under llama). */
+  readonly experts?: boolean;
 }
 
 /** The mapping transformers gives llama, mistral, qwen2 and qwen3 (rope.dimension_count: head_dim for llama only). */
@@ -46,6 +48,22 @@ export const EXPORT_FAMILIES: readonly ExportFamily[] = [
     constants: { hidden_act: 'silu', mlp_bias: false, pretraining_tp: 1, initializer_range: 0.02 },
     bpeTokenizerClass: 'PreTrainedTokenizerFast',
     spmTokenizerClass: 'LlamaTokenizer',
+  },
+  {
+    // MixtralForCausalLM is llama in GGUF, with the experts stacked per layer; split back per expert
+    ggufArch: 'llama',
+    hfArchitecture: 'MixtralForCausalLM',
+    modelType: 'mixtral',
+    config: { ...BASE_MAPPING, expert_count: 'num_local_experts', expert_used_count: 'num_experts_per_tok' },
+    constants: { hidden_act: 'silu', initializer_range: 0.02 },
+    names: {
+      FFN_GATE_EXP: 'model.layers.{bid}.block_sparse_moe.experts.{xid}.w1',
+      FFN_DOWN_EXP: 'model.layers.{bid}.block_sparse_moe.experts.{xid}.w2',
+      FFN_UP_EXP: 'model.layers.{bid}.block_sparse_moe.experts.{xid}.w3',
+    },
+    bpeTokenizerClass: 'PreTrainedTokenizerFast',
+    spmTokenizerClass: 'LlamaTokenizer',
+    experts: true,
   },
   {
     ggufArch: 'qwen2',
@@ -95,13 +113,13 @@ export const EXPORT_FAMILIES: readonly ExportFamily[] = [
   },
 ];
 
-export function exportFamilyFor(ggufArch: string): { family: ExportFamily; arch: ArchEntry } | null {
-  const family = EXPORT_FAMILIES.find((f) => f.ggufArch === ggufArch);
+export function exportFamilyFor(ggufArch: string, hasExperts = false): { family: ExportFamily; arch: ArchEntry } | null {
+  const family = EXPORT_FAMILIES.find((f) => f.ggufArch === ggufArch && (f.experts === true) === hasExperts) ?? EXPORT_FAMILIES.find((f) => f.ggufArch === ggufArch);
   if (family === undefined) return null;
   const arch = archFor(family.hfArchitecture);
   return arch === null ? null : { family, arch };
 }
 
 export function exportArchitectures(): string[] {
-  return EXPORT_FAMILIES.filter((f) => archFor(f.hfArchitecture) !== null).map((f) => f.ggufArch);
+  return [...new Set(EXPORT_FAMILIES.filter((f) => archFor(f.hfArchitecture) !== null).map((f) => f.ggufArch))];
 }

@@ -145,6 +145,34 @@ export class OffsetF32Tensor implements TensorInfo {
   }
 }
 
+/** One expert of a stacked [experts, rows, cols] tensor: a contiguous byte range of it (whole rows of any type). */
+export class ExpertSliceTensor implements TensorInfo {
+  readonly type: TensorInfo['type'];
+  readonly typeLabel: string;
+  readonly shape: readonly number[];
+  readonly nbytes: number;
+  readonly file: string;
+  readonly fileOffset: number;
+  constructor(
+    readonly name: string,
+    private readonly src: TensorInfo,
+    private readonly base: number,
+    nbytes: number,
+  ) {
+    this.type = src.type;
+    this.typeLabel = src.typeLabel;
+    this.shape = src.shape.slice(1);
+    this.nbytes = nbytes;
+    this.file = src.file;
+    this.fileOffset = src.fileOffset >= 0 ? src.fileOffset + base : -1;
+  }
+
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    checkRead(this, offset, length);
+    return this.src.read(this.base + offset, length, into);
+  }
+}
+
 /** The same tensor under another name. */
 export function renamedTensor(t: TensorInfo, name: string): TensorInfo {
   return {
@@ -190,8 +218,16 @@ export function exportTensors(rules: ExportTensorRules, gguf: readonly TensorInf
     const target = names.get(t.name);
     if (target === undefined) {
       const where = { format: 'gguf' as const, file: t.file, tensor: t.name };
-      if (/\.ffn_(gate|up|down)_exps\.|\.ffn_gate_inp\./.test(t.name)) throw new UnsupportedError(where, `${t.name}: stacked experts (Mixtral-style MoE) are not split back into a Hugging Face folder yet`);
+      if (/\.ffn_(gate|up|down)_exps\./.test(t.name)) throw new UnsupportedError(where, `${t.name}: stacked experts (Mixtral-style MoE) are not split back into a Hugging Face folder yet`);
       throw new UnsupportedError(where, `${t.name} has no Hugging Face name in a ${rules.arch.ggufArch} model (Kiln maps ${[...new Set([...names.values()].map((v) => v.kind))].length} kinds back)`);
+    }
+    if (target.hf.includes('{xid}')) {
+      // LlamaModel.modify_tensors stacked experts.N.w1/w2/w3 into one tensor per layer: split it again
+      const experts = t.shape[0] ?? 0;
+      if (t.shape.length !== 3 || experts <= 0 || t.nbytes % experts !== 0) throw new FormatError({ format: 'gguf', file: t.file, tensor: t.name }, `shape [${t.shape.join(', ')}] is not [experts, rows, columns]`);
+      const per = t.nbytes / experts;
+      for (let x = 0; x < experts; x++) out.push(new ExpertSliceTensor(target.hf.replace('{xid}', String(x)), t, x * per, per));
+      continue;
     }
     let view: TensorInfo = t;
     const heads = rules.heads[target.kind];
