@@ -5,6 +5,7 @@ import { elementsOf, formatParams } from '../src/app/model-facts';
 import { KilnWatch } from './kiln-context';
 import { card, controls } from './kiln-styles';
 import './kiln-histogram';
+import './kiln-heatmap';
 
 /**
  * Statistics and histogram of the selected tensor, computed in the worker (on the GPU when there
@@ -41,6 +42,10 @@ export class KilnTensorDetail extends LitElement {
       dd {
         margin: 0;
       }
+      h3.sub {
+        font-size: 0.9rem;
+        margin: 0.8rem 0 0;
+      }
       .scale {
         display: flex;
         gap: 0.8rem;
@@ -64,6 +69,17 @@ export class KilnTensorDetail extends LitElement {
     task: async ([index]: readonly [number | null | undefined]) => {
       if (index === null || index === undefined || !this.kiln.app) return null;
       return this.kiln.app.stats(index);
+    },
+    args: () => [this.kiln.app?.state.selected] as const,
+  });
+
+  /** For 2-D tensors: the downsampled magnitude heat-map, after the statistics. */
+  private readonly heat = new Task(this, {
+    task: async ([index]: readonly [number | null | undefined]) => {
+      const app = this.kiln.app;
+      const t = index === null || index === undefined ? undefined : app?.state.model?.tensors[index];
+      if (!app || !t || t.shape.length !== 2 || t.type === null) return null;
+      return app.heatmap(index!);
     },
     args: () => [this.kiln.app?.state.selected] as const,
   });
@@ -114,6 +130,13 @@ export class KilnTensorDetail extends LitElement {
                   </dl>
                 `,
         })}
+        ${t.shape.length === 2 && t.type !== null
+          ? this.heat.render({
+              pending: () => html`<p class="muted" data-testid="heatmap-pending" role="status">Computing the heat-map…</p>`,
+              error: (e) => html`<p class="muted" data-testid="heatmap-error">No heat-map: ${e instanceof Error ? e.message : String(e)}</p>`,
+              complete: (h) => (h === null ? null : html`<h3 class="sub">Magnitude by rows and columns</h3><kiln-heatmap .data=${h}></kiln-heatmap>`),
+            })
+          : null}
       </section>
     `;
   }

@@ -7,6 +7,7 @@ import { opfsFile } from '../io/opfs-sink';
 import type { SaveTarget } from '../io/handle-sink';
 import { parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
 import type { KvUpdate } from '../pipeline/presets-plan';
+import type { TensorHeatmap } from '../pipeline/heatmap-job';
 import { explain, isCancelled, type Problem, type ProblemPlace } from './errors';
 import { KilnClient } from './kiln-client';
 import { modelFacts, type ModelFacts } from './model-facts';
@@ -211,6 +212,10 @@ export class AppController extends EventTarget {
 
   stats(index: number): Promise<TensorStats> {
     return this.client.stats(index);
+  }
+
+  heatmap(index: number): Promise<TensorHeatmap> {
+    return this.client.heatmap(index);
   }
 
   /** Before/after histograms of a tensor the last run converted (its output kept in the browser). */

@@ -81,6 +81,11 @@ export class KilnClient {
     return this.call('planAll', { request, targets }).done;
   }
 
+  /** A 2-D tensor's downsampled magnitude heat-map (on the GPU when there is one). */
+  heatmap(tensor: number): Promise<ResultOf['heatmap']> {
+    return this.call('heatmap', { tensor }).done;
+  }
+
   /** A converted tensor's values before and after, binned alike (the last run's output in OPFS). */
   compare(tensor: string, bins: number): Promise<ResultOf['compare']> {
     return this.call('compare', { tensor, bins }).done;

@@ -1,6 +1,7 @@
 import type { TypeName } from '../codecs/catalogue';
 import type { TensorStats } from '../codecs/stats';
 import type { TensorQuality } from '../codecs/quality';
+import type { TensorHeatmap } from './heatmap-job';
 import type { FormatName, MetaValue } from '../formats/model';
 import type { ProgressInfo } from './executor';
 import type { OutputFormat } from './plan';
@@ -112,7 +113,8 @@ export type Request =
   | { readonly kind: 'convert'; readonly id: number; readonly request: ConvertRequest; readonly save?: SaveTarget }
   | { readonly kind: 'cancel'; readonly id: number; /** the convert request to stop */ readonly target: number }
   | { readonly kind: 'planAll'; readonly id: number; readonly request: ConvertRequest; readonly targets: readonly string[] }
-  | { readonly kind: 'compare'; readonly id: number; readonly tensor: string; readonly bins: number };
+  | { readonly kind: 'compare'; readonly id: number; readonly tensor: string; readonly bins: number }
+  | { readonly kind: 'heatmap'; readonly id: number; readonly tensor: number };
 
 export type Response =
   | { readonly kind: 'result'; readonly id: number; readonly value: unknown }
@@ -129,4 +131,5 @@ export type ResultOf = {
   cancel: null;
   planAll: PlanEstimate[];
   compare: CompareHistograms;
+  heatmap: TensorHeatmap;
 };

@@ -24,6 +24,7 @@ import { tensorStats } from './stats-job';
 import { verifyOutput } from './verify';
 import { compareHistograms } from './compare-job';
 import { planMetadataEdit } from './metadata-edit';
+import { tensorHeatmap } from './heatmap-job';
 
 /**
  * The pipeline worker: owns the open model, the GPU device and the running conversion, so the
@@ -291,6 +292,12 @@ async function handle(msg: Request): Promise<unknown> {
       return convert(msg.id, msg.request, msg.save);
     case 'compare':
       return compare(msg.tensor, msg.bins);
+    case 'heatmap': {
+      const t = requireModel().tensors[msg.tensor];
+      if (!t) throw new RangeError(`no tensor #${msg.tensor}`);
+      const { gpuEngine } = await engines();
+      return tensorHeatmap(t, gpuEngine);
+    }
     case 'cancel':
       running.get(msg.target)?.abort();
       return null;

@@ -145,6 +145,14 @@ describe('the sample model', () => {
       throw new Error(`hover readout: ${await text('bin-readout')} at ${JSON.stringify(box)}`, { cause: e });
     });
     await click(s.page, 'scale-log');
+    // a 2-D tensor: its magnitude heat-map (computed in the worker; on the GPU when there is one)
+    expect(await text('tensor-detail')).toMatch(/· \[\d+, \d+\] ·/);
+    await waitForTestId(s.page, 'heatmap');
+    const hb = (await evalFind('heatmap', 'e.scrollIntoView({ block: "nearest" }); const r = e.getBoundingClientRect(); return { x: r.x + 3, y: r.y + 3 };')) as { x: number; y: number };
+    await s.page.mouse.move(hb.x, hb.y);
+    await waitText('heatmap-readout', /^rows \d+–\d+, columns \d+–\d+: mean \|x\| [\d.e−-]+, max \|x\|/, 10_000).catch(async (e) => {
+      throw new Error(`heat-map readout: ${await text('heatmap-readout')} at ${JSON.stringify(hb)}`, { cause: e });
+    });
     await screenshot(s.page, 'detail-histogram');
     await audit('detail');
   });
