@@ -47,7 +47,7 @@ export async function runHfExport(args: HfExportArgs, io: CliIo): Promise<number
   try {
     for (const f of files) sources.push(await NodeFileSource.open(f));
     const model = await openModel(sources);
-    const plan = planHfExport(model, { type: args.type, ...(args.maxShardBytes !== undefined ? { maxShardBytes: args.maxShardBytes } : {}) });
+    const plan = await planHfExport(model, { type: args.type, ...(args.maxShardBytes !== undefined ? { maxShardBytes: args.maxShardBytes } : {}) });
     for (const w of plan.warnings) io.err(`warning: ${w}\n`);
     const names = [...plan.weights.files.map((f) => f.name), ...plan.files.map((f) => f.name)];
     for (const n of names) await checkOutputFile(join(out.path, n), join(args.output, n), inputs);

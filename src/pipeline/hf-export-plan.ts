@@ -9,6 +9,7 @@ import { Kv } from '../formats/hf-export/gguf-kv';
 import { pyJsonFile } from '../formats/hf-export/py-json';
 import { exportTensors } from '../formats/hf-export/tensors';
 import { tokenizerFiles } from '../formats/hf-export/tokenizer-files';
+import { recoverLlama3Rope, type Llama3Rope } from '../formats/hf-export/rope-llama3';
 
 /**
  * GGUF -> Hugging Face folder: the weights as a safetensors cast plan (dequantized to F32, F16 or
@@ -37,7 +38,7 @@ export interface HfExportPlan {
   readonly summary: string;
 }
 
-export function planHfExport(model: ModelView, opts: HfExportOptions): HfExportPlan {
+export async function planHfExport(model: ModelView, opts: HfExportOptions): Promise<HfExportPlan> {
   const type = opts.type.trim().toUpperCase() as TypeName;
   if (!DTYPES.includes(type)) throw new PlanError(`a Hugging Face folder holds F32, F16 or BF16 weights, not ${opts.type}`);
   if (model.format !== 'gguf') throw new PlanError(`--format hf converts a GGUF back to a Hugging Face folder; this input is ${model.format}`);
@@ -62,7 +63,17 @@ export function planHfExport(model: ModelView, opts: HfExportOptions): HfExportP
   const weights = planCast(view, type, { format: 'safetensors', baseName: 'model.safetensors', maxPartBytes: opts.maxShardBytes ?? HF_DEFAULT_SHARD_BYTES }, canEncode, canDecode);
 
   const names = new Set(model.tensors.map((t) => t.name));
-  const config = buildConfig(family, kv, { hasOutput: names.has('output.weight'), hasAttnBias: names.has('blk.0.attn_q.bias'), dtype: type });
+  const warnings = [...mapped.warnings];
+  let llama3Rope: Llama3Rope | undefined;
+  const freqs = model.tensors.find((t) => t.name === 'rope_freqs.weight');
+  if (freqs !== undefined) {
+    const headDim = kv.num(`${ggufArch}.rope.dimension_count`) ?? 0;
+    const theta = kv.num(`${ggufArch}.rope.freq_base`) ?? 10000;
+    const values = freqs.type === 'F32' ? new Float32Array((await freqs.read(0, freqs.nbytes)).slice().buffer) : null;
+    llama3Rope = values !== null ? (recoverLlama3Rope(values, theta, headDim) ?? undefined) : undefined;
+    if (llama3Rope === undefined) warnings.push("rope_freqs.weight does not match Llama 3's rope scaling for any usual parameters; config.json has no rope_scaling, so long-context behaviour differs");
+  }
+  const config = buildConfig(family, kv, { hasOutput: names.has('output.weight'), hasAttnBias: names.has('blk.0.attn_q.bias'), dtype: type, ...(llama3Rope !== undefined ? { llama3Rope: { ...llama3Rope } } : {}) });
   const tok = tokenizerFiles(kv, family.bpeTokenizerClass, family.spmTokenizerClass);
   const files: Array<{ name: string; bytes: Uint8Array }> = [{ name: 'config.json', bytes: pyJsonFile(config) }];
   const gen = buildGenerationConfig(kv);
@@ -72,7 +83,7 @@ export function planHfExport(model: ModelView, opts: HfExportOptions): HfExportP
   return {
     weights,
     files,
-    warnings: [...mapped.warnings, ...weights.warnings],
+    warnings: [...warnings, ...weights.warnings],
     summary: `${config['architectures'] !== undefined ? (config['architectures'] as string[])[0] : family.hfArchitecture}, ${weights.tensors.length} tensors ${type} in ${shards} safetensors file(s); ${tok.summary}`,
   };
 }

@@ -18,6 +18,8 @@ export interface ConfigFacts {
   readonly hasOutput: boolean;
   readonly hasAttnBias: boolean;
   readonly dtype: TypeName;
+  /** Llama 3's rope scaling, recovered from rope_freqs.weight (rope-llama3.ts). */
+  readonly llama3Rope?: Readonly<Record<string, number>>;
 }
 
 export function buildConfig(family: ExportFamily, kv: Kv, facts: ConfigFacts): Record<string, PyValue> {
@@ -49,7 +51,10 @@ export function buildConfig(family: ExportFamily, kv: Kv, facts: ConfigFacts): R
   }
   cfg['tie_word_embeddings'] = !facts.hasOutput;
   if (family.modelType !== 'qwen2') cfg['attention_bias'] = facts.hasAttnBias;
-  cfg['rope_scaling'] = ropeScaling(a, kv);
+  cfg['rope_scaling'] =
+    facts.llama3Rope !== undefined
+      ? { rope_type: 'llama3', ...Object.fromEntries(Object.entries(facts.llama3Rope).map(([k, v]) => [k, Number.isInteger(v) && k === 'original_max_position_embeddings' ? v : pyFloat(v)])) }
+      : ropeScaling(a, kv);
   cfg['torch_dtype'] = TORCH_DTYPE[facts.dtype] ?? 'float32';
   cfg['use_cache'] = true;
   return cfg;

@@ -7,14 +7,15 @@ import { readGguf } from '../../../src/formats/gguf/reader';
 import { readSafetensors } from '../../../src/formats/safetensors/reader';
 import { MemorySource } from '../../../src/io/byte-source';
 import type { MetaValue } from '../../../src/formats/model';
-import { tinyModelFiles, writeTinyModel, type Family } from './hf-tiny-models';
+import { configFor, tinyModelFiles, writeTinyModel, type Family } from './hf-tiny-models';
 import { writeHfFolder } from './hf-support';
 
 /**
  * GGUF -> Hugging Face folder for byte-level BPE families (qwen2, qwen3, Llama 3): the tiny
  * fixed-seed checkpoints through GGUF F32 and back give the original tensors bit for bit, and the
  * folder written back converts to the same GGUF again (every KV, tokenizer included: the rebuilt
- * tokenizer.json hashes and pre-tokenizes as the original did; every tensor's bytes).
+ * tokenizer.json hashes and pre-tokenizes as the original did; every tensor's bytes; Llama 3's
+ * rope_scaling recovered from its generated rope_freqs.weight).
  */
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -73,11 +74,10 @@ describe('GGUF -> Hugging Face folder, byte-level BPE families', () => {
         // file each came from, so they all come back from tokenizer_config.json)
         const sorted = (m: Map<string, MetaValue>, prefix: string) => [...m].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1));
         expect(sorted(y.kv, 'tokenizer.')).toEqual(sorted(x.kv, 'tokenizer.'));
-        if (family !== 'llama3') {
-          // llama3's rope_scaling parameters live only in the generated rope_freqs tensor, which is not written back
-          expect(sorted(y.kv, '')).toEqual(sorted(x.kv, ''));
-          expect([...y.tensors]).toEqual([...x.tensors]);
-        }
+        // llama3's rope_scaling comes back from its generated rope_freqs.weight, so it converts to the same file too
+        expect(sorted(y.kv, '')).toEqual(sorted(x.kv, ''));
+        expect([...y.tensors]).toEqual([...x.tensors]);
+        if (family === 'llama3') expect(JSON.parse(new TextDecoder().decode(got.get('config.json')))['rope_scaling']).toEqual(configFor('llama3')['rope_scaling']);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

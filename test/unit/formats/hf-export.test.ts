@@ -8,6 +8,8 @@ import { readSentencePiece } from '../../../src/formats/hf/sentencepiece';
 import { exportTensors, unpermutedSourceRow } from '../../../src/formats/hf-export/tensors';
 import { archFor } from '../../../src/formats/hf/arch-table';
 import { pyFloatRepr, shortestF32 } from '../../../src/formats/hf-export/py-json';
+import { recoverLlama3Rope } from '../../../src/formats/hf-export/rope-llama3';
+import { llama3RopeFactors } from '../../../src/formats/hf/extra-tensors';
 import { readSafetensors } from '../../../src/formats/safetensors/reader';
 import { MemorySource } from '../../../src/io/byte-source';
 import type { ModelView, TensorInfo } from '../../../src/formats/model';
@@ -60,6 +62,18 @@ describe('GGUF -> Hugging Face folder', () => {
     expect(await values(tensors[0]!)).toEqual([0, 0.5, -0.75]);
     expect(await values(tensors[1]!)).toEqual([1, 0]);
     expect(await values(tensors[2]!)).toEqual([1, 2]);
+  });
+
+  it('Llama 3.1 / 3.2 rope scaling comes back from the factors the converter generated; other factors give null', () => {
+    for (const rope of [
+      { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 },
+      { factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 },
+    ]) {
+      const f = llama3RopeFactors({ head_dim: 128, rope_theta: 500000, rope_scaling: { rope_type: 'llama3', ...rope } })!;
+      expect(recoverLlama3Rope(f, 500000, 128)).toEqual(rope);
+    }
+    const odd = new Float32Array(64).map((_, i) => 1 + i / 10);
+    expect(recoverLlama3Rope(odd, 500000, 128)).toBeNull();
   });
 
   it('floats print as Python repr prints them, f32 values as the decimal they came from', () => {
