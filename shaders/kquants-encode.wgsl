@@ -56,6 +56,11 @@ fn enc_q2_k(b: u32) {
     for (var j = 0u; j < 16u; j++) { sc[j] = (sc[j] | (bitcast<u32>(nearest_int(iscale * mins[j])) << 4u)) & 0xffu; }
     mh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(max_min, 15.0)));
   }
+  q2_finish(o, live, sc, dh, mh);
+}
+
+// The rest of quantize_row_q2_K_ref / _impl once the scale|min codes and d, dmin are chosen.
+fn q2_finish(o: u32, live: bool, sc: array<u32, 16>, dh: u32, mh: u32) {
   let dv = f16_to_f32(dh);
   let mv = f16_to_f32(mh);
   for (var j = 0u; j < 16u; j++) {
@@ -173,6 +178,11 @@ fn enc_q45_k(b: u32, nmax: i32, rmin: f32, nstep: i32) {
   }
   let dh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(max_scale, 63.0)));
   let mh = f32_bits_to_f16(bitcast<u32>(div_rn_fast(max_min, 63.0)));
+  q45_finish(o, live, nmax, dh, mh);
+}
+
+// The rest of quantize_row_q4_K/q5_K_ref / _impl once the codes are in sb and d, dmin chosen.
+fn q45_finish(o: u32, live: bool, nmax: i32, dh: u32, mh: u32) {
   let dv = f16_to_f32(dh);
   let mv = f16_to_f32(mh);
   for (var j = 0u; j < 8u; j++) {
@@ -367,6 +377,238 @@ fn group_weights_w(o: u32, n: u32, sigma2: f32) -> f32 {
   var sum = 0.0;
   for (var i = 0u; i < n; i++) { sum += gw[i]; }
   return sum;
+}
+
+const RMIN_QKX3_BITS = 0xbf666666u; // -0.9f
+const RDELTA_QKX3_BITS = 0x3d4ccccdu; // 0.05f
+
+// make_qkx3_quants(n, nmax, gx, gw, gl, &min, Laux = ga, -0.9, 0.05, nstep, use_mad = false):
+// asymmetric levels 0..nmax; returns (scale, -min). Every product that meets an add is rounded
+// first (no_fma), divisions correctly rounded, sums in the C's order.
+fn make_qkx3_w(n: u32, nmax: i32, nstep: i32) -> vec2<f32> {
+  var mn = gx[0];
+  var mx = gx[0];
+  var sum_w = gw[0];
+  var sum_x = no_fma(sum_w * gx[0]);
+  for (var i = 1u; i < n; i++) {
+    let v = gx[i];
+    if (v < mn) { mn = v; }
+    if (v > mx) { mx = v; }
+    let wi = gw[i];
+    sum_w += wi;
+    sum_x += no_fma(wi * v);
+  }
+  if (mn > 0.0) { mn = 0.0; }
+  if (mx <= mn) {
+    for (var i = 0u; i < n; i++) { gl[i] = 0; }
+    return vec2<f32>(0.0, -mn);
+  }
+  let fnmax = f32(nmax);
+  var iscale = div_rn_fast(fnmax, mx - mn);
+  var scale = div_rn_fast(1.0, iscale);
+  var best_mad = 0.0;
+  for (var i = 0u; i < n; i++) {
+    let l = clamp(nearest_int(iscale * (gx[i] - mn)), 0, nmax);
+    gl[i] = l;
+    let diff = (no_fma(scale * f32(l)) + mn) - gx[i];
+    best_mad += no_fma(gw[i] * no_fma(diff * diff));
+  }
+  let rmin = bitcast<f32>(RMIN_QKX3_BITS);
+  let rdelta = bitcast<f32>(RDELTA_QKX3_BITS);
+  for (var is = 0; is <= nstep; is++) {
+    iscale = div_rn_fast((rmin + no_fma(rdelta * f32(is))) + fnmax, mx - mn);
+    var sum_l = 0.0;
+    var sum_l2 = 0.0;
+    var sum_xl = 0.0;
+    for (var i = 0u; i < n; i++) {
+      let v = gx[i];
+      let l = clamp(nearest_int(iscale * (v - mn)), 0, nmax);
+      ga[i] = l;
+      let fl = f32(l);
+      let wl = no_fma(gw[i] * fl);
+      sum_l += wl;
+      sum_l2 += no_fma(wl * fl);
+      sum_xl += no_fma(wl * v);
+    }
+    let D = no_fma(sum_w * sum_l2) - no_fma(sum_l * sum_l);
+    if (D > 0.0) {
+      var this_scale = div_rn_fast(no_fma(sum_w * sum_xl) - no_fma(sum_x * sum_l), D);
+      var this_min = div_rn_fast(no_fma(sum_l2 * sum_x) - no_fma(sum_l * sum_xl), D);
+      if (this_min > 0.0) {
+        this_min = 0.0;
+        this_scale = div_rn_fast(sum_xl, sum_l2);
+      }
+      var mad = 0.0;
+      for (var i = 0u; i < n; i++) {
+        let diff = (no_fma(this_scale * f32(ga[i])) + this_min) - gx[i];
+        mad += no_fma(gw[i] * no_fma(diff * diff));
+      }
+      if (mad < best_mad) {
+        for (var i = 0u; i < n; i++) { gl[i] = ga[i]; }
+        best_mad = mad;
+        scale = this_scale;
+        mn = this_min;
+      }
+    }
+  }
+  return vec2<f32>(scale, -mn);
+}
+
+// make_qp_quants(n, nmax, gx, gl, gw): non-negative levels (stored as the C's uint8_t, so a
+// negative one wraps) for the super-block's scales or mins, refined by up to five passes of
+// single-level moves; returns the scale.
+fn make_qp_w(n: u32, nmax: i32) -> f32 {
+  var mx = 0.0;
+  for (var i = 0u; i < n; i++) { mx = max(mx, gx[i]); }
+  if (mx < bitcast<f32>(GROUP_MAX_EPS_BITS)) {
+    for (var i = 0u; i < n; i++) { gl[i] = 0; }
+    return 0.0;
+  }
+  let fnmax = f32(nmax);
+  var iscale = div_rn_fast(fnmax, mx);
+  for (var i = 0u; i < n; i++) { gl[i] = nearest_int(iscale * gx[i]) & 0xff; }
+  let scale = div_rn_fast(1.0, iscale);
+  var best_mse = 0.0;
+  for (var i = 0u; i < n; i++) {
+    let diff = gx[i] - no_fma(scale * f32(gl[i]));
+    best_mse += no_fma(no_fma(gw[i] * diff) * diff);
+  }
+  let tenth = bitcast<f32>(TENTH_BITS);
+  for (var is = -4; is <= 4; is++) {
+    if (is == 0) { continue; }
+    let iscale_is = div_rn_fast(no_fma(tenth * f32(is)) + fnmax, mx);
+    let scale_is = div_rn_fast(1.0, iscale_is);
+    var mse = 0.0;
+    for (var i = 0u; i < n; i++) {
+      let l = min(nmax, nearest_int(iscale_is * gx[i]));
+      let diff = gx[i] - no_fma(scale_is * f32(l));
+      mse += no_fma(no_fma(gw[i] * diff) * diff);
+    }
+    if (mse < best_mse) {
+      best_mse = mse;
+      iscale = iscale_is;
+    }
+  }
+  var sumlx = 0.0;
+  var suml2 = 0.0;
+  for (var i = 0u; i < n; i++) {
+    let l = min(nmax, nearest_int(iscale * gx[i]));
+    gl[i] = l & 0xff;
+    let wi = gw[i];
+    let fl = f32(l);
+    sumlx += no_fma(no_fma(wi * gx[i]) * fl);
+    suml2 += no_fma(no_fma(wi * fl) * fl);
+  }
+  for (var itry = 0; itry < 5; itry++) {
+    var changed = 0;
+    for (var i = 0u; i < n; i++) {
+      let wi = gw[i];
+      let li = f32(gl[i]);
+      var slx = sumlx - no_fma(no_fma(wi * gx[i]) * li);
+      var sl2 = suml2 - no_fma(no_fma(wi * li) * li);
+      if (slx > 0.0 && sl2 > 0.0) {
+        let new_l = min(nmax, nearest_int(div_rn_fast(gx[i] * sl2, slx)));
+        if (new_l != gl[i]) {
+          let fn_l = f32(new_l);
+          slx += no_fma(no_fma(wi * gx[i]) * fn_l);
+          sl2 += no_fma(no_fma(wi * fn_l) * fn_l);
+          if (prod3_gt(slx, slx, suml2, sumlx, sumlx, sl2)) {
+            gl[i] = new_l & 0xff;
+            sumlx = slx;
+            suml2 = sl2;
+            changed++;
+          }
+        }
+      }
+    }
+    if (changed == 0) { break; }
+  }
+  if (suml2 > 0.0) { return div_rn_fast(sumlx, suml2); }
+  return 0.0;
+}
+
+// quantize_row_q2_K_impl with quant_weights: make_qkx3_quants(16, 3) per group weighted by
+// qw * sqrt(sigma2 + x^2) (sigma2 the block's mean square), scales and mins by make_qp_quants.
+fn enc_q2_k_w(b: u32) {
+  let live = b < params.n;
+  let o = b * 256u;
+  let sigma2 = block_sigma2(o, live, 1.0);
+  var sw: array<f32, 16>;
+  for (var j = 0u; j < 16u; j++) {
+    load_group(o + 16u * j, 16u, live);
+    sw[j] = group_weights_w(o + 16u * j, 16u, sigma2);
+    let r = make_qkx3_w(16u, 3, 36);
+    scales[j] = r.x;
+    mins[j] = r.y;
+    keep_levels(16u * j, 16u);
+  }
+  var sc: array<u32, 16>;
+  for (var j = 0u; j < 16u; j++) { gx[j] = scales[j]; gw[j] = sw[j]; }
+  let dh = f32_bits_to_f16(bitcast<u32>(make_qp_w(16u, 15)));
+  for (var j = 0u; j < 16u; j++) { sc[j] = u32(gl[j]); }
+  for (var j = 0u; j < 16u; j++) { gx[j] = mins[j]; gw[j] = sw[j]; }
+  let mh = f32_bits_to_f16(bitcast<u32>(make_qp_w(16u, 15)));
+  for (var j = 0u; j < 16u; j++) { sc[j] = (sc[j] | (u32(gl[j]) << 4u)) & 0xffu; }
+  q2_finish(o, live, sc, dh, mh);
+}
+
+// quantize_row_q4_K_impl / q5_K_impl with quant_weights: make_qkx3_quants(32, nmax) per group
+// weighted by qw * sqrt(sigma2 + x^2), the 6-bit scale and min codes by make_qp_quants(8, 63).
+fn enc_q45_k_w(b: u32, nmax: i32) {
+  let live = b < params.n;
+  let o = b * 256u;
+  let sigma2 = block_sigma2(o, live, 2.0);
+  var sw: array<f32, 8>;
+  for (var j = 0u; j < 8u; j++) {
+    load_group(o + 32u * j, 32u, live);
+    sw[j] = group_weights_w(o + 32u * j, 32u, sigma2);
+    let r = make_qkx3_w(32u, nmax, 36);
+    scales[j] = r.x;
+    mins[j] = r.y;
+    keep_levels(32u * j, 32u);
+  }
+  var ls: array<u32, 8>;
+  for (var j = 0u; j < 8u; j++) { gx[j] = scales[j]; gw[j] = sw[j]; }
+  let dh = f32_bits_to_f16(bitcast<u32>(make_qp_w(8u, 63)));
+  for (var j = 0u; j < 8u; j++) { ls[j] = min(63u, u32(gl[j])); }
+  for (var j = 0u; j < 8u; j++) { gx[j] = mins[j]; gw[j] = sw[j]; }
+  let mh = f32_bits_to_f16(bitcast<u32>(make_qp_w(8u, 63)));
+  for (var j = 0u; j < 8u; j++) {
+    let lm = min(63u, u32(gl[j]));
+    if (j < 4u) {
+      sb[j] = ls[j];
+      sb[j + 4u] = lm;
+    } else {
+      sb[j + 4u] = (ls[j] & 15u) | ((lm & 15u) << 4u);
+      sb[j - 4u] |= (ls[j] >> 4u) << 6u;
+      sb[j] |= (lm >> 4u) << 6u;
+    }
+  }
+  q45_finish(o, live, nmax, dh, mh);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q2_k_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 84u);
+  enc_q2_k_w(b);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q4_k_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 144u);
+  enc_q45_k_w(b, 15);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q5_k_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 176u);
+  enc_q45_k_w(b, 31);
 }
 
 // quantize_row_q3_K_impl with quant_weights: make_qx_quants(16, 4) per group weighted by

@@ -8,7 +8,10 @@ import { useHarness } from '../support/gpu-suite';
 const s = useHarness();
 
 const CASES: [string, string][] = [
+  ['Q2_K', 'q2_K.quant.bin'],
   ['Q3_K', 'q3_K.quant.bin'],
+  ['Q4_K', 'q4_K.quant.bin'],
+  ['Q5_K', 'q5_K.quant.bin'],
   ['Q6_K', 'q6_K.quant.bin'],
 ];
 
@@ -23,6 +26,13 @@ describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU tw
       expect(r.blocks).toBe(96);
       expect(r.vsGgml, `${t} vs ggml`).toEqual({ bad: 0, first: -1 });
       expect(r.vsTwin, `${t} vs the CPU twin`).toEqual({ bad: 0, first: -1 });
+    });
+
+    it(`${t}: random rows with random weights (3 seeds, rows of 512 and 2048) identical to the CPU twin`, async () => {
+      for (const [seed, rows, n] of [[1, 24, 512], [2, 6, 2048], [3, 40, 256]] as const) {
+        const r = (await s.page.evaluate((a, b, c, d) => window.harnessExt.imatrixRandomVsTwin!(a, b, c, d), t, rows, n, seed)) as { blocks: number; vsTwin: { bad: number; first: number } };
+        expect(r.vsTwin, `${t} seed ${seed}: ${r.blocks} blocks`).toEqual({ bad: 0, first: -1 });
+      }
     });
   }
 });

@@ -1,6 +1,6 @@
 import { TYPES } from '../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../src/codecs/registry';
-import { toName } from './common';
+import { rng, toName } from './common';
 import { fetchFixture } from './fixtures';
 import type { HarnessEnv } from './main';
 
@@ -37,5 +37,35 @@ export const harnessExt = {
     CPU_CODECS[type].encode!(x, twin, weights);
     const ts = TYPES[type].typeSize;
     return { blocks: want.length / ts, vsGgml: badBlocks(got, want, ts), vsTwin: badBlocks(got, twin, ts) };
+  },
+
+  /**
+   * Random rows (magnitudes 2^-20..2^20 by row, zero and constant groups, outliers) with random
+   * weights (some zero, some huge), GPU against the CPU twin.
+   */
+  async imatrixRandomVsTwin(env: HarnessEnv, typeName: string, rows: number, n: number, seed: number) {
+    const type = toName(typeName);
+    const { tx } = await env();
+    const r = rng(seed);
+    const x = new Float32Array(rows * n);
+    for (let row = 0; row < rows; row++) {
+      const scale = 2 ** (Math.floor(r() * 41) - 20);
+      for (let i = 0; i < n; i++) x[row * n + i] = (r() - 0.5) * 2 * scale * (r() < 0.01 ? 30 : 1);
+    }
+    for (let g = 0; g < x.length; g += 32) {
+      const c = r();
+      if (c < 0.04) x.fill(0, g, g + 32);
+      else if (c < 0.08) x.fill(x[g]!, g, g + 32);
+    }
+    const w = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = r();
+      w[i] = c < 0.05 ? 0 : c < 0.08 ? 1e5 * r() : r() * r() * 4;
+    }
+    const ts = TYPES[type].typeSize;
+    const twin = new Uint8Array((x.length / TYPES[type].blockSize) * ts);
+    CPU_CODECS[type].encode!(x, twin, w);
+    const got = await tx.run('F32', type, new Uint8Array(x.buffer), x.length, undefined, w);
+    return { blocks: twin.length / ts, vsTwin: badBlocks(got, twin, ts) };
   },
 };
