@@ -20,7 +20,8 @@ export default defineConfig(({ mode }) => ({
     target: 'es2022',
     sourcemap: true,
     rollupOptions: {
-      input: mode === 'harness' ? 'test/harness/index.html' : 'index.html',
+      // the app, and the loader example (examples/loader: the public API alone) beside it in dist/examples/
+      input: mode === 'harness' ? 'test/harness/index.html' : { main: 'index.html', loader: 'examples/loader/index.html' },
     },
   },
   worker: { format: 'es' },
@@ -40,7 +41,9 @@ export default defineConfig(({ mode }) => ({
             manifest: false,
             workbox: {
               globPatterns: ['**/*.{html,js,css,wasm}'],
-              globIgnores: ['**/*.map'],
+              globIgnores: ['**/*.map', 'examples/**'],
+              // the example pages are not the app: never answered with the app's page
+              navigateFallbackDenylist: [/\/examples\//],
               // the pipeline worker bundles every codec (and its wasm): larger than Workbox's 2 MiB default
               maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
               cleanupOutdatedCaches: true,
@@ -48,5 +51,15 @@ export default defineConfig(({ mode }) => ({
               skipWaiting: true,
             },
           }),
+          // the loader example is a plain page of the library, not part of the offline app
+          {
+            name: 'kiln-example-without-sw',
+            enforce: 'post' as const,
+            transformIndexHtml: {
+              order: 'post' as const,
+              handler: (html: string, ctx: { path: string }) =>
+                ctx.path.includes('/examples/') ? html.replace(/\s*<script id="vite-plugin-pwa:register-sw"[^>]*><\/script>/, '') : html,
+            },
+          },
         ],
 }));

@@ -29,7 +29,8 @@ export interface StaticOptions {
 
 /**
  * A static file server bound to 127.0.0.1 (a secure context, so WebGPU is exposed). Each mount
- * maps a URL prefix to a folder. Range requests are not needed by the app.
+ * maps a URL prefix to a folder. Single byte ranges are served (the example loader reads models by
+ * range from its own origin).
  */
 export async function serveStatic(mounts: Record<string, string>, port = 0, opts: StaticOptions = {}): Promise<{ url: string; server: Server }> {
   const roots = Object.entries(mounts)
@@ -58,6 +59,22 @@ export async function serveStatic(mounts: Record<string, string>, port = 0, opts
       };
       if (opts.csp && opts.csp.mounts.includes(mount[0]) && (ext === '.html' || ext === '.js' || ext === '.mjs')) {
         headers['content-security-policy'] = opts.csp.policy;
+      }
+      // one byte range (what a model read by HttpSource asks for), validated by ETag
+      headers['accept-ranges'] = 'bytes';
+      headers.etag = `"${st.size}-${Math.floor(st.mtimeMs)}"`;
+      const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+      const ifRange = req.headers['if-range'];
+      if (range && (range[1] !== '' || range[2] !== '') && (ifRange === undefined || ifRange === headers.etag)) {
+        const first = range[1] === '' ? Math.max(0, st.size - Number(range[2])) : Number(range[1]);
+        const last = range[1] === '' || range[2] === '' ? st.size - 1 : Math.min(Number(range[2]), st.size - 1);
+        if (first >= st.size || last < first) {
+          res.writeHead(416, { 'content-range': `bytes */${st.size}` }).end();
+          return;
+        }
+        res.writeHead(206, { ...headers, 'content-length': last - first + 1, 'content-range': `bytes ${first}-${last}/${st.size}` });
+        createReadStream(file, { start: first, end: last }).pipe(res);
+        return;
       }
       res.writeHead(200, headers);
       createReadStream(file).pipe(res);
