@@ -60,8 +60,28 @@ export function addSums(a: QualitySums, b: QualitySums): QualitySums {
  */
 export function qualitySumsCpu(input: Float32Array, output: Float32Array): QualitySums {
   if (input.length !== output.length) throw new RangeError(`quality: ${input.length} input values but ${output.length} output values`);
+  // fast path: with every value finite no float64 sum can overflow (f32 squares are below 2^256),
+  // so a non-finite total means a NaN or Inf is present and the careful loop below runs instead
+  let sse = 0;
+  let sumIn2 = 0;
+  let sumOut2 = 0;
+  let dot = 0;
+  let maxAbs = 0;
+  const n = input.length;
+  for (let i = 0; i < n; i++) {
+    const x = input[i]!;
+    const y = output[i]!;
+    const e = y - x;
+    sse += e * e;
+    sumIn2 += x * x;
+    sumOut2 += y * y;
+    dot += x * y;
+    const a = e < 0 ? -e : e;
+    if (a > maxAbs) maxAbs = a;
+  }
+  if (Number.isFinite(sse + sumIn2 + sumOut2 + dot)) return { n, nonFinite: 0, sse, sumIn2, sumOut2, dot, maxAbs };
   const s = emptySums();
-  for (let i = 0; i < input.length; i++) {
+  for (let i = 0; i < n; i++) {
     const x = input[i]!;
     const y = output[i]!;
     if (!Number.isFinite(x) || !Number.isFinite(y)) {
@@ -89,9 +109,17 @@ export function decoderFor(type: TypeName): (src: Uint8Array, dst: Float32Array)
 }
 
 /** Sums for one converted chunk: both sides decoded with the CPU codecs. */
+let scratchA = new Float32Array(0);
+let scratchB = new Float32Array(0);
+
 export function chunkQualityCpu(from: TypeName, to: TypeName, input: Uint8Array, output: Uint8Array, elements: number): QualitySums {
-  const a = new Float32Array(elements);
-  const b = new Float32Array(elements);
+  // scratch reused between chunks (one thread calls this at a time): two f32 copies of a chunk
+  if (scratchA.length < elements) {
+    scratchA = new Float32Array(elements);
+    scratchB = new Float32Array(elements);
+  }
+  const a = scratchA.subarray(0, elements);
+  const b = scratchB.subarray(0, elements);
   decoderFor(from)(input, a);
   decoderFor(to)(output, b);
   return qualitySumsCpu(a, b);

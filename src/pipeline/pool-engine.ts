@@ -1,4 +1,5 @@
 import type { TypeName } from '../codecs/catalogue';
+import type { QualitySums } from '../codecs/quality';
 import type { CodecJob, CodecJobResult } from './codec-job';
 import { CpuEngine, outputBytes, type TransformEngine } from './engine';
 
@@ -88,13 +89,22 @@ export class PoolEngine implements TransformEngine {
   }
 
   async transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array> {
+    return (await this.run(from, to, bytes, elements, out, weights, false)).bytes;
+  }
+
+  /** As transform, with the chunk's quantization error measured in the codec worker (in parallel, off the executor's thread). */
+  transformMeasured(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
+    return this.run(from, to, bytes, elements, out, weights, true);
+  }
+
+  private async run(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out: Uint8Array | undefined, weights: Float32Array | undefined, measure: boolean): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
     const slot = await this.idle();
     try {
       if (slot.input.byteLength < bytes.length) slot.input = new ArrayBuffer(bytes.length);
       new Uint8Array(slot.input, 0, bytes.length).set(bytes);
       const id = this.nextId++;
       const done = new Promise<CodecJobResult>((resolve, reject) => this.pending.set(id, { slot, resolve, reject }));
-      slot.port.post({ id, from, to, elements, input: slot.input, inputLength: bytes.length, output: slot.output, ...(weights !== undefined ? { weights } : {}) }, [slot.input, slot.output]);
+      slot.port.post({ id, from, to, elements, input: slot.input, inputLength: bytes.length, output: slot.output, ...(weights !== undefined ? { weights } : {}), ...(measure ? { measure } : {}) }, [slot.input, slot.output]);
       const r = await done;
       slot.input = r.input;
       slot.output = r.output;
@@ -102,7 +112,7 @@ export class PoolEngine implements TransformEngine {
       const n = outputBytes(to, elements);
       const dst = out !== undefined && out.length >= n ? out.subarray(0, n) : new Uint8Array(n);
       dst.set(new Uint8Array(r.output, 0, r.outputLength));
-      return dst;
+      return { bytes: dst, quality: r.quality ?? null };
     } finally {
       slot.busy = false;
       this.waiting.shift()?.();

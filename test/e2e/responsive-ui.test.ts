@@ -9,7 +9,7 @@ import { FIND } from '../support/ux';
 
 /**
  * The page stays responsive while a large conversion runs (the pipeline lives in a worker): a
- * ~300 MB model converts while a person types into the tensor filter and clicks a checkbox, and
+ * 1.1 GB model converts while a person types into the tensor filter and clicks a checkbox, and
  * every input event is handled within 100 ms. Measured two ways on the page itself: each event's
  * delay from its timestamp to its first listener (every event, a capture listener on the document),
  * and the Event Timing API's entries (handlers' end minus the event's start) for events over 16 ms;
@@ -32,9 +32,9 @@ afterAll(async () => {
 });
 
 describe('responsive during work', () => {
-  it('input events are handled within 100 ms while a 300 MB conversion runs', { timeout: 600_000 }, async () => {
-    // 2 × 128 MiB + 32 MiB of F32: 302 MB
-    writeFileSync(join(work, 'big.safetensors'), rampSafetensors([[8192, 4096], [8192, 4096], [2048, 4096]]));
+  it('input events are handled within 100 ms while a 1 GB conversion runs', { timeout: 600_000 }, async () => {
+    // 2 × 512 MiB + 32 MiB of F32: 1.11 GB, as the issue asks (the codec workers convert 300 MB here in under a second)
+    writeFileSync(join(work, 'big.safetensors'), rampSafetensors([[16384, 8192], [16384, 8192], [2048, 4096]]));
     await uploadFiles(s.page, [join(work, 'big.safetensors')]);
     await s.page.waitForFunction(`(() => { const e = ${FIND}(document, 'tensor-count'); return !!e && /3/.test(e.textContent); })()`, { polling: 200 });
     await selectValue(s.page, 'engine-select', 'cpu');

@@ -13,6 +13,8 @@ import { MemorySource } from '../../../src/io/byte-source';
 import { CpuEngine, chunkGranule } from '../../../src/pipeline/engine';
 import { executePlan } from '../../../src/pipeline/executor';
 import { planCast } from '../../../src/pipeline/plan';
+import { PoolEngine, type CodecPort } from '../../../src/pipeline/pool-engine';
+import { runCodecJob, type CodecJobResult } from '../../../src/pipeline/codec-job';
 
 /**
  * Per-tensor quantization error measured during a run (CPU twin, summed over several chunks)
@@ -81,6 +83,20 @@ describe('quantization error during a run vs numpy', () => {
       expect(Math.abs(q.snrDb - np.snrDb)).toBeLessThan(1e-9);
     });
   }
+
+  it('the codec workers measure in parallel (PoolEngine): the same numbers as the executor\'s twin', async () => {
+    const { view } = await model();
+    const plan = planCast(view, 'Q4_0', { format: 'gguf', baseName: 'out' }, canEncode, canDecode);
+    // in-process ports running the codec worker's own job function
+    const port = (): CodecPort => {
+      let cb: (r: CodecJobResult) => void = () => undefined;
+      return { post: (job) => void runCodecJob(job).then((r) => cb(r)), onResult: (f) => (cb = f), terminate: () => undefined };
+    };
+    const pool = new PoolEngine([port(), port()]);
+    const a = await executePlan(plan, pool, new MemorySinkFactory(), { qualityStats: true });
+    const b = await executePlan(plan, new CpuEngine(), new MemorySinkFactory(), { qualityStats: true });
+    expect(a.quality).toEqual(b.quality);
+  });
 
   it('a run without qualityStats returns no quality; an unchanged tensor gets no entry', async () => {
     const { view } = await model();
