@@ -66,11 +66,11 @@ export const HF_TENSOR_NAMES: Readonly<Partial<Record<GgufTensorKind, readonly s
   ATTN_POST_NORM: ['model.layers.{bid}.post_attention_layernorm'],
   FFN_PRE_NORM: ['model.layers.{bid}.pre_feedforward_layernorm'],
   FFN_POST_NORM: ['model.layers.{bid}.post_feedforward_layernorm'],
-  FFN_GATE_INP: ['model.layers.{bid}.block_sparse_moe.gate'],
-  // the names LlamaModel.modify_tensors gives the stacked experts (ArchEntry.experts)
-  FFN_GATE_EXP: ['layers.{bid}.feed_forward.experts.w1'],
-  FFN_DOWN_EXP: ['layers.{bid}.feed_forward.experts.w2'],
-  FFN_UP_EXP: ['layers.{bid}.feed_forward.experts.w3'],
+  FFN_GATE_INP: ['model.layers.{bid}.block_sparse_moe.gate', 'model.layers.{bid}.mlp.gate'],
+  // the names LlamaModel.modify_tensors (then Qwen2MoeModel.modify_tensors) gives the stacked experts (ArchEntry.experts)
+  FFN_GATE_EXP: ['layers.{bid}.feed_forward.experts.w1', 'model.layers.{bid}.mlp.experts.gate_proj'],
+  FFN_DOWN_EXP: ['layers.{bid}.feed_forward.experts.w2', 'model.layers.{bid}.mlp.experts.down_proj'],
+  FFN_UP_EXP: ['layers.{bid}.feed_forward.experts.w3', 'model.layers.{bid}.mlp.experts.up_proj'],
 };
 
 /** Values of a config.json, as JSON gives them. */
@@ -108,8 +108,10 @@ export interface Dims {
   readonly headDim: number;
   readonly nFf: number;
   readonly nVocab: number;
-  /** num_local_experts (NaN for dense models). */
+  /** num_local_experts, else num_experts (NaN for dense models). */
   readonly nExpert: number;
+  /** moe_intermediate_size: one expert's feed-forward width (NaN where the config has none). */
+  readonly nFfExp: number;
 }
 
 export interface ArchEntry {
@@ -132,8 +134,11 @@ export interface ArchEntry {
   readonly normShift?: number;
   /** Gemma3Model.modify_tensors: token_embd keeps only the rows of the real vocabulary. */
   readonly truncateEmbd?: boolean;
-  /** 'mixtral': LlamaModel.modify_tensors stacks block_sparse_moe.experts.N.w1/w2/w3 per layer. */
-  readonly experts?: 'mixtral';
+  /**
+   * 'mixtral': LlamaModel.modify_tensors stacks block_sparse_moe.experts.N.w1/w2/w3 per layer;
+   * 'qwen2moe': Qwen2MoeModel.modify_tensors stacks mlp.experts.N.{down,gate,up}_proj per layer.
+   */
+  readonly experts?: 'mixtral' | 'qwen2moe';
   /** Extras of the family's own set_vocab: 'no-space-prefix' (gemma's add_space_prefix false after SPM), 'phi3' (Phi3MiniModel.set_vocab). */
   readonly spmQuirks?: 'no-space-prefix' | 'phi3';
   readonly permute?: RowPermute;
@@ -252,6 +257,44 @@ const MIXTRAL: ArchEntry = {
 };
 
 const num = (hp: HfConfig, key: string): number | undefined => (typeof hp[key] === 'number' ? (hp[key] as number) : undefined);
+
+// Qwen3MoeModel (conversion/qwen.py, a Qwen2MoeModel): TextModel's keys (expert_count from
+// num_experts, expert_used_count from num_experts_per_tok), then Qwen2MoeModel's
+// expert_feed_forward_length (moe_intermediate_size) and expert_shared_feed_forward_length
+// (shared_expert_intermediate_size, which Qwen3 MoE configs do not have). norm_topk_prob is not
+// written (llama.cpp's qwen3moe graph always normalizes the top-k weights). q/k norms as qwen3;
+// the router mlp.gate -> ffn_gate_inp (kept F32); experts.N.{gate,up,down}_proj stacked per
+// layer in the order down, gate, up. set_vocab is TextModel's: byte-level BPE only.
+const QWEN3MOE: ArchEntry = {
+  hfArchitectures: ['Qwen3MoeForCausalLM'],
+  ggufArch: 'qwen3moe',
+  tensors: ['TOKEN_EMBD', 'OUTPUT_NORM', 'OUTPUT', 'ATTN_NORM', 'ATTN_Q', 'ATTN_Q_NORM', 'ATTN_K', 'ATTN_K_NORM', 'ATTN_V', 'ATTN_OUT', 'FFN_NORM', 'FFN_GATE_INP', 'FFN_GATE_EXP', 'FFN_DOWN_EXP', 'FFN_UP_EXP'],
+  extraKv: [
+    { key: '{arch}.expert_feed_forward_length', type: 'u32', value: (hp) => num(hp, 'moe_intermediate_size') },
+    { key: '{arch}.expert_shared_feed_forward_length', type: 'u32', value: (hp) => num(hp, 'shared_expert_intermediate_size') },
+  ],
+  shapes: {
+    ...DENSE_SHAPES,
+    ATTN_Q_NORM: (d) => [d.headDim],
+    ATTN_K_NORM: (d) => [d.headDim],
+    FFN_GATE_INP: (d) => [d.nExpert, d.nEmbd],
+    FFN_GATE_EXP: (d) => [d.nExpert, d.nFfExp, d.nEmbd],
+    FFN_UP_EXP: (d) => [d.nExpert, d.nFfExp, d.nEmbd],
+    FFN_DOWN_EXP: (d) => [d.nExpert, d.nEmbd, d.nFfExp],
+  },
+  required: [...MOE_REQUIRED, 'ATTN_Q_NORM', 'ATTN_K_NORM'],
+  vocab: ['gpt2'],
+  experts: 'qwen2moe',
+  refuse: (hp) => {
+    if (num(hp, 'moe_intermediate_size') === undefined) return 'config.json has no moe_intermediate_size (the experts\' feed-forward width)';
+    const dense = hp['mlp_only_layers'];
+    if (Array.isArray(dense) && dense.length > 0) return `mlp_only_layers ${JSON.stringify(dense)}: dense layers in a Qwen3 MoE, which llama.cpp's qwen3moe loader does not take (experts in every layer)`;
+    const step = hp['decoder_sparse_step'];
+    if (step !== undefined && step !== null && step !== 1) return `decoder_sparse_step ${JSON.stringify(step)}: dense layers in a Qwen3 MoE, which llama.cpp's qwen3moe loader does not take (experts in every layer)`;
+    return null;
+  },
+};
+
 const blocks = (hp: HfConfig): number | undefined => {
   const v = findHparam(hp, ['n_layers', 'num_hidden_layers', 'n_layer', 'num_layers']);
   return typeof v === 'number' ? v : undefined;
@@ -382,7 +425,7 @@ export function phi3RopeDims(hp: HfConfig): number | undefined {
   return Math.floor(Math.trunc((typeof pct === 'number' ? pct : 1.0) * e) / h);
 }
 
-export const ARCHITECTURES: readonly ArchEntry[] = [LLAMA, MIXTRAL, QWEN2, QWEN3, GEMMA2, GEMMA3, PHI3];
+export const ARCHITECTURES: readonly ArchEntry[] = [LLAMA, MIXTRAL, QWEN2, QWEN3, QWEN3MOE, GEMMA2, GEMMA3, PHI3];
 
 export function archFor(hfArchitecture: string): ArchEntry | null {
   return ARCHITECTURES.find((a) => a.hfArchitectures.includes(hfArchitecture)) ?? null;

@@ -22,6 +22,11 @@ const DEFAULTS: Readonly<Record<string, Defaults>> = {
   },
   qwen2: { vocab_size: 151936, hidden_size: 4096, intermediate_size: 22016, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, max_position_embeddings: 32768, rms_norm_eps: 1e-6, tie_word_embeddings: false, rope_theta: 10000.0, rope_scaling: null },
   qwen3: { vocab_size: 151936, hidden_size: 4096, intermediate_size: 22016, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, head_dim: 128, max_position_embeddings: 32768, rms_norm_eps: 1e-6, tie_word_embeddings: false, rope_theta: 10000.0, rope_scaling: null },
+  // Qwen3MoeConfig sets no head_dim (the model falls back to hidden / heads); sliding_window is None unless use_sliding_window
+  qwen3_moe: {
+    vocab_size: 151936, hidden_size: 2048, intermediate_size: 6144, num_hidden_layers: 24, num_attention_heads: 32, num_key_value_heads: 4, max_position_embeddings: 32768, rms_norm_eps: 1e-6,
+    tie_word_embeddings: false, rope_theta: 10000.0, rope_scaling: null, decoder_sparse_step: 1, moe_intermediate_size: 768, num_experts_per_tok: 8, num_experts: 128, norm_topk_prob: false, mlp_only_layers: [],
+  },
   gemma2: {
     vocab_size: 256000, hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 26, num_attention_heads: 8, num_key_value_heads: 4, head_dim: 256, max_position_embeddings: 8192, rms_norm_eps: 1e-6,
     tie_word_embeddings: true, rope_theta: 10000.0, query_pre_attn_scalar: 256, sliding_window: 4096, final_logit_softcapping: 30.0, attn_logit_softcapping: 50.0,

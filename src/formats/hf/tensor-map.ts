@@ -67,12 +67,43 @@ function dims(hp: HfConfig): Dims {
     headDim: typeof hd === 'number' ? hd : Math.floor(nEmbd / nHead),
     nFf: n(['intermediate_size', 'n_inner', 'hidden_dim']),
     nVocab: n(['vocab_size']),
-    nExpert: n(['num_local_experts']),
+    nExpert: n(['num_local_experts', 'num_experts']),
+    nFfExp: n(['moe_intermediate_size']),
   };
 }
 
-/** LlamaModel.modify_tensors' expert names: model.layers.B.block_sparse_moe.experts.X.wK.weight. */
-const MIXTRAL_EXPERT_RE = /^model\.layers\.(\d+)\.block_sparse_moe\.experts\.(\d+)\.(w[123])\.weight$/;
+/** How a family's modify_tensors stacks the experts of a layer (ArchEntry.experts). */
+interface ExpertStacking {
+  /** A tensor the family treats as an expert (the converter: a substring test). */
+  readonly marks: string;
+  /** One expert's tensor: layer, expert, projection. */
+  readonly re: RegExp;
+  /** Projections in the order their stacks go out. */
+  readonly order: readonly string[];
+  /** The stacked tensor's name before mapping. */
+  readonly stacked: (bid: number, w: string) => string;
+  /** What the converter accepts, for a refusal. */
+  readonly what: string;
+}
+
+const EXPERT_STACKING: Readonly<Record<NonNullable<ArchEntry['experts']>, ExpertStacking>> = {
+  // LlamaModel.modify_tensors: model.layers.B.block_sparse_moe.experts.X.wK.weight, out as w1, w2, w3
+  mixtral: {
+    marks: 'block_sparse_moe.experts',
+    re: /^model\.layers\.(\d+)\.block_sparse_moe\.experts\.(\d+)\.(w[123])\.weight$/,
+    order: ['w1', 'w2', 'w3'],
+    stacked: (bid, w) => `layers.${bid}.feed_forward.experts.${w}.weight`,
+    what: 'an experts.N.w1/w2/w3.weight tensor, which is all LlamaModel stacks',
+  },
+  // Qwen2MoeModel.modify_tensors: model.layers.B.mlp.experts.X.{gate,up,down}_proj.weight, out as down, gate, up
+  qwen2moe: {
+    marks: 'experts',
+    re: /^model\.layers\.(\d+)\.mlp\.experts\.(\d+)\.(gate_proj|up_proj|down_proj)\.weight$/,
+    order: ['down_proj', 'gate_proj', 'up_proj'],
+    stacked: (bid, w) => `model.layers.${bid}.mlp.experts.${w}.weight`,
+    what: 'an mlp.experts.N.{gate,up,down}_proj.weight tensor (experts already merged per layer, mlp.experts.gate_up_proj / down_proj, are not converted yet)',
+  },
+};
 
 export interface MapOptions {
   /** Rows token_embd keeps (ArchEntry.truncateEmbd), or undefined. */
@@ -128,30 +159,31 @@ export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, so
     if (t.type !== 'F32' && t.type !== 'F16' && t.type !== 'BF16') {
       throw new UnsupportedError({ format: 'hf', file: t.file, tensor: t.name }, `dtype ${t.typeLabel} is not converted yet (F32, F16 and BF16 are)`);
     }
-    if (arch.experts === 'mixtral' && name.includes('block_sparse_moe.experts')) {
-      const m = MIXTRAL_EXPERT_RE.exec(name);
+    const stacking = arch.experts !== undefined ? EXPERT_STACKING[arch.experts] : undefined;
+    if (stacking !== undefined && name.includes(stacking.marks)) {
+      const m = stacking.re.exec(name);
       const n = d.nExpert;
-      if (m === null) throw fail('is not an experts.N.w1/w2/w3.weight tensor, which is all LlamaModel stacks');
-      if (!Number.isInteger(n) || n <= 0) throw fail('config.json has no num_local_experts to stack the experts by');
+      if (m === null) throw fail(`is not ${stacking.what}`);
+      if (!Number.isInteger(n) || n <= 0) throw fail('config.json has no num_local_experts / num_experts to stack the experts by');
       const bid = Number(m[1]);
       const layer = experts.get(bid) ?? new Map<string, TensorInfo>();
       experts.set(bid, layer);
       layer.set(`${m[2]}.${m[3]}`, t);
       if (layer.size < 3 * n) continue;
-      // the layer's last expert: its three stacks go out here in the order, w1, w2, w3
+      // the layer's last expert: its three stacks go out here, in the family's order
       experts.delete(bid);
-      for (const w of ['w1', 'w2', 'w3'] as const) {
+      for (const w of stacking.order) {
         const parts: TensorInfo[] = [];
         for (let x = 0; x < n; x++) {
           const p = layer.get(`${x}.${w}`);
-          if (p === undefined) throw fail(`layer ${bid} lacks expert ${x}'s ${w} (config.json's num_local_experts is ${n})`);
+          if (p === undefined) throw fail(`layer ${bid} lacks expert ${x}'s ${w} (config.json's expert count is ${n})`);
           const first = parts[0];
           if (first !== undefined && (p.type !== first.type || p.shape.length !== first.shape.length || p.shape.some((v, i) => v !== first.shape[i]))) {
             throw fail(`layer ${bid}'s ${w} experts differ in dtype or shape (${first.typeLabel} [${first.shape.join(', ')}] vs ${p.typeLabel} [${p.shape.join(', ')}])`);
           }
           parts.push(p);
         }
-        const s = new StackedTensor(`layers.${bid}.feed_forward.experts.${w}.weight`, parts);
+        const s = new StackedTensor(stacking.stacked(bid, w), parts);
         out.push(mapOne(s, s.name));
       }
       continue;
@@ -160,7 +192,7 @@ export function mapTensors(arch: ArchEntry, hp: HfConfig, blockCount: number, so
   }
   const left = [...experts].filter(([, m]) => m.size > 0);
   if (left.length > 0) {
-    throw new FormatError({ format: 'hf', file: 'config.json' }, `layer ${left[0]![0]} has ${left[0]![1].size} expert tensors, not the ${3 * d.nExpert} (3 x num_local_experts) the converter stacks ("Unprocessed experts")`);
+    throw new FormatError({ format: 'hf', file: 'config.json' }, `layer ${left[0]![0]} has ${left[0]![1].size} expert tensors, not the ${3 * d.nExpert} (3 x num_local_experts / num_experts) the converter stacks ("Unprocessed experts")`);
   }
 
   function mapOne(t: TensorInfo, name: string): TensorInfo {

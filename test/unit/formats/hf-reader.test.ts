@@ -51,7 +51,7 @@ describe('Hugging Face folder reader', () => {
     edit(files, 'config.json', (j) => void (j['architectures'] = ['GPTBigCodeForCausalLM']));
     const e = await openModel(hfSources(files)).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(UnsupportedError);
-    expect((e as Error).message).toBe('hf: architecture GPTBigCodeForCausalLM is not supported for GGUF conversion yet; Kiln converts LlamaForCausalLM, LLaMAForCausalLM, MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, Gemma3ForConditionalGeneration, Phi3ForCausalLM (config.json)');
+    expect((e as Error).message).toBe('hf: architecture GPTBigCodeForCausalLM is not supported for GGUF conversion yet; Kiln converts LlamaForCausalLM, LLaMAForCausalLM, MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, Gemma3ForConditionalGeneration, Phi3ForCausalLM (config.json)');
   });
 
   it('refuses a config that disagrees with the weights, naming tensor and shapes', async () => {
