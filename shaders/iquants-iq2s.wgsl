@@ -45,6 +45,7 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
   let cnt = tbl[off];
   var best_d2 = FLT_MAX;
   var best = 0u;
+  var found = false;
   for (var j = 1u; j <= cnt; j++) {
     let code = tbl[tbl[off + j]];
     var d2 = 0.0;
@@ -55,8 +56,10 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
     if (d2 < best_d2) {
       best_d2 = d2;
       best = code;
+      found = true;
     }
   }
+  if (!found) { report_abort(1u); }
   return best;
 }
 
@@ -163,6 +166,7 @@ fn body_byte(i: u32, b: u32) {
 }
 
 fn encode_block(b: u32) {
+  cur_block = b;
   for (var w = 0u; w < 20u; w++) { body[w] = 0u; }
   let x0 = b * 256u;
   var sumx2 = 0.0;
@@ -177,6 +181,7 @@ fn encode_block(b: u32) {
     let s = group(x0 + 16u * ib, sigma2);
     scales[ib] = s;
     if (empty) { continue; }
+    if (!scale_ok(s)) { report_abort(2u); }
     for (var k = 0u; k < 2u; k++) {
       let i8 = 2u * ib + k;
       let g = u32(t_map(lc[k]));

@@ -47,6 +47,7 @@ fn best_neighbour(u: u32, k: u32, scale: f32, e: bool) -> u32 {
   let cnt = t_list(off);
   var best_d2 = FLT_MAX;
   var best = 0u;
+  var found = false;
   for (var j = 1u; j <= cnt; j++) {
     let g = t_list(off + j);
     let code = t_code(g);
@@ -58,8 +59,10 @@ fn best_neighbour(u: u32, k: u32, scale: f32, e: bool) -> u32 {
     if (flt(d2, best_d2, e)) {
       best_d2 = d2;
       best = g;
+      found = true;
     }
   }
+  if (!found) { report_abort(1u); }
   return best;
 }
 
@@ -209,6 +212,7 @@ fn scale_code(id: f32, s: f32, top: i32) -> u32 {
 }
 
 fn encode_iq3_xxs_block(b: u32) {
+  cur_block = b;
   for (var w = 0u; w < 27u; w++) { body[w] = 0u; }
   var scales: array<f32, 8>;
   var max_scale = 0.0;
@@ -216,6 +220,7 @@ fn encode_iq3_xxs_block(b: u32) {
     let s = group(b * 256u + 32u * ib, true);
     scales[ib] = s;
     if (empty) { continue; }
+    if (!scale_ok(s)) { report_abort(2u); }
     for (var k = 0u; k < 8u; k++) { body_byte(8u * ib + k, u32(t_map(lc[k]))); }
     body[16u + ib] = signs[0] | (signs[1] << 7u) | (signs[2] << 14u) | (signs[3] << 21u);
     max_scale = select(s, max_scale, fgt(max_scale, s));
@@ -232,6 +237,7 @@ fn encode_iq3_xxs_block(b: u32) {
 }
 
 fn encode_iq3_s_block(b: u32) {
+  cur_block = b;
   for (var w = 0u; w < 27u; w++) { body[w] = 0u; }
   var scales: array<f32, 8>;
   var max_scale = 0.0;
@@ -240,6 +246,7 @@ fn encode_iq3_s_block(b: u32) {
     let s = group(b * 256u + 32u * ib, false);
     scales[ib] = s;
     if (empty) { continue; }
+    if (!scale_ok(s)) { report_abort(2u); }
     for (var k = 0u; k < 8u; k++) {
       let g = u32(t_map(lc[k]));
       body_byte(qs_at + k, g & 255u);

@@ -309,3 +309,25 @@ const F_1_033: f32 = bitcast<f32>(0x3f843958u);
 const F_1_05: f32 = bitcast<f32>(0x3f866666u);
 const F_1_1125: f32 = bitcast<f32>(0x3f8e6666u);
 const FLT_MAX: f32 = bitcast<f32>(0x7f7fffffu);
+
+// --- abort reports (the grid-search encoders) ---
+// Where ggml's quantizer aborts (a group scale that is not >= 0, from NaN or Inf input; no grid
+// neighbour with a finite error, from magnitudes near 1e10), the encoder records why in this
+// word pair instead of writing bytes the CPU would refuse: abort_word[0] the largest reason code
+// seen (1 no finite neighbour, 2 scale not >= 0), abort_word[1] the lowest block that aborted.
+// The host clears it to (0, 0xffffffff) before the dispatch and refuses the chunk when [0] != 0.
+// Only the entry points that call report_abort have the binding in their layout.
+@group(0) @binding(5) var<storage, read_write> abort_word: array<atomic<u32>, 2>;
+var<private> cur_block: u32;
+
+fn report_abort(code: u32) {
+  atomicMax(&abort_word[0], code);
+  atomicMin(&abort_word[1], cur_block);
+}
+
+// GGML_ASSERT(scale >= 0) on bits (a compiler may assume floats are not NaN): +0, -0, positive
+// values and +Inf pass; NaN and negative values fail.
+fn scale_ok(s: f32) -> bool {
+  let b = bitcast<u32>(s);
+  return (b & 0x7fffffffu) == 0u || b <= 0x7f800000u;
+}

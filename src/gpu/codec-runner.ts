@@ -95,7 +95,9 @@ export async function recordCodec(
   dst: GPUBuffer,
   n: number,
   weights?: { readonly buffer: GPUBuffer; readonly rowLength: number },
+  abortWord?: GPUBuffer,
 ): Promise<void> {
+  if (kernel.reportsAbort === true && abortWord === undefined) throw new Error(`${kernel.entry} needs its abort word buffer`);
   if (kernel.weighted === true && weights === undefined) throw new Error(`${kernel.entry} needs the importance weights`);
   const wg = kernel.workgroupSize ?? (dir === 'encode' ? DEFAULT_ENCODE_WG : DEFAULT_WG);
   const pipeline = await cache.pipeline(kernel.module, kernel.entry, wg);
@@ -110,6 +112,7 @@ export async function recordCodec(
   ];
   if (kernel.table) entries.push({ binding: 3, resource: { buffer: cache.table(kernel.table) } });
   if (kernel.weighted === true) entries.push({ binding: 4, resource: { buffer: weights!.buffer } });
+  if (kernel.reportsAbort === true) entries.push({ binding: 5, resource: { buffer: abortWord! } });
   const bind = device.createBindGroup({ label: `${kernel.entry} bind`, layout: pipeline.getBindGroupLayout(0), entries });
   const pass = enc.beginComputePass({ label: kernel.entry });
   pass.setPipeline(pipeline);

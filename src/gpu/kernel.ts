@@ -28,6 +28,11 @@ export interface GpuKernel {
    * element of a row), params._p2 the row length; the chunk is whole rows.
    */
   readonly weighted?: boolean;
+  /**
+   * The encoder reports ggml's abort conditions at @binding(5) (two atomic u32: the reason code,
+   * 0 for none, and the lowest aborting block) instead of writing bytes ggml would not.
+   */
+  readonly reportsAbort?: boolean;
 }
 
 /** Constant data a kernel reads from a storage buffer; `build` runs once per device. */

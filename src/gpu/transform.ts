@@ -2,6 +2,7 @@ import { TYPES, type TypeName } from '../codecs/catalogue';
 import type { QualitySums } from '../codecs/quality';
 import { GpuKernelMissingError, KernelCache, kernelFor, recordCodec, requireKernel } from './codec-runner';
 import { GPU_KERNELS } from './kernels';
+import { QuantizeAbort } from '../codecs/iq-math';
 import type { GpuKernel } from './kernel';
 import { GpuQuality } from './quality';
 
@@ -43,6 +44,8 @@ export class ChunkTransformer {
   /** The encoded chunk decoded again, for the quality sums (allocated on the first measured run). */
   private check: GrowableBuffer | null = null;
   private quality: GpuQuality | null = null;
+  /** The grid-search encoders' abort report (allocated on the first run of one). */
+  private abortWord: GPUBuffer | null = null;
   /** The chunk's importance weights (allocated on the first weighted run). */
   private weights: GrowableBuffer | null = null;
 
@@ -146,6 +149,7 @@ export class ChunkTransformer {
     }
     let outBuf: GPUBuffer;
     let outBytes: number;
+    let abortWord: GPUBuffer | undefined;
     if (encK === 'identity') {
       outBuf = f32Buf;
       outBytes = elements * 4;
@@ -158,7 +162,12 @@ export class ChunkTransformer {
         device.queue.writeBuffer(wb, 0, weights.buffer, weights.byteOffset, weights.byteLength);
         w = { buffer: wb, rowLength: weights.length };
       }
-      await recordCodec(this.cache, enc, encK, 'encode', f32Buf, outBuf, nOut, w);
+      if (encK.reportsAbort === true) {
+        this.abortWord ??= device.createBuffer({ label: 'encoder abort word', size: 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+        device.queue.writeBuffer(this.abortWord, 0, new Uint32Array([0, 0xffffffff]));
+        abortWord = this.abortWord;
+      }
+      await recordCodec(this.cache, enc, encK, 'encode', f32Buf, outBuf, nOut, w, abortWord);
       outBytes = nOut * tt.typeSize;
     }
     let quality: GpuQuality | null = null;
@@ -174,10 +183,22 @@ export class ChunkTransformer {
       await quality.record(enc, f32Buf, decoded, elements);
     }
     const copyBytes = roundUp(outBytes, 4);
-    const staging = this.staging.ensure(copyBytes);
+    // the abort word after the output, at an offset getMappedRange takes (a multiple of 8)
+    const abortAt = roundUp(copyBytes, 8);
+    const mapBytes = abortWord ? abortAt + 8 : copyBytes;
+    const staging = this.staging.ensure(mapBytes);
     enc.copyBufferToBuffer(outBuf, 0, staging, 0, copyBytes);
+    if (abortWord) enc.copyBufferToBuffer(abortWord, 0, staging, abortAt, 8);
     device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ, 0, copyBytes);
+    await staging.mapAsync(GPUMapMode.READ, 0, mapBytes);
+    if (abortWord) {
+      const [code, block] = new Uint32Array(staging.getMappedRange(abortAt, 8));
+      if (code !== 0) {
+        staging.unmap();
+        const why = code === 2 ? 'a group scale is not >= 0; the input holds NaN or Inf' : 'no grid point has a finite error; values around 1e10 and beyond overflow float32';
+        throw new QuantizeAbort(to, `${why}; block ${block} of the chunk`);
+      }
+    }
     const mapped = new Uint8Array(staging.getMappedRange(0, copyBytes), 0, outBytes);
     const dst = out !== undefined && out.length >= outBytes ? out.subarray(0, outBytes) : new Uint8Array(outBytes);
     dst.set(mapped);
@@ -189,6 +210,7 @@ export class ChunkTransformer {
     for (const b of [this.input, this.floats, this.output, this.staging]) b.destroy();
     this.check?.destroy();
     this.weights?.destroy();
+    this.abortWord?.destroy();
     this.quality?.destroy();
   }
 }

@@ -1,5 +1,6 @@
 import { TYPES, type TypeName } from '../codecs/catalogue';
 import { validateRowData, type InvalidData } from '../codecs/validate';
+import { QuantizeAbort } from '../codecs/iq-math';
 import { crc32Update } from '../formats/zip/crc32';
 import { addSums, chunkQualityCpu, emptySums, finishQuality, type QualitySums, type TensorQuality } from '../codecs/quality';
 import type { SinkFactory } from '../io/byte-sink';
@@ -265,6 +266,8 @@ export async function executePlan(plan: ConversionPlan, engineIn: TransformEngin
         return quality ? { bytes, owned: true, quality } : { bytes, owned: true };
       } catch (e) {
         if (e instanceof StallError) throw e;
+        // ggml would abort on this input: another engine would refuse it too
+        if (e instanceof QuantizeAbort) throw new ConversionError(t.name, e);
         // another chunk's failure already switched engines: retry this one there
         if (engine !== used) continue;
         const next = opts.onEngineFailure?.(e, used) ?? null;

@@ -14,10 +14,11 @@ const TARGET_CHUNK_ELEMENTS = 4 * 1024 * 1024;
 /**
  * ggml aborts while quantizing these on some inputs (NaN or Inf, or magnitudes near 1e10 for which
  * no grid neighbour has a finite error). Their CPU twins raise that as an error the user sees with
- * the tensor's name; the WGSL kernels have no error channel and would write bytes instead. So the
- * pipeline leaves these encoders to the CPU codecs (the kernels stay tested against ggml).
+ * the tensor's name. IQ2_S, IQ3_XXS and IQ3_S report it through their abort word
+ * (GpuKernel.reportsAbort); IQ1_M's kernel does not reproduce ggml's fallback scan over the whole
+ * grid, so the pipeline leaves it to the CPU codec (the kernel stays tested against ggml).
  */
-const ENCODERS_THAT_ABORT: ReadonlySet<TypeName> = new Set(['IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_M']);
+const ENCODERS_THAT_ABORT: ReadonlySet<TypeName> = new Set(['IQ1_M']);
 
 /**
  * WGSL kernels through two ChunkTransformers used in turn, so one chunk's upload and kernels

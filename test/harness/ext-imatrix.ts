@@ -25,6 +25,35 @@ function badBlocks(got: Uint8Array, want: Uint8Array, ts: number): { bad: number
 }
 
 export const harnessExt = {
+  /**
+   * Four super-blocks of gentle values with block 2 spoilt (`nan`: one NaN; `huge`: magnitudes
+   * around 3e19): what the GPU encoder and the CPU twin each say (an error message or "bytes").
+   */
+  async abortProbe(env: HarnessEnv, typeName: string, spoil: 'nan' | 'huge' | 'none') {
+    const type = toName(typeName);
+    const { tx } = await env();
+    const r = rng(7);
+    const x = new Float32Array(4 * 256);
+    for (let i = 0; i < x.length; i++) x[i] = (r() - 0.5) * 2;
+    if (spoil === 'nan') x[2 * 256 + 17] = NaN;
+    if (spoil === 'huge') for (let i = 2 * 256; i < 3 * 256; i++) x[i] = (r() < 0.5 ? -3e19 : 3e19) * (0.5 + r());
+    const out = new Uint8Array((x.length / TYPES[type].blockSize) * TYPES[type].typeSize);
+    let cpu = 'bytes';
+    try {
+      CPU_CODECS[type].encode!(x, out);
+    } catch (e) {
+      cpu = (e as Error).message;
+    }
+    let gpu = 'bytes';
+    try {
+      const got = await tx.run('F32', type, new Uint8Array(x.buffer), x.length);
+      if (cpu === 'bytes' && !got.every((v, i) => v === out[i])) gpu = 'bytes differ from the CPU twin';
+    } catch (e) {
+      gpu = (e as Error).message;
+    }
+    return { cpu, gpu };
+  },
+
   async imatrixGolden(env: HarnessEnv, typeName: string, file: string) {
     const type = toName(typeName);
     const { tx } = await env();
