@@ -46,6 +46,9 @@ fn best_index_iq4(x: f32) -> u32 {
 }
 
 var<private> xb: array<f32, 32>;
+// With an importance matrix: the group's weights qw * sqrt(sigma2 + x^2), used instead of x^2.
+var<private> wb: array<f32, 32>;
+var<private> use_wb: bool;
 
 fn load32(at: u32) {
   for (var j = 0u; j < 32u; j++) { xb[j] = src_f32(at + j); }
@@ -59,7 +62,7 @@ fn sums_at(id: f32, e: bool) -> vec2<f32> {
   for (var j = 0u; j < 32u; j++) {
     let x = xb[j];
     let q = kv_iq4(best_index_iq4(no_fma(id * x)));
-    let wq = fmul(fmul(x, x, e), q, e);
+    let wq = fmul(select(fmul(x, x, e), wb[j], use_wb), q, e);
     sumqx = fadd(sumqx, fmul(wq, x, e), e);
     sumq2 = fadd(sumq2, fmul(wq, q, e), e);
   }
@@ -148,6 +151,12 @@ fn encode_iq4_xs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
       max_scale = s;
     }
   }
+  xs_finish(b, scales, max_scale);
+}
+
+// IQ4_XS once the 8 group scales are known: d, the 6-bit group codes, the re-picked levels.
+fn xs_finish(b: u32, scales: array<f32, 8>, max_scale: f32) {
+  let x0 = b * 256u;
   let d = div_rn(-max_scale, 32.0);
   let id = inv_or_zero(d);
   var ls: array<i32, 8>;
@@ -166,4 +175,71 @@ fn encode_iq4_xs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     load32(x0 + 32u * ib);
     out_nibbles(inv_or_zero(d * f32(ls[ib])));
   }
+}
+
+// --- with an importance matrix (quantize_iq4_nl / quantize_iq4_xs given quant_weights) ---
+// The per-column weights sit at @binding(4), params._p2 the row length (the chunk is whole rows);
+// element weights are qw * sqrtf(sigma2 + x^2), sigma2 = sum x^2 * (2 / n) over the super-block
+// (32 values for IQ4_NL, 256 for IQ4_XS). Only these entry points read the binding.
+@group(0) @binding(4) var<storage, read> qw: array<f32>;
+
+fn sigma2_of(at: u32, n: u32) -> f32 {
+  var s = 0.0;
+  for (var j = 0u; j < n; j++) {
+    let x = src_f32(at + j);
+    s += no_fma(x * x);
+  }
+  return s * (2.0 / f32(n));
+}
+
+// wb for the 32 values in xb (elements at..at+31 of the chunk).
+fn fill_weights(at: u32, sigma2: f32) {
+  let row = params._p2;
+  for (var j = 0u; j < 32u; j++) {
+    let x = xb[j];
+    wb[j] = qw[(at + j) % row] * sqrt_rn(sigma2 + no_fma(x * x));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn encode_iq4_nl_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let g = flat_index(gid, nwg, WG);
+  if (2u * g >= params.n) { return; }
+  use_wb = true;
+  out_begin(g * 9u);
+  for (var i = 0u; i < 2u; i++) {
+    let at = (2u * g + i) * 32u;
+    load32(at);
+    fill_weights(at, sigma2_of(at, 32u));
+    let d = group_scale();
+    if (abs_bits(d) > 0x7f800000u) {
+      out_u16(0xfe00u);
+    } else {
+      out_f16(d);
+    }
+    out_nibbles(inv_or_zero(d));
+  }
+}
+
+@compute @workgroup_size(WG)
+fn encode_iq4_xs_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  use_wb = true;
+  let x0 = b * 256u;
+  let sigma2 = sigma2_of(x0, 256u);
+  var scales: array<f32, 8>;
+  var max_scale = 0.0;
+  var amax_scale = 0.0;
+  for (var ib = 0u; ib < 8u; ib++) {
+    load32(x0 + 32u * ib);
+    fill_weights(x0 + 32u * ib, sigma2);
+    let s = group_scale();
+    scales[ib] = s;
+    if (abs(s) > amax_scale) {
+      amax_scale = abs(s);
+      max_scale = s;
+    }
+  }
+  xs_finish(b, scales, max_scale);
 }

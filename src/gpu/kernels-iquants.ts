@@ -178,6 +178,6 @@ export const IQUANTS_KERNELS = {
   IQ3_S: { decode: dec('decode_iq3_s', 32), encode: { ...enc('iquants-iq3', 'encode_iq3_s', 2, IQ3S_SEARCH), reportsAbort: true } },
   IQ1_S: { decode: dec('decode_iq1_s', 32), encode: null },
   IQ1_M: { decode: dec('decode_iq1_m', 32), encode: enc('iquants-iq1m', 'encode_iq1_m', 1, IQ1M_SEARCH) },
-  IQ4_NL: { decode: dec('decode_iq4_nl', 4, false), encode: enc('iquants-iq4', 'encode_iq4_nl', 2) },
-  IQ4_XS: { decode: dec('decode_iq4_xs', 32, false), encode: enc('iquants-iq4', 'encode_iq4_xs', 1) },
+  IQ4_NL: { decode: dec('decode_iq4_nl', 4, false), encode: enc('iquants-iq4', 'encode_iq4_nl', 2), encodeWeighted: { ...enc('iquants-iq4', 'encode_iq4_nl_w', 2), weighted: true } },
+  IQ4_XS: { decode: dec('decode_iq4_xs', 32, false), encode: enc('iquants-iq4', 'encode_iq4_xs', 1), encodeWeighted: { ...enc('iquants-iq4', 'encode_iq4_xs_w', 1), weighted: true } },
 } as const satisfies Record<string, GpuCodecKernels>;

@@ -13,6 +13,8 @@ const CASES: [string, string][] = [
   ['Q4_K', 'q4_K.quant.bin'],
   ['Q5_K', 'q5_K.quant.bin'],
   ['Q6_K', 'q6_K.quant.bin'],
+  ['IQ4_NL', 'iq4_nl.quant.bin'],
+  ['IQ4_XS', 'iq4_xs.quant.bin'],
 ];
 
 describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU twin', () => {
@@ -23,7 +25,7 @@ describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU tw
         vsGgml: { bad: number; first: number };
         vsTwin: { bad: number; first: number };
       };
-      expect(r.blocks).toBe(96);
+      expect(r.blocks).toBe(t === 'IQ4_NL' ? 768 : 96);
       expect(r.vsGgml, `${t} vs ggml`).toEqual({ bad: 0, first: -1 });
       expect(r.vsTwin, `${t} vs the CPU twin`).toEqual({ bad: 0, first: -1 });
     });
