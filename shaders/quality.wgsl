@@ -1,5 +1,5 @@
 // Quantization error of one chunk: sums from which the host derives RMSE, max abs error, cosine
-// similarity and SNR (src/pipeline/quality.ts).
+// similarity and SNR (src/codecs/quality.ts).
 //
 // Both operands are f32 values already on the GPU: `ref` is the chunk's input as the decode
 // kernel left it for the encoder (reused, not decoded again), `out` is the encoded chunk decoded
@@ -12,16 +12,19 @@
 // goes back and the host adds the records in float64.
 //
 // The CPU twin sums every element in float64, so the two differ by rounding order, not by
-// algorithm. Error bound (u = 2^-24): one rounding for e, one per product, ITEMS - 1 sequential
-// adds and log2(WG) = 8 tree levels: for the sums of squares (non-negative terms) a relative
-// error of at most (2 + 15 + 8)·u ≈ 1.5e-6; for ref·out the same bound relative to
-// Σ|ref·out| <= sqrt(Σref²·Σout²), so the cosine moves by at most ~3·25·u ≈ 4.5e-6. Max abs error
-// differs only by the f32 rounding of e (relative u). An adapter that fuses a product into an add
-// (FMA) only rounds less. Sums overflow f32 only for |values| above ~1e17, which no f16/bf16 model
-// holds; such a chunk would show as Inf, not as a wrong finite number.
+// algorithm. Each invocation's sums are Kahan-compensated, so its ITEMS terms (256: few workgroups,
+// few barriers; a tree reduction per 16 elements cost 7x the conversion on a software adapter) add
+// about 2u of error (u = 2^-24) instead of ITEMS·u; with one rounding for e, one per product and
+// log2(WG) = 8 tree levels the sums of squares (non-negative terms) are within about
+// (2 + 2 + 8)·u ≈ 7e-7 relative, so RMSE within ~4e-7; ref·out within the same bound relative to
+// Σ|ref·out| <= sqrt(Σref²·Σout²), so the cosine moves by at most ~3·12·u ≈ 2e-6 and SNR by
+// ~1e-5 dB. Max abs error differs only by the f32 rounding of e (relative u). An adapter that
+// fuses a product into the compensated add (FMA) only rounds less. Sums overflow f32 only for
+// |values| above ~1e17, which no f16/bf16 model holds; such a chunk shows as Inf, not as a wrong
+// finite number.
 
 override WG: u32 = 256u;
-override ITEMS: u32 = 16u;
+override ITEMS: u32 = 256u;
 
 struct Params {
   n: u32,      // elements in this chunk
@@ -51,10 +54,15 @@ fn finite_bits(b: u32) -> bool {
 fn quality_reduce(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let g = wid.x + wid.y * nwg.x;
   let base = g * WG * ITEMS;
+  // Kahan-compensated sums: ITEMS terms per invocation add about 2u, not ITEMS·u
   var sse = 0.0;
   var r2 = 0.0;
   var o2 = 0.0;
   var dot = 0.0;
+  var c_sse = 0.0;
+  var c_r2 = 0.0;
+  var c_o2 = 0.0;
+  var c_dot = 0.0;
   var mx = 0.0;
   var n = 0u;
   var bad = 0u;
@@ -67,10 +75,22 @@ fn quality_reduce(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id
         let r = bitcast<f32>(rb);
         let o = bitcast<f32>(ob);
         let e = o - r;
-        sse = sse + e * e;
-        r2 = r2 + r * r;
-        o2 = o2 + o * o;
-        dot = dot + r * o;
+        let y0 = e * e - c_sse;
+        let t0 = sse + y0;
+        c_sse = (t0 - sse) - y0;
+        sse = t0;
+        let y1 = r * r - c_r2;
+        let t1 = r2 + y1;
+        c_r2 = (t1 - r2) - y1;
+        r2 = t1;
+        let y2 = o * o - c_o2;
+        let t2 = o2 + y2;
+        c_o2 = (t2 - o2) - y2;
+        o2 = t2;
+        let y3 = r * o - c_dot;
+        let t3 = dot + y3;
+        c_dot = (t3 - dot) - y3;
+        dot = t3;
         mx = max(mx, abs(e));
         n += 1u;
       } else {

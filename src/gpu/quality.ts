@@ -3,7 +3,7 @@ import type { KernelCache } from './codec-runner';
 
 /** Elements per workgroup of shaders/quality.wgsl: WG invocations × ITEMS each. */
 export const QUALITY_WG = 256;
-export const QUALITY_ITEMS = 16;
+export const QUALITY_ITEMS = 256;
 const RECORD_WORDS = 8;
 
 /**

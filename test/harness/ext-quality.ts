@@ -9,6 +9,24 @@ import { rng } from './common';
  * measured there, and the twin's float64 sums over the same input bytes and the same output bytes.
  */
 export const harnessExt = {
+  /** Milliseconds per chunk for run and runMeasured (the measurement's cost on this adapter). */
+  async qualityCost(env: HarnessEnv, fromName: unknown, toName: unknown, count: unknown) {
+    const from = String(fromName);
+    const to = String(toName);
+    if (!isTypeName(from) || !isTypeName(to)) throw new Error(`unknown type ${from} or ${to}`);
+    const { tx } = await env();
+    const n = Number(count);
+    const x = new Float32Array(n).map((_, i) => Math.sin(i) * 0.1);
+    const input = new Uint8Array(n * 2);
+    CPU_CODECS[from].encode!(x, input);
+    const time = async (f: () => Promise<unknown>) => {
+      await f();
+      const t0 = performance.now();
+      for (let k = 0; k < 3; k++) await f();
+      return (performance.now() - t0) / 3;
+    };
+    return { plain: await time(() => tx.run(from, to, input, n)), measured: await time(() => tx.runMeasured(from, to, input, n)) };
+  },
   async qualityCompare(env: HarnessEnv, fromName: unknown, toName: unknown, count: unknown, seed: unknown, specials: unknown) {
     const from = String(fromName);
     const to = String(toName);
