@@ -44,10 +44,18 @@ async function convertInPage(type: string): Promise<Uint8Array> {
 }
 
 describe('a Hugging Face folder through the page', () => {
-  it('opens as one model and converts to BF16 byte-identical to convert_hf_to_gguf.py', async () => {
+  it('opens as one model and converts to BF16, F16 and Q8_0 byte-identical to convert_hf_to_gguf.py', async () => {
     await uploadFolder(s.page, folder);
     await waitForTestId(s.page, 'tensor-row');
-    expect(sha256(await convertInPage('BF16'))).toBe(hfReference().get('hf BF16'));
+    for (const type of ['BF16', 'F16', 'Q8_0']) expect(sha256(await convertInPage(type)), type).toBe(hfReference().get(`hf ${type}`));
+  }, 300_000);
+
+  it('the F16 sharded folder (index and two shards) converts to F16 byte-identical to the converter', async () => {
+    await uploadFolder(s.page, writeHfFolder(work, 'hf-f16-sharded', hfFiles('f16-sharded')));
+    await waitForTestId(s.page, 'tensor-row');
+    expect(sha256(await convertInPage('F16'))).toBe(hfReference().get('hf-f16-sharded F16'));
+    await uploadFolder(s.page, folder);
+    await waitForTestId(s.page, 'tensor-row');
   }, 300_000);
 
   it('converts to Q4_K_M in one pass, equal to the command line on the same folder', async () => {
