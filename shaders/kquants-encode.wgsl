@@ -698,3 +698,86 @@ fn encode_q6_k(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   enc_q6_k(b);
   enc_q6_k(b + 1u);
 }
+
+// --- Q4_0, Q4_1, Q5_0, Q5_1 with an importance matrix (quantize_row_q{4,5}_{0,1}_impl) ---
+// Element weights qw * sqrtf(sigma2 + x^2) with sigma2 the whole row's mean square (each lane
+// sums its block's row in order); Q*_0 scales by make_qx_quants, Q*_1 scale and min by
+// make_qkx3_quants. CPU twins: src/codecs/legacy-encode-imatrix.ts.
+
+fn row_sigma2(o: u32, live: bool) -> f32 {
+  let row = params._p2;
+  let start = (o / row) * row;
+  var s = 0.0;
+  for (var i = 0u; i < row; i++) {
+    let v = x_at(start + i, live);
+    s += no_fma(v * v);
+  }
+  return div_rn_fast(s, f32(row));
+}
+
+fn out_legacy_nibbles() {
+  for (var j = 0u; j < 16u; j++) { out_byte((u32(gl[j]) & 15u) | ((u32(gl[j + 16u]) & 15u) << 4u)); }
+}
+
+fn out_legacy_high() {
+  var qh = 0u;
+  for (var j = 0u; j < 16u; j++) {
+    qh |= ((u32(gl[j]) & 16u) >> 4u) << j;
+    qh |= ((u32(gl[j + 16u]) & 16u) >> 4u) << (j + 16u);
+  }
+  out_byte(qh);
+  out_byte(qh >> 8u);
+  out_byte(qh >> 16u);
+  out_byte(qh >> 24u);
+}
+
+fn enc_legacy_w(b: u32, nmax: i32, asym: bool, five: bool) {
+  let live = b < params.n;
+  let o = b * 32u;
+  let sigma2 = row_sigma2(o, live);
+  load_group(o, 32u, live);
+  group_weights_w(o, 32u, sigma2);
+  if (asym) {
+    let r = make_qkx3_w(32u, nmax, 36);
+    out_half(f32_bits_to_f16(bitcast<u32>(r.x)));
+    out_half(f32_bits_to_f16(bitcast<u32>(-r.y)));
+  } else {
+    out_half(f32_bits_to_f16(bitcast<u32>(make_qx_w(32u, nmax))));
+  }
+  if (five) { out_legacy_high(); }
+  out_legacy_nibbles();
+}
+
+@compute @workgroup_size(WG)
+fn encode_q4_0_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = 2u * flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 18u);
+  enc_legacy_w(b, 8, false, false);
+  enc_legacy_w(b + 1u, 8, false, false);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q4_1_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 20u);
+  enc_legacy_w(b, 15, true, false);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q5_0_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = 2u * flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 22u);
+  enc_legacy_w(b, 16, false, true);
+  enc_legacy_w(b + 1u, 16, false, true);
+}
+
+@compute @workgroup_size(WG)
+fn encode_q5_1_w(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = flat_index(gid, nwg, WG);
+  if (b >= params.n) { return; }
+  out_begin(b * 24u);
+  enc_legacy_w(b, 31, true, true);
+}

@@ -8,6 +8,10 @@ import { useHarness } from '../support/gpu-suite';
 const s = useHarness();
 
 const CASES: [string, string][] = [
+  ['Q4_0', 'q4_0.quant.bin'],
+  ['Q4_1', 'q4_1.quant.bin'],
+  ['Q5_0', 'q5_0.quant.bin'],
+  ['Q5_1', 'q5_1.quant.bin'],
   ['Q2_K', 'q2_K.quant.bin'],
   ['Q3_K', 'q3_K.quant.bin'],
   ['Q4_K', 'q4_K.quant.bin'],
@@ -25,7 +29,7 @@ describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU tw
         vsGgml: { bad: number; first: number };
         vsTwin: { bad: number; first: number };
       };
-      expect(r.blocks).toBe(t === 'IQ4_NL' ? 768 : 96);
+      expect(r.blocks).toBe(t === 'IQ4_NL' || t.startsWith('Q4_') || t.startsWith('Q5_') ? (t.endsWith('_K') ? 96 : 768) : 96);
       expect(r.vsGgml, `${t} vs ggml`).toEqual({ bad: 0, first: -1 });
       expect(r.vsTwin, `${t} vs the CPU twin`).toEqual({ bad: 0, first: -1 });
     });
@@ -33,7 +37,7 @@ describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU tw
     it(`${t}: random rows with random weights (3 seeds, rows of 512 and 2048) identical to the CPU twin`, async () => {
       for (const [seed, rows, n] of [[1, 24, 512], [2, 6, 2048], [3, 40, 256]] as const) {
         const r = (await s.page.evaluate((a, b, c, d) => window.harnessExt.imatrixRandomVsTwin!(a, b, c, d), t, rows, n, seed)) as { blocks: number; vsTwin: { bad: number; first: number } };
-        expect(r.vsTwin, `${t} seed ${seed}: ${r.blocks} blocks`).toEqual({ bad: 0, first: -1 });
+        expect(r.vsTwin, `${t} seed ${seed}: ${r.blocks} blocks ${JSON.stringify(r)}`).toEqual({ bad: 0, first: -1 });
       }
     });
   }

@@ -32,7 +32,8 @@ export const harnessExt = {
   async abortProbe(env: HarnessEnv, typeName: string, spoil: 'nan' | 'huge' | 'none') {
     const type = toName(typeName);
     const { tx } = await env();
-    const r = rng(7);
+    const bits = rng(7);
+    const r = () => bits() / 2 ** 32;
     const x = new Float32Array(4 * 256);
     for (let i = 0; i < x.length; i++) x[i] = (r() - 0.5) * 2;
     if (spoil === 'nan') x[2 * 256 + 17] = NaN;
@@ -75,7 +76,8 @@ export const harnessExt = {
   async imatrixRandomVsTwin(env: HarnessEnv, typeName: string, rows: number, n: number, seed: number) {
     const type = toName(typeName);
     const { tx } = await env();
-    const r = rng(seed);
+    const bits = rng(seed);
+    const r = () => bits() / 2 ** 32;
     const x = new Float32Array(rows * n);
     for (let row = 0; row < rows; row++) {
       const scale = 2 ** (Math.floor(r() * 41) - 20);
@@ -95,6 +97,9 @@ export const harnessExt = {
     const twin = new Uint8Array((x.length / TYPES[type].blockSize) * ts);
     CPU_CODECS[type].encode!(x, twin, w);
     const got = await tx.run('F32', type, new Uint8Array(x.buffer), x.length, undefined, w);
-    return { blocks: twin.length / ts, vsTwin: badBlocks(got, twin, ts) };
+    const m = badBlocks(got, twin, ts);
+    const hex = (u: Uint8Array) => [...u].map((v) => v.toString(16).padStart(2, '0')).join('');
+    const at = Math.max(0, m.first);
+    return { blocks: twin.length / ts, vsTwin: m, ...(m.bad > 0 ? { got: hex(got.subarray(at * ts, at * ts + ts)), want: hex(twin.subarray(at * ts, at * ts + ts)) } : {}) };
   },
 };
