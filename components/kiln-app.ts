@@ -9,6 +9,7 @@ import './kiln-metadata';
 import './kiln-tensor-table';
 import './kiln-tensor-detail';
 import './kiln-convert';
+import './kiln-quality';
 
 /** One sentence on what will run a conversion, consistent with the "Run on" choice. */
 export function engineSentence(s: AppState): string {
@@ -138,6 +139,7 @@ export class KilnApp extends LitElement {
                 <kiln-model></kiln-model>
                 <kiln-convert></kiln-convert>
               </div>
+              ${s.outcome === 'done' && (s.result?.quality?.length ?? 0) > 0 ? html`<kiln-quality></kiln-quality>` : null}
               <div class="tensors">
                 <kiln-tensor-table></kiln-tensor-table>
                 <aside class=${s.selected === null ? 'empty' : ''} aria-label="Tensor detail">

@@ -8,7 +8,6 @@ import { renderProblem } from './kiln-problem';
 import { card, controls } from './kiln-styles';
 import './kiln-quantize-options';
 import './kiln-imatrix';
-import './kiln-quality';
 
 type Phase = 'prepare' | 'convert' | 'write' | 'verify';
 const PHASES: readonly (readonly [Phase, string])[] = [
@@ -330,7 +329,6 @@ export class KilnConvert extends LitElement {
               ${doneLine}
               ${this.renderResult(app)}
               <p>Saved ${s.saved.join(', ')}.</p>
-              <kiln-quality></kiln-quality>
             </div>`
           : null}
         ${s.outputs.length > 0
@@ -340,7 +338,6 @@ export class KilnConvert extends LitElement {
               <ul>
                 ${s.outputs.map((o) => html`<li><a data-testid="download" href=${o.url} download=${o.name}>Download ${o.name}</a> (${formatBytes(o.size)})</li>`)}
               </ul>
-              <kiln-quality></kiln-quality>
             </div>`
           : null}
       </section>

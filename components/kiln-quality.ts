@@ -3,7 +3,7 @@ import type { TensorQuality } from '../src/codecs/quality';
 import type { CompareHistograms } from '../src/pipeline/protocol';
 import { formatDb, formatMetric, sortQuality, worstTensors, type QualityKey } from '../src/app/quality-table';
 import { KilnWatch } from './kiln-context';
-import { controls } from './kiln-styles';
+import { card, controls } from './kiln-styles';
 import './kiln-hist-overlay';
 
 /** Rows drawn at once; a filter or another sort reaches the rest. */
@@ -41,15 +41,23 @@ export class KilnQuality extends LitElement {
   private asked = 0;
 
   static override styles = [
+    card,
     controls,
     css`
-      :host {
-        display: block;
-        margin-top: 0.8rem;
+      h2 {
+        font-size: 1.1rem;
+        margin: 0 0 0.4rem;
       }
-      h3 {
-        font-size: 1rem;
-        margin: 0.4rem 0;
+      .cols {
+        display: grid;
+        grid-template-columns: minmax(0, 3fr) minmax(280px, 2fr);
+        gap: 1rem;
+        align-items: start;
+      }
+      @media (max-width: 900px) {
+        .cols {
+          grid-template-columns: minmax(0, 1fr);
+        }
       }
       .scroll {
         max-height: 22rem;
@@ -174,11 +182,12 @@ export class KilnQuality extends LitElement {
     const shown = sortQuality(f ? rows.filter((r) => r.name.toLowerCase().includes(f)) : rows, this.sortKey, this.descending);
     const canCompare = (app?.state.outputs.length ?? 0) > 0;
     return html`
-      <h3 id="quality-title">Quantization error per tensor</h3>
+      <h2 id="quality-title">Quantization error per tensor</h2>
       <div class="bar">
         <label>Filter <input data-testid="quality-filter" type="search" .value=${this.filter} @input=${(e: Event) => (this.filter = (e.target as HTMLInputElement).value)} placeholder="name contains" /></label>
         <span class="muted" data-testid="quality-summary">${rows.length} converted tensor${rows.length === 1 ? '' : 's'}${worst.size > 0 ? html`; the ${worst.size} with the lowest SNR are flagged` : ''}${shown.length > MAX_ROWS ? `; showing ${MAX_ROWS} of ${shown.length}` : ''}.</span>
       </div>
+      <div class="cols">
       <div class="scroll">
         <table data-testid="quality-table" aria-labelledby="quality-title">
           <thead>
@@ -205,7 +214,8 @@ export class KilnQuality extends LitElement {
           </tbody>
         </table>
       </div>
-      ${this.renderOverlay(canCompare)}
+      <div>${this.renderOverlay(canCompare)}</div>
+      </div>
     `;
   }
 }
