@@ -191,6 +191,7 @@ export class KilnConvert extends LitElement {
     const params = s.facts?.parameters ?? 0;
     const est = (v: string) => {
       const e = s.estimates.get(v);
+      if (e && e.outputBytes === null) return ' · not possible for this model';
       if (!e || e.outputBytes === null || params === 0) return '';
       return ` · ${formatBytes(e.outputBytes)} · ${((e.outputBytes * 8) / params).toFixed(2)} bpw`;
     };
@@ -208,7 +209,12 @@ export class KilnConvert extends LitElement {
     const e = s.estimates.get(s.target);
     const params = s.facts?.parameters ?? 0;
     const choice = app.targetGroups().flatMap((g) => g.choices).find((c) => c.value === s.target);
-    const size = e?.outputBytes != null && params > 0 ? html`<b>${formatBytes(e.outputBytes)}</b> (${((e.outputBytes * 8) / params).toFixed(2)} bits per weight)` : html`size being worked out…`;
+    const size =
+      e?.outputBytes != null && params > 0
+        ? html`<b>${formatBytes(e.outputBytes)}</b> (${((e.outputBytes * 8) / params).toFixed(2)} bits per weight)`
+        : e && e.outputBytes === null
+          ? html`<b data-testid="type-refused">not possible for this model</b>`
+          : html`size being worked out…`;
     return html`<p class="type-note" id="type-note" data-testid="type-note">${s.target} for this model: ${size}${choice ? html`; ${choice.note}` : nothing}. ${s.facts ? html`Now ${formatBytes(s.facts.fileBytes)}.` : nothing}</p>`;
   }
 
@@ -216,7 +222,7 @@ export class KilnConvert extends LitElement {
     const s = this.kiln.app!.state;
     const p = s.progress;
     if (!s.converting) return null;
-    if (!p) return 'prepare';
+    if (!p || p.phase === 'preparing') return 'prepare';
     if (p.phase === 'verifying') return 'verify';
     if (p.bytesIn >= p.bytesInTotal && p.tensorsDone >= p.tensorsTotal) return 'write';
     return 'convert';
@@ -231,18 +237,21 @@ export class KilnConvert extends LitElement {
     const stopped = s.outcome === 'cancelled' || s.outcome === 'failed';
     // the bar shows how far the run got: full only when it finished
     const value = s.outcome === 'done' ? (p?.bytesInTotal ?? 1) : (p?.bytesIn ?? 0);
+    const preparingGpu = p?.phase === 'preparing';
     const text = stopped
       ? `Stopped after ${formatBytes(p?.bytesIn ?? 0)} of ${formatBytes(p?.bytesInTotal ?? 0)} · ${p?.tensorsDone ?? 0}/${p?.tensorsTotal ?? 0} tensors`
-      : p
+      : preparingGpu
+        ? `Preparing GPU kernels before the first chunk · ${p.engine}`
+        : p
         ? `${formatBytes(p.bytesIn)} of ${formatBytes(p.bytesInTotal)} · ${p.tensorsDone}/${p.tensorsTotal} tensors · ${p.mbPerSec.toFixed(1)} MB/s · ETA ${formatSeconds(p.etaSeconds)} · ${p.engine}`
         : 'Preparing the engine (GPU kernels or CPU workers)…';
     return html`
       ${s.converting
         ? html`<ol class="phases" data-testid="phases" aria-label="Steps">
-            ${PHASES.map(([k, label], i) => html`<li class=${i < at ? 'done' : ''} aria-current=${i === at ? 'step' : 'false'} data-phase=${k}>${label}</li>`)}
+            ${PHASES.map(([k, label], i) => html`<li class=${i < at ? 'done' : ''} aria-current=${i === at ? 'step' : 'false'} data-phase=${k}>${k === 'prepare' && preparingGpu ? 'Preparing GPU kernels' : label}</li>`)}
           </ol>`
         : nothing}
-      ${s.converting && !p
+      ${s.converting && (!p || preparingGpu)
         ? html`<progress data-testid="progress" aria-label="Conversion progress"></progress>`
         : html`<progress data-testid="progress" class=${stopped ? 'stopped' : ''} aria-label="Conversion progress" max=${p?.bytesInTotal || 1} value=${value}></progress>`}
       <div class="progress-text" data-testid="progress-text" role="status">${text}</div>

@@ -6,6 +6,7 @@ import { KilnWatch } from './kiln-context';
 import { card, controls } from './kiln-styles';
 import './kiln-histogram';
 import './kiln-heatmap';
+import { TYPES } from '../src/codecs/catalogue';
 
 /**
  * Statistics and histogram of the selected tensor, computed in the worker (on the GPU when there
@@ -59,6 +60,27 @@ export class KilnTensorDetail extends LitElement {
         margin-right: 0.4rem;
         color: var(--kiln-muted);
       }
+      .values-wrap {
+        overflow-x: auto;
+        max-width: 100%;
+      }
+      table.values {
+        border-collapse: collapse;
+        font-family: var(--kiln-mono);
+        font-size: 0.75rem;
+        font-variant-numeric: tabular-nums;
+        margin-top: 0.3rem;
+      }
+      table.values th,
+      table.values td {
+        padding: 0.1rem 0.35rem;
+        text-align: right;
+        white-space: nowrap;
+      }
+      table.values th {
+        color: var(--kiln-muted);
+        font-weight: normal;
+      }
     `,
   ];
 
@@ -80,6 +102,17 @@ export class KilnTensorDetail extends LitElement {
       const t = index === null || index === undefined ? undefined : app?.state.model?.tensors[index];
       if (!app || !t || t.shape.length !== 2 || t.type === null) return null;
       return app.heatmap(index!);
+    },
+    args: () => [this.kiln.app?.state.selected] as const,
+  });
+
+  /** For quantized tensors: the first rows' first values, decoded from their blocks. */
+  private readonly values = new Task(this, {
+    task: async ([index]: readonly [number | null | undefined]) => {
+      const app = this.kiln.app;
+      const t = index === null || index === undefined ? undefined : app?.state.model?.tensors[index];
+      if (!app || !t || t.type === null || TYPES[t.type].blockSize <= 1) return null;
+      return app.values(index!);
     },
     args: () => [this.kiln.app?.state.selected] as const,
   });
@@ -130,6 +163,32 @@ export class KilnTensorDetail extends LitElement {
                   </dl>
                 `,
         })}
+        ${t.type !== null && TYPES[t.type].blockSize > 1
+          ? this.values.render({
+              pending: () => html`<p class="muted" data-testid="values-pending" role="status">Decoding the first blocks…</p>`,
+              error: (e) => html`<p class="muted" data-testid="values-error">No decoded values: ${e instanceof Error ? e.message : String(e)}</p>`,
+              complete: (v) =>
+                v === null || v.rows.length === 0
+                  ? null
+                  : html`<h3 class="sub" id="values-title">Decoded values (first ${v.rows[0]!.values.length} of each row, ${v.type} blocks of ${v.blockSize})</h3>
+                      <div class="values-wrap" tabindex="0" role="region" aria-labelledby="values-title">
+                        <table class="values" data-testid="decoded-values">
+                          <thead>
+                            <tr><th scope="col">row</th><th scope="col">block</th>${v.rows[0]!.values.map((_, j) => html`<th scope="col">${j}</th>`)}</tr>
+                          </thead>
+                          <tbody>
+                            ${v.rows.map(
+                              (r) => html`<tr data-testid="decoded-row" data-row=${r.row}>
+                                <th scope="row">${r.row}</th>
+                                <td data-testid="decoded-block">${[...new Set(r.blocks)].join(', ')}</td>
+                                ${r.values.map((x, j) => html`<td data-testid="decoded-value" data-value=${String(x)} title=${`row ${r.row}, element ${j}, block ${r.blocks[j]}: ${x}`}>${formatNumber(x)}</td>`)}
+                              </tr>`,
+                            )}
+                          </tbody>
+                        </table>
+                      </div>`,
+            })
+          : null}
         ${t.shape.length === 2 && t.type !== null
           ? this.heat.render({
               pending: () => html`<p class="muted" data-testid="heatmap-pending" role="status">Computing the heat-map…</p>`,

@@ -1,5 +1,6 @@
 import { createContext } from '@lit/context';
 import type { TensorStats } from '../codecs/stats';
+import type { TensorValues } from '../pipeline/values-job';
 import type { ProgressInfo } from '../pipeline/executor';
 import type { OutputFormat } from '../pipeline/plan';
 import type { CompareHistograms, ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanEstimate, PlanSummary } from '../pipeline/protocol';
@@ -216,6 +217,11 @@ export class AppController extends EventTarget {
 
   heatmap(index: number): Promise<TensorHeatmap> {
     return this.client.heatmap(index);
+  }
+
+  /** A quantized tensor's first decoded values (the first rows' first blocks). */
+  values(index: number): Promise<TensorValues> {
+    return this.client.values(index);
   }
 
   /** Before/after histograms of a tensor the last run converted (its output kept in the browser). */

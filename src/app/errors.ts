@@ -80,11 +80,26 @@ export function explain(e: unknown, place: ProblemPlace, files: readonly string[
     return p('The written file did not match what was converted, so it was removed.', 'Try again; if it fails again, report the details below.');
   }
   if (name === 'PlanError' || name === 'QuantizePlanError' || name === 'UnconvertibleTensorsError') {
-    return p('Kiln cannot make this output from this model with these choices.', 'Pick another type or output format; the details say which tensor stopped it.');
+    const tensor = tensorNamed(msg);
+    const key = /key not found in model: (\S+)/.exec(msg)?.[1];
+    const why = tensor ? ` The tensor “${tensor}” stopped it${shapeReason(msg)}.` : key ? ` The model lacks the metadata key “${key}”, which this type needs.` : '';
+    return p(`Kiln cannot make this output from this model with these choices.${why}`, tensor ? 'Pick another type or output format, or leave that tensor as it is with a per-tensor type in Options.' : 'Pick another type or output format.');
   }
   if (name === 'WorkerError') {
     return p('The page’s worker stopped unexpectedly.', 'Reload the page and try again.');
   }
   if (place === 'open') return p('The model could not be opened.', 'Check that all of its files are selected, then try again.');
   return p('Something went wrong.', 'Try again; if it happens again, report the details below.');
+}
+
+/** The tensor a plan refusal names ('name', "name", (tensor name: ...) or a bare x.weight). */
+export function tensorNamed(msg: string): string | null {
+  const hit = /tensor ['"“]([^'"”]+)['"”]/.exec(msg) ?? /\(tensor ([^\s:)]+)/.exec(msg) ?? /\btensor ([\w.-]+\.(?:weight|bias))\b/.exec(msg) ?? /\b((?:[\w-]+\.)+(?:weight|bias))\b/.exec(msg);
+  return hit ? hit[1]! : null;
+}
+
+/** A short reason from the message, when it is about a row length ("rows of 3 values are not whole 32-value blocks"). */
+function shapeReason(msg: string): string {
+  const m = /ncols (\d+) not divisible by (\d+)/.exec(msg);
+  return m ? `: its rows of ${m[1]} values are not whole blocks of ${m[2]}` : '';
 }

@@ -86,6 +86,11 @@ export class KilnClient {
     return this.call('heatmap', { tensor }).done;
   }
 
+  /** The first values of a tensor's first rows, decoded with the CPU codecs. */
+  values(tensor: number): Promise<ResultOf['values']> {
+    return this.call('values', { tensor }).done;
+  }
+
   /** A converted tensor's values before and after, binned alike (the last run's output in OPFS). */
   compare(tensor: string, bins: number): Promise<ResultOf['compare']> {
     return this.call('compare', { tensor, bins }).done;

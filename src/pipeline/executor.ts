@@ -11,7 +11,8 @@ import { measures } from './measured';
 import { DEFAULT_STALL_SECONDS, StallError, StallWatch } from './stall-watch';
 
 export interface ProgressInfo {
-  readonly phase: 'converting' | 'verifying';
+  /** 'preparing': the GPU engine compiles its kernels before the first chunk (reported by the worker). */
+  readonly phase: 'preparing' | 'converting' | 'verifying';
   readonly bytesIn: number;
   readonly bytesInTotal: number;
   readonly bytesOut: number;

@@ -1,4 +1,4 @@
-import type { TypeName } from '../codecs/catalogue';
+import { TYPES, type TypeName } from '../codecs/catalogue';
 import type { QualitySums } from '../codecs/quality';
 import { KernelCache, kernelFor } from '../gpu/codec-runner';
 import type { GpuContext } from '../gpu/device';
@@ -104,6 +104,20 @@ export class GpuEngine implements TransformEngine {
       await Promise.resolve();
     }
     throw this.lostReason !== null ? new Error(this.lostReason, { cause: e }) : e;
+  }
+
+  /**
+   * Compiles the kernels for these pairs before a run: one block-sized transform of zeros per pair
+   * (the pipelines are cached, so the run's first chunk does not wait for the compiler).
+   */
+  async prepare(pairs: readonly (readonly [TypeName, TypeName])[], onPair?: (done: number, total: number) => void): Promise<void> {
+    const todo = pairs.filter(([from, to]) => from !== to && this.supports(from, to));
+    let done = 0;
+    for (const [from, to] of todo) {
+      const n = chunkGranule(from, to);
+      await this.transform(from, to, new Uint8Array((n / TYPES[from].blockSize) * TYPES[from].typeSize), n).catch(() => undefined);
+      onPair?.(++done, todo.length);
+    }
   }
 
   /** A transformer for jobs that keep decoded data on the GPU (statistics). */

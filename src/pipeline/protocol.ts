@@ -2,6 +2,7 @@ import type { TypeName } from '../codecs/catalogue';
 import type { TensorStats } from '../codecs/stats';
 import type { TensorQuality } from '../codecs/quality';
 import type { TensorHeatmap } from './heatmap-job';
+import type { TensorValues } from './values-job';
 import type { FormatName, MetaValue } from '../formats/model';
 import type { ProgressInfo } from './executor';
 import type { OutputFormat } from './plan';
@@ -114,7 +115,9 @@ export type Request =
   | { readonly kind: 'cancel'; readonly id: number; /** the convert request to stop */ readonly target: number }
   | { readonly kind: 'planAll'; readonly id: number; readonly request: ConvertRequest; readonly targets: readonly string[] }
   | { readonly kind: 'compare'; readonly id: number; readonly tensor: string; readonly bins: number }
-  | { readonly kind: 'heatmap'; readonly id: number; readonly tensor: number };
+  | { readonly kind: 'heatmap'; readonly id: number; readonly tensor: number }
+  /** The first values of the first rows, decoded (the tensor detail's table). */
+  | { readonly kind: 'values'; readonly id: number; readonly tensor: number };
 
 export type Response =
   | { readonly kind: 'result'; readonly id: number; readonly value: unknown }
@@ -132,4 +135,5 @@ export type ResultOf = {
   planAll: PlanEstimate[];
   compare: CompareHistograms;
   heatmap: TensorHeatmap;
+  values: TensorValues;
 };

@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 import type { TensorStats } from '../codecs/stats';
+import type { TypeName } from '../codecs/catalogue';
 import type { ModelView } from '../formats/model';
 import { openModel } from '../formats/open';
 import { folderFromRelativePaths } from '../formats/hf/reader';
@@ -25,6 +26,7 @@ import { verifyOutput } from './verify';
 import { compareHistograms } from './compare-job';
 import { planMetadataEdit } from './metadata-edit';
 import { tensorHeatmap } from './heatmap-job';
+import { tensorValues } from './values-job';
 
 /**
  * The pipeline worker: owns the open model, the GPU device and the running conversion, so the
@@ -191,8 +193,9 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
   running.set(id, ac);
   let opfs: OpfsSinkFactory | null = null;
   try {
-    const { primary } = await engines(req.engine);
+    const { primary, gpuEngine } = await engines(req.engine);
     let switched: string | null = null;
+    if (primary instanceof CompositeEngine && gpuEngine !== null) await prepareKernels(id, p, gpuEngine, primary.label, ac.signal);
     if (!save) {
       offered?.release();
       offered = null;
@@ -242,6 +245,23 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
   } finally {
     running.delete(id);
   }
+}
+
+/** The GPU compiles its pipelines before the first chunk: say so ('preparing'), then compile them. */
+async function prepareKernels(id: number, p: ConversionPlan, g: GpuEngine, engine: string, signal: AbortSignal): Promise<void> {
+  const started = performance.now();
+  const report = () =>
+    post({
+      kind: 'progress',
+      id,
+      progress: { phase: 'preparing', bytesIn: 0, bytesInTotal: p.inputBytes, bytesOut: 0, bytesOutTotal: p.outputBytes, tensorsDone: 0, tensorsTotal: p.tensors.length, currentTensor: null, seconds: (performance.now() - started) / 1000, mbPerSec: 0, etaSeconds: null, engine },
+    });
+  report();
+  const pairs = new Map<string, readonly [TypeName, TypeName]>();
+  for (const t of p.tensors) pairs.set(`${t.from}>${t.to}`, [t.from, t.to]);
+  await g.prepare([...pairs.values()], () => {
+    if (!signal.aborted) report();
+  });
 }
 
 /**
@@ -297,6 +317,11 @@ async function handle(msg: Request): Promise<unknown> {
       if (!t) throw new RangeError(`no tensor #${msg.tensor}`);
       const { gpuEngine } = await engines();
       return tensorHeatmap(t, gpuEngine);
+    }
+    case 'values': {
+      const t = requireModel().tensors[msg.tensor];
+      if (!t) throw new RangeError(`no tensor #${msg.tensor}`);
+      return tensorValues(t);
     }
     case 'cancel':
       running.get(msg.target)?.abort();
