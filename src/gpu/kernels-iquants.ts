@@ -173,9 +173,21 @@ const enc = (module: string, entry: string, blocks: number, table?: GpuTable): G
 export const IQUANTS_KERNELS = {
   IQ2_XXS: { decode: dec('decode_iq2_xxs', 32), encode: null },
   IQ2_XS: { decode: dec('decode_iq2_xs', 32), encode: null },
-  IQ2_S: { decode: dec('decode_iq2_s', 32), encode: { ...enc('iquants-iq2s', 'encode_iq2_s', 2, IQ2S_SEARCH), reportsAbort: true } },
-  IQ3_XXS: { decode: dec('decode_iq3_xxs', 32), encode: { ...enc('iquants-iq3', 'encode_iq3_xxs', 2, IQ3XXS_SEARCH), reportsAbort: true } },
-  IQ3_S: { decode: dec('decode_iq3_s', 32), encode: { ...enc('iquants-iq3', 'encode_iq3_s', 2, IQ3S_SEARCH), reportsAbort: true } },
+  IQ2_S: {
+    decode: dec('decode_iq2_s', 32),
+    encode: { ...enc('iquants-iq2s', 'encode_iq2_s', 2, IQ2S_SEARCH), reportsAbort: true },
+    encodeWeighted: { ...enc('iquants-iq2s-w', 'encode_iq2_s_w', 2, IQ2S_SEARCH), reportsAbort: true, weighted: true },
+  },
+  IQ3_XXS: {
+    decode: dec('decode_iq3_xxs', 32),
+    encode: { ...enc('iquants-iq3', 'encode_iq3_xxs', 2, IQ3XXS_SEARCH), reportsAbort: true },
+    encodeWeighted: { ...enc('iquants-iq3-w', 'encode_iq3_xxs_w', 2, IQ3XXS_SEARCH), reportsAbort: true, weighted: true },
+  },
+  IQ3_S: {
+    decode: dec('decode_iq3_s', 32),
+    encode: { ...enc('iquants-iq3', 'encode_iq3_s', 2, IQ3S_SEARCH), reportsAbort: true },
+    encodeWeighted: { ...enc('iquants-iq3-w', 'encode_iq3_s_w', 2, IQ3S_SEARCH), reportsAbort: true, weighted: true },
+  },
   IQ1_S: { decode: dec('decode_iq1_s', 32), encode: null },
   IQ1_M: { decode: dec('decode_iq1_m', 32), encode: enc('iquants-iq1m', 'encode_iq1_m', 1, IQ1M_SEARCH) },
   IQ4_NL: { decode: dec('decode_iq4_nl', 4, false), encode: enc('iquants-iq4', 'encode_iq4_nl', 2), encodeWeighted: { ...enc('iquants-iq4', 'encode_iq4_nl_w', 2), weighted: true } },

@@ -19,6 +19,9 @@ const CASES: [string, string][] = [
   ['Q6_K', 'q6_K.quant.bin'],
   ['IQ4_NL', 'iq4_nl.quant.bin'],
   ['IQ4_XS', 'iq4_xs.quant.bin'],
+  ['IQ3_XXS', 'iq3_xxs.quant.bin'],
+  ['IQ3_S', 'iq3_s.quant.bin'],
+  ['IQ2_S', 'iq2_s.quant.bin'],
 ];
 
 describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU twin', () => {
