@@ -15,7 +15,7 @@ export function renderProblem(p: Problem, app: AppController) {
         : null;
   return html`<div class="problem" role="alert" data-testid="error" data-place=${p.place}>
     <p><strong>${p.what}</strong></p>
-    <p>${p.todo}</p>
+    <p>${p.advice}</p>
     ${fix}
     <details>
       <summary>Technical details</summary>

@@ -14,7 +14,7 @@ export interface Problem {
   /** One plain sentence: what happened. */
   readonly what: string;
   /** What the person can do about it. */
-  readonly todo: string;
+  readonly advice: string;
   /** "Name: message" as the pipeline said it. */
   readonly detail: string;
   readonly fix?: ProblemFix;
@@ -36,7 +36,7 @@ export function explain(e: unknown, place: ProblemPlace, files: readonly string[
   const name = nameOf(e);
   const msg = messageOf(e);
   const detail = `${name}: ${msg}`;
-  const p = (what: string, todo: string, fix?: ProblemFix): Problem => ({ place, what, todo, detail, ...(fix ? { fix } : {}) });
+  const p = (what: string, advice: string, fix?: ProblemFix): Problem => ({ place, what, advice, detail, ...(fix ? { fix } : {}) });
 
   if (/--allow-requantize/.test(msg) || /requantiz/i.test(msg)) {
     return p(

@@ -111,12 +111,12 @@ export class GpuEngine implements TransformEngine {
    * (the pipelines are cached, so the run's first chunk does not wait for the compiler).
    */
   async prepare(pairs: readonly (readonly [TypeName, TypeName])[], onPair?: (done: number, total: number) => void): Promise<void> {
-    const todo = pairs.filter(([from, to]) => from !== to && this.supports(from, to));
+    const pairsToCompile = pairs.filter(([from, to]) => from !== to && this.supports(from, to));
     let done = 0;
-    for (const [from, to] of todo) {
+    for (const [from, to] of pairsToCompile) {
       const n = chunkGranule(from, to);
       await this.transform(from, to, new Uint8Array((n / TYPES[from].blockSize) * TYPES[from].typeSize), n).catch(() => undefined);
-      onPair?.(++done, todo.length);
+      onPair?.(++done, pairsToCompile.length);
     }
   }
 

@@ -1,6 +1,7 @@
 import { GGUF_TENSOR_STEMS, HF_TENSOR_NAMES, type ArchEntry, type GgufTensorKind } from '../hf/arch-table';
 import { FormatError, UnsupportedError } from '../errors';
 import type { TensorInfo } from '../model';
+import { checkRead, PermutedRowsTensor } from '../hf/tensors';
 
 /**
  * GGUF tensors -> the Hugging Face tensors they came from: the architecture table's name map read
@@ -47,66 +48,6 @@ export function unpermutedSourceRow(s: number, headRows: number): number {
   const j = s - h * headRows;
   const half = headRows >>> 1;
   return h * headRows + (j < half ? 2 * j : 2 * (j - half) + 1);
-}
-
-function checkRead(t: TensorInfo, offset: number, length: number): void {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > t.nbytes) {
-    throw new RangeError(`tensor '${t.name}': read of ${length} bytes at offset ${offset} is outside its ${t.nbytes} bytes`);
-  }
-}
-
-/**
- * A GGUF q/k projection with its rows put back in Hugging Face order. Rows are whole blocks of any
- * ggml type, so a quantized tensor is reordered as bytes and dequantized afterwards.
- */
-export class UnpermutedRowsTensor implements TensorInfo {
-  readonly type: TensorInfo['type'];
-  readonly typeLabel: string;
-  readonly shape: readonly number[];
-  readonly nbytes: number;
-  readonly file: string;
-  readonly fileOffset = -1;
-  private readonly rowBytes: number;
-  private readonly headRows: number;
-  constructor(
-    readonly name: string,
-    private readonly src: TensorInfo,
-    heads: number,
-  ) {
-    this.type = src.type;
-    this.typeLabel = src.typeLabel;
-    this.shape = src.shape;
-    this.nbytes = src.nbytes;
-    this.file = src.file;
-    const rows = src.shape[0] ?? 1;
-    this.rowBytes = rows > 0 ? src.nbytes / rows : 0;
-    this.headRows = rows / heads;
-  }
-
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    checkRead(this, offset, length);
-    const out = new Uint8Array(length);
-    if (length === 0) return out;
-    const rb = this.rowBytes;
-    const r0 = Math.floor(offset / rb);
-    const r1 = Math.ceil((offset + length) / rb);
-    let lo = Infinity;
-    let hi = -1;
-    for (let r = r0; r < r1; r++) {
-      const s = unpermutedSourceRow(r, this.headRows);
-      if (s < lo) lo = s;
-      if (s > hi) hi = s;
-    }
-    const src = await this.src.read(lo * rb, (hi + 1 - lo) * rb);
-    for (let r = r0; r < r1; r++) {
-      const s = unpermutedSourceRow(r, this.headRows);
-      const a = Math.max(offset, r * rb);
-      const b = Math.min(offset + length, (r + 1) * rb);
-      const from = (s - lo) * rb + (a - r * rb);
-      out.set(src.subarray(from, from + (b - a)), a - offset);
-    }
-    return out;
-  }
 }
 
 /**
@@ -236,7 +177,8 @@ export function exportTensors(rules: ExportTensorRules, gguf: readonly TensorInf
       if (!(heads > 0) || rows % (2 * heads) !== 0) {
         throw new FormatError({ format: 'gguf', file: t.file, tensor: t.name }, `${rows} rows do not split into ${heads} heads of an even number of rows, which undoing the q/k permutation needs`);
       }
-      view = new UnpermutedRowsTensor(target.hf, t, heads);
+      // a GGUF q/k projection with its rows put back in Hugging Face order
+      view = new PermutedRowsTensor(target.hf, t, heads, unpermutedSourceRow);
     }
     // the converter shifts every name ending in norm.weight (tensor-map.ts); the same rule backwards
     if (rules.normOffset !== undefined && t.name.endsWith('norm.weight')) view = new OffsetF32Tensor(target.hf, view, rules.normOffset);

@@ -19,7 +19,12 @@ export function permutedSourceRow(r: number, headRows: number): number {
   return h * headRows + ((j & 1) === 0 ? j >>> 1 : (headRows >>> 1) + (j >>> 1));
 }
 
-/** The source rows permutation reads from; `rows` must be a multiple of 2 * heads (checked by the caller). */
+/**
+ * A tensor whose rows are reordered within each head: row r reads source row `sourceRow(r, headRows)`
+ * (llama's q/k permutation by default; the way back passes its inverse). Rows are whole blocks of any
+ * type, so quantized tensors reorder as bytes. `rows` must be a multiple of 2 * heads (checked by the
+ * caller).
+ */
 export class PermutedRowsTensor implements TensorInfo {
   readonly type: TypeName | null;
   readonly typeLabel: string;
@@ -34,6 +39,7 @@ export class PermutedRowsTensor implements TensorInfo {
     readonly name: string,
     private readonly src: TensorInfo,
     heads: number,
+    private readonly sourceRow: (r: number, headRows: number) => number = permutedSourceRow,
   ) {
     this.type = src.type;
     this.typeLabel = src.typeLabel;
@@ -56,13 +62,13 @@ export class PermutedRowsTensor implements TensorInfo {
     let lo = Infinity;
     let hi = -1;
     for (let r = r0; r < r1; r++) {
-      const s = permutedSourceRow(r, this.headRows);
+      const s = this.sourceRow(r, this.headRows);
       if (s < lo) lo = s;
       if (s > hi) hi = s;
     }
     const src = await this.src.read(lo * rb, (hi + 1 - lo) * rb);
     for (let r = r0; r < r1; r++) {
-      const s = permutedSourceRow(r, this.headRows);
+      const s = this.sourceRow(r, this.headRows);
       const a = Math.max(offset, r * rb); // tensor byte range of this row inside the chunk
       const b = Math.min(offset + length, (r + 1) * rb);
       const from = (s - lo) * rb + (a - r * rb);
@@ -214,7 +220,8 @@ export class StackedTensor implements TensorInfo {
   }
 }
 
-function checkRead(t: TensorInfo, offset: number, length: number): void {
+/** The RangeError every tensor view raises for a read outside its bytes. */
+export function checkRead(t: TensorInfo, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > t.nbytes) {
     throw new RangeError(`tensor '${t.name}': read of ${length} bytes at offset ${offset} is outside its ${t.nbytes} bytes`);
   }
