@@ -16,6 +16,7 @@ import { checkOutputFile, checkOutputFolder, identifyInputs } from './output-tar
 import { outputNames, warnExtension } from './output-names';
 import { OptionError, parseQuantizeOptions, type QuantizeOptionsText } from '../pipeline/quantize-options';
 import { loadImatrix, withImatrix, type ImatrixChoice } from '../pipeline/imatrix-options';
+import { describeImatrixCoverage, imatrixCoverage } from '../pipeline/imatrix-summary';
 import { runHfExport } from './convert-hf';
 
 const USAGE = [
@@ -228,6 +229,7 @@ export const convertCommand: Command = {
       const model = remote ? (await openRemoteModel(args.inputs.map((i) => i.replace(/^hf:\/\//i, '')), hubOptionsFromEnv(ac.signal))).view : await openModel(sources);
       const plan = planConversion(model, { format, target: args.type, baseName: basename(outPath), ...withImatrix(parseQuantizeOptions(args.options), im) });
       for (const w of plan.warnings) io.err(`warning: ${w}\n`);
+      if (im !== null && !args.quiet) for (const line of describeImatrixCoverage(imatrixCoverage(im, plan.tensors))) io.err(`imatrix: ${line}\n`);
       const out = outputNames(plan.files, args.output, outPath, split);
       for (const f of plan.files) await checkOutputFile(out.pathOf(f.name), out.displayOf(f.name), inputs);
       if (!split) warnExtension(args.output, plan.format, io);

@@ -2,6 +2,7 @@ import { openModel } from '../node';
 import { renderJsonPieces, renderText } from './render';
 import { UsageError, type CliIo, type Command } from './command';
 import { hubOptionsFromEnv } from './files';
+import { isImatrixGguf, looksLikeDatImatrix, readImatrixFile, renderImatrixJson, renderImatrixText } from './inspect-imatrix';
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -12,6 +13,8 @@ export const inspectCommand: Command = {
     'Opens the files of one model (a GGUF or all parts of a split GGUF; safetensors with its',
     'shards and index; a directory stands for its files) and prints its format, container',
     'details, metadata and every tensor: name, type, shape (row-major, outermost first) and size.',
+    'An importance matrix (llama-imatrix .gguf or legacy .dat) is shown as one: its dataset,',
+    'chunks and every entry.',
     'A URL, or a Hugging Face repository (hf://owner/repo[@revision][:file|:QUANT]), is read by',
     'HTTP ranges: only the headers are fetched. HF_TOKEN in the environment opens gated repos.',
     '',
@@ -26,9 +29,19 @@ export const inspectCommand: Command = {
       else paths.push(a);
     }
     if (paths.length === 0) throw new UsageError('inspect: no files given');
+    if (paths.length === 1 && looksLikeDatImatrix(paths[0]!)) {
+      const im = await readImatrixFile(paths[0]!);
+      io.out(json ? renderImatrixJson(im) : renderImatrixText(im));
+      return 0;
+    }
     const opened = await openModel(paths, hubOptionsFromEnv());
     try {
       const model = opened.view;
+      if (paths.length === 1 && isImatrixGguf(model)) {
+        const im = await readImatrixFile(paths[0]!);
+        io.out(json ? renderImatrixJson(im) : renderImatrixText(im));
+        return 0;
+      }
       if (!json) io.out(renderText(model));
       else {
         for (const piece of renderJsonPieces(model)) {
