@@ -280,7 +280,7 @@ export class KilnConvert extends LitElement {
     if (!app?.state.model) return null;
     const s = app.state;
     const problem = s.problem;
-    const doneLine = html`<p class="muted">Done in ${formatSeconds(s.result?.seconds ?? null)} on ${s.result?.engine}; ${s.result?.verified ? 'output re-read and verified' : ''}.</p>`;
+    const doneLine = html`<p class="muted" data-testid="done-line">Done in ${formatSeconds(s.result?.seconds ?? null)} on ${s.result?.engine}; ${s.result?.verified ? 'output re-read and verified' : ''}.</p>`;
     return html`
       <section aria-labelledby="convert-title">
         <h2 id="convert-title">Convert</h2>

@@ -76,7 +76,7 @@ export class KilnQuantizeOptions extends LitElement {
     </div>`;
   }
 
-  private text(key: 'outputTensorType' | 'tokenEmbeddingType' | 'splitMaxSize', flag: string, label: string, example: string) {
+  private text(key: 'outputTensorType' | 'tokenEmbeddingType' | 'splitMaxSize' | 'pruneLayers', flag: string, label: string, example: string) {
     const o = this.kiln.app!.state.options;
     return this.field(
       key,
@@ -118,6 +118,7 @@ export class KilnQuantizeOptions extends LitElement {
                 ${this.text('tokenEmbeddingType', '--token-embedding-type', 'token_embd.weight type', 'A type name, e.g. Q8_0')}
                 ${this.list('tensorTypes', '--tensor-type', 'Tensor types', 'PATTERN=TYPE, one per line, e.g. attn_v=Q8_0')}
                 ${this.list('overrideKv', '--override-kv', 'Metadata overrides', 'KEY=TYPE:VALUE, one per line, e.g. general.name=str:My model')}
+                ${this.text('pruneLayers', '--prune-layers', 'Leave out blocks', 'Block numbers, e.g. 20,21; the others are renumbered')}
                 ${this.check('keepSplit', '--keep-split', 'one output part per input part')}`
             : null}
           ${this.text('splitMaxSize', '--split-max-size', gguf ? 'Split into parts of at most' : 'Shard into files of at most', 'A size, e.g. 2G or 500M; empty for one file')}

@@ -62,6 +62,18 @@ export interface AppState {
   readonly notice: string | null;
   /** The importance matrix picked beside the model (llama-quantize --imatrix), or null. */
   readonly imatrix: File | null;
+  /** --include-weights / --exclude-weights: entry name parts, as typed (one at most of the two in use). */
+  readonly imatrixFilter: ImatrixFilter;
+}
+
+export interface ImatrixFilter {
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+}
+
+/** Name parts typed one per line or comma-separated; blanks dropped. */
+export function filterNames(text: string): string[] {
+  return text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '');
 }
 
 export const controllerContext = createContext<AppController>(Symbol('kiln-controller'));
@@ -101,6 +113,7 @@ export class AppController extends EventTarget {
     problem: null,
     notice: null,
     imatrix: null,
+    imatrixFilter: { include: [], exclude: [] },
   };
   private cancelRun: (() => void) | null = null;
   /** Counts plan requests so that only the newest one's answer is shown and run. */
@@ -144,6 +157,12 @@ export class AppController extends EventTarget {
     const values = targetValues(this.state.format, { imatrix: file !== null });
     const target = values.includes(this.state.target) ? this.state.target : (values[0] ?? this.state.target);
     this.set({ imatrix: file, target });
+    await Promise.all([this.refreshPlan(), this.refreshEstimates()]);
+  }
+
+  /** llama-quantize's --include-weights / --exclude-weights on the picked imatrix's entries. */
+  async setImatrixFilter(filter: ImatrixFilter): Promise<void> {
+    this.set({ imatrixFilter: filter });
     await Promise.all([this.refreshPlan(), this.refreshEstimates()]);
   }
 
@@ -269,7 +288,9 @@ export class AppController extends EventTarget {
     // cannot be converted to both formats
     const options: QuantizeOptionsText = this.state.format === 'gguf' ? o : { splitMaxSize: o.splitMaxSize, skipUnconvertible: o.skipUnconvertible };
     const im = this.state.format === 'gguf' ? this.state.imatrix : null;
-    return { format: this.state.format, target, baseName: this.outputBaseName(target), options, engine: this.state.enginePreference, ...(im ? { imatrix: { file: im, name: im.name } } : {}) };
+    const { include, exclude } = this.state.imatrixFilter;
+    const imatrix = im ? { file: im, name: im.name, ...(include.length > 0 ? { includeWeights: include } : {}), ...(exclude.length > 0 ? { excludeWeights: exclude } : {}) } : null;
+    return { format: this.state.format, target, baseName: this.outputBaseName(target), options, engine: this.state.enginePreference, ...(imatrix ? { imatrix } : {}) };
   }
 
   private async refreshPlan(): Promise<void> {
@@ -384,7 +405,7 @@ export class AppController extends EventTarget {
 /** Each typed field parsed alone, so the message lands beside the field that caused it. */
 export function validateOptions(o: QuantizeOptionsText): Partial<Record<OptionKey, string>> {
   const errors: Partial<Record<OptionKey, string>> = {};
-  const keys: OptionKey[] = ['outputTensorType', 'tokenEmbeddingType', 'tensorTypes', 'overrideKv', 'splitMaxSize'];
+  const keys: OptionKey[] = ['outputTensorType', 'tokenEmbeddingType', 'tensorTypes', 'overrideKv', 'splitMaxSize', 'pruneLayers'];
   for (const k of keys) {
     if (o[k] === undefined) continue;
     try {

@@ -1,3 +1,4 @@
+import { USES_WEIGHTS } from '../codecs/weighted';
 import { TYPES, type TypeName } from '../codecs/catalogue';
 import { validateRowData, type InvalidData } from '../codecs/validate';
 import { QuantizeAbort } from '../codecs/iq-math';
@@ -140,7 +141,9 @@ function* jobsOf(plan: ConversionPlan, engine: TransformEngine, copyElements: nu
     if (t.elements === 0) {
       yield { tensor: t, index, offset: 0, length: 0, elements: 0, last: true };
     }
-    if (t.weights !== undefined && t.from !== t.to) {
+    // ggml's quantizers for Q8_0, TQ*_0, MXFP4, ... ignore the weights: chunked and encoded as
+    // without them, so an engine without a weighted kernel for the type still takes them
+    if (t.weights !== undefined && t.from !== t.to && USES_WEIGHTS.has(t.to)) {
       yield* weightedJobs(t, index, inPer, step);
       index++;
       continue;

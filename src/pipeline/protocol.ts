@@ -9,6 +9,7 @@ import type { OutputFormat } from './plan';
 import type { SaveTarget } from '../io/handle-sink';
 import type { QuantizeOptionsText } from './quantize-options';
 import type { KvUpdate } from './presets-plan';
+import type { ImatrixCoverage } from './imatrix-summary';
 
 /** Messages between the page and the pipeline worker (structured-clone friendly). */
 
@@ -62,6 +63,8 @@ export interface PlanSummary {
   readonly files: readonly { readonly name: string; readonly size: number }[];
   readonly tensors: readonly { readonly name: string; readonly from: TypeName; readonly to: TypeName; readonly reason: string }[];
   readonly warnings: readonly string[];
+  /** With an imatrix: what it holds and which quantized tensors get its weights. */
+  readonly imatrix?: ImatrixCoverage;
 }
 
 export interface ConvertResult {

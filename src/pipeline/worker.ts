@@ -20,6 +20,7 @@ import type { ConversionPlan } from './plan';
 import { planConversion } from './planner';
 import { parseQuantizeOptions } from './quantize-options';
 import { loadImatrix, withImatrix, type ImatrixChoice } from './imatrix-options';
+import { imatrixCoverage } from './imatrix-summary';
 import type { ConvertRequest, ConvertResult, EngineInfo, EnginePreference, ModelSummary, PlanEstimate, PlanSummary, Request, Response } from './protocol';
 import { tensorStats } from './stats-job';
 import { verifyOutput } from './verify';
@@ -101,13 +102,14 @@ function summary(m: ModelView): ModelSummary {
   };
 }
 
-function planSummary(p: ConversionPlan): PlanSummary {
+function planSummary(p: ConversionPlan, im: ImatrixChoice | null): PlanSummary {
   return {
     target: p.target,
     format: p.format,
     files: p.files,
     tensors: p.tensors.map((t) => ({ name: t.name, from: t.from, to: t.to, reason: t.reason })),
     warnings: p.warnings,
+    ...(im !== null ? { imatrix: imatrixCoverage(im, p.tensors) } : {}),
   };
 }
 
@@ -140,9 +142,15 @@ function requestImatrix(req: ConvertRequest): Promise<ImatrixChoice | null> {
 }
 
 async function plan(req: ConvertRequest): Promise<ConversionPlan> {
-  if (req.metadataEdits) return planMetadataEdit(requireModel(), req.metadataEdits, req.baseName);
-  const parsed = withImatrix(parseQuantizeOptions(req.options ?? {}), await requestImatrix(req));
-  return planConversion(requireModel(), { format: req.format, target: req.target, baseName: req.baseName, ...parsed });
+  return (await planWithImatrix(req)).plan;
+}
+
+/** The plan, and the imatrix it was made with (null when none was picked or the output is not GGUF). */
+async function planWithImatrix(req: ConvertRequest): Promise<{ plan: ConversionPlan; im: ImatrixChoice | null }> {
+  if (req.metadataEdits) return { plan: planMetadataEdit(requireModel(), req.metadataEdits, req.baseName), im: null };
+  const im = await requestImatrix(req);
+  const parsed = withImatrix(parseQuantizeOptions(req.options ?? {}), im);
+  return { plan: planConversion(requireModel(), { format: req.format, target: req.target, baseName: req.baseName, ...parsed }), im };
 }
 
 /** The OPFS folder holding the files the page offers now; released when the next run starts. */
@@ -188,7 +196,7 @@ async function checkQuota(need: number): Promise<void> {
 }
 
 async function convert(id: number, req: ConvertRequest, save: SaveTarget | undefined): Promise<ConvertResult> {
-  const p = await plan(req);
+  const { plan: p, im } = await planWithImatrix(req);
   const ac = new AbortController();
   running.set(id, ac);
   let opfs: OpfsSinkFactory | null = null;
@@ -232,7 +240,7 @@ async function convert(id: number, req: ConvertRequest, save: SaveTarget | undef
       offered = opfs;
       offeredPlan = p;
     }
-    return { plan: planSummary(p), opfsDir: opfs ? opfs.dirName : null, seconds: res.seconds, engine: (switched ?? '') + res.engine, verified, ...(res.quality ? { quality: res.quality } : {}) };
+    return { plan: planSummary(p, im), opfsDir: opfs ? opfs.dirName : null, seconds: res.seconds, engine: (switched ?? '') + res.engine, verified, ...(res.quality ? { quality: res.quality } : {}) };
   } catch (e) {
     // nothing of a failed run stays in OPFS: not its files, not its folder
     if (opfs) await opfs.discard();
@@ -306,8 +314,10 @@ async function handle(msg: Request): Promise<unknown> {
       const { gpuEngine } = await engines();
       return (await tensorStats(t, gpuEngine)) satisfies TensorStats;
     }
-    case 'plan':
-      return planSummary(await plan(msg.request));
+    case 'plan': {
+      const { plan: p, im } = await planWithImatrix(msg.request);
+      return planSummary(p, im);
+    }
     case 'convert':
       return convert(msg.id, msg.request, msg.save);
     case 'compare':

@@ -145,3 +145,9 @@ export async function reveal(page: Page, id: string): Promise<void> {
   await waitForTestId(page, id);
   await page.evaluate(`(() => { let e = ${FIND}(document, ${JSON.stringify(id)}); while (e) { if (e.tagName === 'DETAILS') e.open = true; e = e.parentNode instanceof ShadowRoot ? e.parentNode.host : e.parentNode; } })()`);
 }
+
+/** Types into a text field (or textarea) and commits it, as a user leaving the field would. */
+export async function setText(page: Page, id: string, value: string): Promise<void> {
+  await waitForTestId(page, id);
+  await page.evaluate(`(() => { const e = ${FIND}(document, ${JSON.stringify(id)}); if (e.value !== ${JSON.stringify(value)}) { e.value = ${JSON.stringify(value)}; e.dispatchEvent(new Event('change', { bubbles: true, composed: true })); } })()`);
+}
