@@ -5,6 +5,7 @@ import { GPU_KERNELS } from './kernels';
 import { QuantizeAbort } from '../codecs/iq-math';
 import type { GpuKernel } from './kernel';
 import { GpuQuality } from './quality';
+import { USES_WEIGHTS } from '../codecs/weighted';
 
 /** A GPU buffer that is replaced by a bigger one when a chunk outgrows it. */
 class GrowableBuffer {
@@ -116,8 +117,10 @@ export class ChunkTransformer {
     elements: number,
     out: Uint8Array | undefined,
     measure: boolean,
-    weights?: Float32Array,
+    given?: Float32Array,
   ): Promise<{ bytes: Uint8Array; quality: QualitySums | null }> {
+    // ggml's quantizers for Q8_0, TQ*_0, MXFP4, ... ignore the weights: their plain kernel is exact
+    const weights = given !== undefined && USES_WEIGHTS.has(to) ? given : undefined;
     const tf = TYPES[from];
     const tt = TYPES[to];
     if (elements % tf.blockSize !== 0 || elements % tt.blockSize !== 0) {
@@ -215,9 +218,9 @@ export class ChunkTransformer {
   }
 }
 
-/** Whether `to` has a GPU encoder that takes an importance matrix. */
+/** Whether `to` has a GPU encoder that takes an importance matrix (or one whose ggml quantizer ignores it). */
 export function hasWeightedEncoder(to: TypeName): boolean {
-  return GPU_KERNELS[to].encodeWeighted !== undefined;
+  return GPU_KERNELS[to].encodeWeighted !== undefined || (!USES_WEIGHTS.has(to) && GPU_KERNELS[to].encode !== null);
 }
 
 function weightedKernel(to: TypeName, weights: Float32Array, elements: number): GpuKernel {
