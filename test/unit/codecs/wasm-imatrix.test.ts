@@ -15,7 +15,7 @@ const N = 4096;
 const input = new Float32Array(fixtureBytes('golden/imatrix/input.f32').buffer);
 const weights = new Float32Array(fixtureBytes('golden/imatrix/imatrix.f32').buffer);
 
-const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS'];
+const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ3_XXS'];
 
 function ggmlFile(t: TypeName): string {
   const lower = t.toLowerCase();
@@ -74,6 +74,24 @@ function randomCase(seed: number, rows: number, n: number): { x: Float32Array; w
   return { x, w };
 }
 
+function encodeWith(t: TypeName, enc: (x: Float32Array, dst: Uint8Array, w: Float32Array) => void, x: Float32Array, w: Float32Array): Uint8Array {
+  const out = bytesFor(t, x.length);
+  enc(x, out, w);
+  return out;
+}
+
+/** The bytes, or the error's name and message. */
+function outcome(encode: () => Uint8Array): Uint8Array | string {
+  try {
+    return encode();
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message}`;
+  }
+}
+
+/** The grid types: with weights, ggml aborts on huge or non-finite groups. */
+const GRID_W: TypeName[] = ['IQ3_XXS'];
+
 describe('wasm encoders with importance weights', () => {
   for (const t of TYPES_W) {
     it(`${t}: golden imatrix rows byte for byte, and random rows as the TypeScript twin`, () => {
@@ -87,12 +105,31 @@ describe('wasm encoders with importance weights', () => {
       for (let seed = 1; seed <= 10; seed++) {
         const n = [256, 512, 2048][seed % 3]!;
         const { x, w } = randomCase(seed * 7919 + t.length, 3, n);
-        const a = bytesFor(t, x.length);
-        const b = bytesFor(t, x.length);
-        CPU_CODECS[t].encode!(x, a, w);
-        enc!(x, b, w);
+        const a = outcome(() => encodeWith(t, CPU_CODECS[t].encode!, x, w));
+        const b = outcome(() => encodeWith(t, enc!, x, w));
+        if (typeof a === 'string' || typeof b === 'string') {
+          // the grid types stop where ggml aborts (rows of ~1e20): the same error from both
+          expect(b, `${t} seed ${seed}`).toBe(a);
+          continue;
+        }
         const m = badBlocks(t, b, a);
         expect(m.bad, `${t} seed ${seed}: ${m.bad} blocks differ from the TypeScript twin, first ${m.first}`).toBe(0);
+      }
+    });
+  }
+
+  for (const t of GRID_W) {
+    it(`${t}: a group of ~3e19, or NaN, throws the TypeScript twin's error`, () => {
+      const n = 512;
+      const w = new Float32Array(n);
+      for (let i = 0; i < n; i++) w[i] = 0.5 + (i % 7) * 0.25;
+      for (const bad of [3e19, NaN]) {
+        const x = new Float32Array(2 * n);
+        for (let i = 0; i < x.length; i++) x[i] = Math.cos(i * 0.37) * 3;
+        x.fill(bad, n + 256 + 32, n + 256 + 64);
+        const want = outcome(() => encodeWith(t, CPU_CODECS[t].encode!, x, w));
+        expect(want, `${t} twin on ${bad}`).toMatch(/^QuantizeAbort: .* aborts on this block/);
+        expect(outcome(() => encodeWith(t, wasmWeightedEncoder(t)!, x, w))).toBe(want);
       }
     });
   }
