@@ -11,6 +11,7 @@ export { encode_IQ4_NL, encode_IQ4_XS } from './iq4';
 export { widen_f16 } from './widen';
 export { encode_IQ3_XXS, encode_IQ3_S, encode_IQ3_XXS_w, encode_IQ3_S_w } from './iq3';
 export { encode_IQ1_S_w } from './iq1s';
+export { encode_IQ1_M, encode_IQ1_M_w } from './iq1m';
 export { abortInfo } from './common';
 export {
   encode_Q2_K_w, encode_Q3_K_w, encode_Q4_K_w, encode_Q5_K_w, encode_Q6_K_w,

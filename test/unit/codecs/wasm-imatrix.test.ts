@@ -15,7 +15,7 @@ const N = 4096;
 const input = new Float32Array(fixtureBytes('golden/imatrix/input.f32').buffer);
 const weights = new Float32Array(fixtureBytes('golden/imatrix/imatrix.f32').buffer);
 
-const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ3_XXS', 'IQ3_S', 'IQ1_S'];
+const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
 
 function ggmlFile(t: TypeName): string {
   const lower = t.toLowerCase();
@@ -90,7 +90,7 @@ function outcome(encode: () => Uint8Array): Uint8Array | string {
 }
 
 /** The grid types: with weights, ggml aborts on huge or non-finite groups. */
-const GRID_W: TypeName[] = ['IQ3_XXS', 'IQ3_S', 'IQ1_S'];
+const GRID_W: TypeName[] = ['IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
 
 describe('wasm encoders with importance weights', () => {
   for (const t of TYPES_W) {
