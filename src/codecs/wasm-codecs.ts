@@ -27,7 +27,7 @@ type WasmType = (typeof WASM_ENCODE_TYPES)[number];
  * an i32 status: 0, or the abort code of wasm/common.ts, which the host turns into the
  * TypeScript twin's error. Adding a type is one entry here (and its exports in wasm/index.ts).
  */
-export const WASM_GRID_TYPES = ['IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'] as const satisfies readonly (keyof typeof SEARCH_TABLES)[];
+export const WASM_GRID_TYPES = ['IQ2_XXS', 'IQ2_XS', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'] as const satisfies readonly (keyof typeof SEARCH_TABLES)[];
 type GridType = keyof typeof SEARCH_TABLES;
 const isGridType = (t: TypeName): t is GridType => (WASM_GRID_TYPES as readonly TypeName[]).includes(t);
 
