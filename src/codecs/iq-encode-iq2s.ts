@@ -6,7 +6,7 @@
  * importance weights weight = sigma2/4 + x^2; with them (`qw`, aligned with the input)
  * qw * sqrt(sigma2 + x^2). Every float operation is rounded to float32.
  */
-import { fr, checkScale, nearestIntBits as nearestInt, writeF16 } from './iq-math';
+import { fr, checkScale, nearestIntBits as nearestInt, offGrid, writeF16 } from './iq-math';
 import { bestNeighbour8, fitQ2, gridLevels, iq2sGrid, weightedFit, type SearchGrid } from './iq-search';
 
 const SIZE = 82; // d, qs[32], signs[32], qh[8], scales[8]
@@ -95,7 +95,7 @@ function group(g: SearchGrid, x: Float32Array, xb: number, sigma2: number, dst: 
     let u = 0;
     for (let i = 0; i < 8; i++) u |= L[8 * k + i]! << (2 * i);
     const gi = g.map[u]!;
-    if (gi < 0) throw new Error(`IQ2_S: levels ${u} are not on the grid (ggml aborts here too)`);
+    if (gi < 0) throw offGrid('IQ2_S', u);
     const i8 = 2 * ib + k;
     dst[o + 2 + i8] = gi & 255;
     dst[o + 66 + (i8 >> 2)] |= (gi >> 8) << (2 * (i8 % 4));

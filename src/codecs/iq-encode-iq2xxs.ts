@@ -7,7 +7,7 @@
  * scale each, seeded by make_qp_quants; XS: groups of 16. Weights are the column importance
  * times sqrt(sigma2 + x^2), sigma2 the super-block's mean square. One fround per C float step.
  */
-import { checkScale, fr, nearestIntBits as nearestInt, writeF16 } from './iq-math';
+import { checkScale, fr, nearestIntBits as nearestInt, offGrid, writeF16 } from './iq-math';
 import { bestNeighbour8, fitQ2, gridLevels, iq2xsGrid, iq2xxsGrid, weightedFit, type SearchGrid } from './iq-search';
 import { makeQpQuants } from './kquants-search-weighted';
 import { writeU32 } from './quant-math';
@@ -94,7 +94,7 @@ function indices(g: SearchGrid, s: Scratch, out: Int32Array): void {
     let u = 0;
     for (let i = 0; i < 8; i++) u |= s.L[8 * k + i]! << (2 * i);
     const gi = g.map[u]!;
-    if (gi < 0) throw new Error(`${g.type}: levels ${u} are not on the grid (ggml aborts here too)`);
+    if (gi < 0) throw offGrid(g.type, u);
     out[k] = gi;
   }
 }

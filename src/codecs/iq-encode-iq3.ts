@@ -9,7 +9,7 @@
  * IQ3_S stores 8 free sign bits, starts "off grid", skips only all-zero groups and, for such a
  * group, does not advance its qs / signs write position (so later groups land earlier).
  */
-import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt, writeF16 } from './iq-math';
+import { FLT_MAX, fr, checkScale, noFiniteNeighbour, nearestIntBits as nearestInt, offGrid as offGridError, writeF16 } from './iq-math';
 import { fitQ2, gridLevels, iq3sGrid, iq3xxsGrid, neighbours, weightedFit, type SearchGrid } from './iq-search';
 import { writeU32 } from './quant-math';
 
@@ -112,7 +112,7 @@ function search(g: SearchGrid, max: number, nsteps: number, startOnGrid: number,
     let u = 0;
     for (let i = 0; i < 4; i++) u |= L[4 * k + i]! << (3 * i);
     const gi = g.map[u]!;
-    if (gi < 0) throw new Error(`IQ3: levels ${u} are not on the grid (ggml aborts here too)`);
+    if (gi < 0) throw offGridError(typeName, u);
     gridIndex[k] = gi;
   }
   return scale;

@@ -80,5 +80,14 @@ export function noFiniteNeighbour(type: string, scale: number): QuantizeAbort {
 
 /** GGML_ASSERT(scale >= 0) at the end of each group: false for a NaN scale (NaN or Inf input). */
 export function checkScale(type: string, scale: number): void {
-  if (!(scale >= 0)) throw new QuantizeAbort(type, `group scale ${scale} is not >= 0; the input holds NaN or Inf`);
+  if (!(scale >= 0)) throw badScale(type, scale);
+}
+
+export function badScale(type: string, scale: number): QuantizeAbort {
+  return new QuantizeAbort(type, `group scale ${scale} is not >= 0; the input holds NaN or Inf`);
+}
+
+/** A group's final levels packed as the grid map's key (`u`) that name no grid point: ggml aborts there. */
+export function offGrid(type: string, u: number): Error {
+  return new Error(`${type}: levels ${u} are not on the grid (ggml aborts here too)`);
 }

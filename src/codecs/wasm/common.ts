@@ -128,3 +128,25 @@ export const FLAT: usize = memory.data(64, 16);
 
 /** One super-block's levels, one byte each. */
 export const LB: usize = memory.data(256, 16);
+
+/**
+ * Grid encoders return 0, or one of these codes after abortAt has stored where and why at
+ * abortInfo(): block (i32, within the call), scale (f32), packed levels (i32). The host
+ * (wasm-codecs.ts, Loaded.check) throws the TypeScript twin's error for it: noFiniteNeighbour,
+ * badScale or offGrid of src/codecs/iq-math.ts.
+ */
+export const ABORT_NO_NEIGHBOUR: i32 = 1;
+export const ABORT_SCALE: i32 = 2;
+export const ABORT_OFF_GRID: i32 = 3;
+const ABORT: usize = memory.data(16, 16);
+
+export function abortAt(code: i32, block: i32, scale: f32, levels: i32): i32 {
+  store<i32>(ABORT, block);
+  store<f32>(ABORT, scale, 4);
+  store<i32>(ABORT, levels, 8);
+  return code;
+}
+
+export function abortInfo(): usize {
+  return ABORT;
+}

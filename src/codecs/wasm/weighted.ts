@@ -116,7 +116,7 @@ function makeQkx3(n: i32, nmax: i32, x: usize, w: usize, l: usize, mins: usize, 
 }
 
 /** make_qp_quants (see kquants-search-weighted.ts): levels in l (uint8, as ggml's L), returns the scale. */
-function makeQp(n: i32, nmax: i32, x: usize, l: usize, qw: usize): f32 {
+export function makeQp(n: i32, nmax: i32, x: usize, l: usize, qw: usize): f32 {
   let max: f32 = 0;
   for (let i = 0; i < n; i++) max = Mathf.max(max, f(x, i));
   if (max < GROUP_MAX_EPS) {

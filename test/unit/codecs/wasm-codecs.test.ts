@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TYPES, type TypeName } from '../../../src/codecs/catalogue';
 import { CPU_CODECS } from '../../../src/codecs/registry';
-import { WASM_ENCODE_TYPES, wasmDecodeF16, wasmEncoder, wasmEncoderFromF16 } from '../../../src/codecs/wasm-codecs';
+import { WASM_ENCODE_TYPES, WASM_GRID_TYPES, wasmDecodeF16, wasmEncoder, wasmEncoderFromF16 } from '../../../src/codecs/wasm-codecs';
 import { blockMismatches, encodeTypes, goldenEncode } from '../../support/golden';
 
 /**
@@ -45,6 +45,24 @@ function describeMismatch(type: TypeName, got: Uint8Array, want: Uint8Array, x: 
       return `block ${b}: first differing byte ${first} (got ${got[b * ts + first]}, want ${want[b * ts + first]}); x starts ${head}`;
     })
     .join('\n');
+}
+
+/**
+ * The encoder's bytes, or its error: the grid types (IQ3_*, IQ1_M) stop where ggml's quantizer
+ * aborts (huge or non-finite values), and wasm must then throw the twin's error.
+ */
+function outcome(encode: () => Uint8Array): Uint8Array | string {
+  try {
+    return encode();
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message}`;
+  }
+}
+
+/** '' when both outcomes agree, else what differs. */
+function sameOutcome(type: TypeName, got: Uint8Array | string, want: Uint8Array | string, x: Float32Array): string {
+  if (typeof got === 'string' || typeof want === 'string') return got === want ? '' : `wasm: ${String(got).slice(0, 200)}\ntwin: ${String(want).slice(0, 200)}`;
+  return describeMismatch(type, got, want, x);
 }
 
 /** One group of 16 values in one of the shapes that stress the searches. */
@@ -98,9 +116,8 @@ describe('wasm encoders equal the TypeScript twins', () => {
     it(`${type}: random rows of stressing groups`, () => {
       fc.assert(
         fc.property(rowOf(type, 4), (x) => {
-          const want = twin(type, x);
-          const got = viaWasm(type, x);
-          if (!Buffer.from(got).equals(Buffer.from(want))) throw new Error(describeMismatch(type, got, want, x));
+          const diff = sameOutcome(type, outcome(() => viaWasm(type, x)), outcome(() => twin(type, x)), x);
+          if (diff !== '') throw new Error(diff);
         }),
         { numRuns: 150 },
       );
@@ -117,9 +134,7 @@ describe('wasm encoders equal the TypeScript twins', () => {
       x[4 * bs + 1] = 3e38;
       x[4 * bs + 2] = -3e38;
       x.fill(NaN, 5 * bs, 6 * bs);
-      const want = twin(type, x);
-      const got = viaWasm(type, x);
-      expect(describeMismatch(type, got, want, x)).toBe('');
+      expect(sameOutcome(type, outcome(() => viaWasm(type, x)), outcome(() => twin(type, x)), x)).toBe('');
     });
 
     it(`${type}: odd output offsets, a row longer than one copy piece, and the size contract`, () => {
@@ -139,6 +154,22 @@ describe('wasm encoders equal the TypeScript twins', () => {
       expect(() => wasm(type)(new Float32Array(bs + 1), new Uint8Array(ts))).toThrow(RangeError);
       expect(() => wasm(type)(new Float32Array(bs), new Uint8Array(ts + 1))).toThrow(RangeError);
       expect(() => wasm(type)(new Float32Array(0), new Uint8Array(0))).not.toThrow();
+    });
+  }
+});
+
+describe('grid encoders stop where ggml aborts', () => {
+  const unweighted = WASM_GRID_TYPES.filter((t) => (WASM_ENCODE_TYPES as readonly TypeName[]).includes(t));
+  for (const type of unweighted) {
+    it(`${type}: a group of ~3e19 throws the TypeScript twin's error; Inf and NaN groups do as the twin does`, () => {
+      for (const bad of [3e19, Infinity, NaN]) {
+        const x = new Float32Array(3 * 256);
+        for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.61) * 2;
+        x.fill(bad, 256 + 64, 256 + 96);
+        const want = outcome(() => twin(type, x));
+        if (bad === 3e19) expect(want, `${type} twin on ${bad}`).toMatch(/^QuantizeAbort: .* aborts on this block/);
+        expect(outcome(() => viaWasm(type, x)), `${type} on ${bad}`).toEqual(want);
+      }
     });
   }
 });
@@ -185,10 +216,14 @@ describe('F16 input widened inside wasm', () => {
           // the twin and wasm may each differ from ggml (with canonical NaNs both matched ggml on
           // 4,800 such blocks, measured against libggml 34af94cd), and llama-quantize refuses NaN
           // anyway, as Kiln's presets do.
-          const want = wild ? viaWasm(type, floats) : twin(type, floats);
-          const got = new Uint8Array(nb * ts);
-          enc(bytes, got);
-          if (!Buffer.from(got).equals(Buffer.from(want))) throw new Error(describeMismatch(type, got, want, floats));
+          const want = outcome(() => (wild ? viaWasm(type, floats) : twin(type, floats)));
+          const got = outcome(() => {
+            const out = new Uint8Array(nb * ts);
+            enc(bytes, out);
+            return out;
+          });
+          const diff = sameOutcome(type, got, want, floats);
+          if (diff !== '') throw new Error(diff);
         }),
         { numRuns: 60 },
       );

@@ -15,7 +15,7 @@ const N = 4096;
 const input = new Float32Array(fixtureBytes('golden/imatrix/input.f32').buffer);
 const weights = new Float32Array(fixtureBytes('golden/imatrix/imatrix.f32').buffer);
 
-const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS'];
+const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
 
 function ggmlFile(t: TypeName): string {
   const lower = t.toLowerCase();
@@ -38,6 +38,34 @@ function badBlocks(t: TypeName, got: Uint8Array, want: Uint8Array): { bad: numbe
   return { bad, first };
 }
 
+/** The twin's error message, or '' when it encodes. */
+function thrown(f: () => void): string {
+  try {
+    f();
+    return '';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** Row by row (an abort stops a whole call): same bytes, or the same error; returns the rows that encoded. */
+function sameAsTwin(t: TypeName, enc: (x: Float32Array, d: Uint8Array, w: Float32Array) => void, x: Float32Array, w: Float32Array, label: string): number {
+  const n = w.length;
+  let encoded = 0;
+  for (let r = 0; r < x.length / n; r++) {
+    const row = x.subarray(r * n, (r + 1) * n);
+    const a = bytesFor(t, n);
+    const b = bytesFor(t, n);
+    const want = thrown(() => CPU_CODECS[t].encode!(row, a, w));
+    expect(thrown(() => enc(row, b, w)), `${label} row ${r}: the twin's error`).toBe(want);
+    if (want !== '') continue;
+    encoded++;
+    const m = badBlocks(t, b, a);
+    expect(m.bad, `${label} row ${r}: ${m.bad} blocks differ from the TypeScript twin, first ${m.first}`).toBe(0);
+  }
+  return encoded;
+}
+
 function bytesFor(t: TypeName, elements: number): Uint8Array {
   return new Uint8Array((elements / TYPES[t].blockSize) * TYPES[t].typeSize);
 }
@@ -54,11 +82,18 @@ function rng(seed: number): () => number {
   };
 }
 
-/** Rows of n with corners in some groups, and n weights (some zero, some huge). */
-function randomCase(seed: number, rows: number, n: number): { x: Float32Array; w: Float32Array } {
+/**
+ * The grid types (IQ2_*, IQ3_*, IQ1_*): ggml aborts where a weighted error overflows float32 (values around
+ * 1e10 and beyond) or a scale is NaN, so their twins throw there; the wasm encoder must throw
+ * the same error, and their random rows stop at 1e8 so most rows encode.
+ */
+const GRID = new Set<TypeName>(['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M']);
+
+/** Rows of n with corners in some groups, and n weights (some zero, some huge); magnitudes up to `top`. */
+function randomCase(seed: number, rows: number, n: number, top = 1e20): { x: Float32Array; w: Float32Array } {
   const r = rng(seed);
   const x = new Float32Array(rows * n);
-  const scale = [1e-30, 1e-3, 1, 1e4, 1e20][seed % 5]!;
+  const scale = [1e-30, 1e-3, 1, 1e4, top][seed % 5]!;
   for (let i = 0; i < x.length; i++) x[i] = (r() - 0.5) * 2 * scale * (r() < 0.01 ? 40 : 1);
   for (let g = 0; g < x.length; g += 32) {
     const c = r();
@@ -74,6 +109,12 @@ function randomCase(seed: number, rows: number, n: number): { x: Float32Array; w
   return { x, w };
 }
 
+/**
+ * Kinds of abort these cases reach, where fewer than two: IQ3's end in the neighbour search (a
+ * NaN or Inf error), IQ1_S's at the scale check (its overflowing sums give a NaN scale).
+ */
+const ABORT_KINDS: Partial<Record<TypeName, number>> = { IQ3_XXS: 1, IQ3_S: 1, IQ1_S: 1 };
+
 describe('wasm encoders with importance weights', () => {
   for (const t of TYPES_W) {
     it(`${t}: golden imatrix rows byte for byte, and random rows as the TypeScript twin`, () => {
@@ -84,8 +125,14 @@ describe('wasm encoders with importance weights', () => {
       enc!(input, got, weights);
       const g = badBlocks(t, got, want);
       expect(g.bad, `${t}: ${g.bad} of ${want.length / TYPES[t].typeSize} golden blocks differ, first ${g.first}`).toBe(0);
+      let encoded = 0;
       for (let seed = 1; seed <= 10; seed++) {
         const n = [256, 512, 2048][seed % 3]!;
+        if (GRID.has(t)) {
+          const { x, w } = randomCase(seed * 7919 + t.length, 3, n, 1e8);
+          encoded += sameAsTwin(t, enc!, x, w, `${t} seed ${seed}`);
+          continue;
+        }
         const { x, w } = randomCase(seed * 7919 + t.length, 3, n);
         const a = bytesFor(t, x.length);
         const b = bytesFor(t, x.length);
@@ -94,6 +141,31 @@ describe('wasm encoders with importance weights', () => {
         const m = badBlocks(t, b, a);
         expect(m.bad, `${t} seed ${seed}: ${m.bad} blocks differ from the TypeScript twin, first ${m.first}`).toBe(0);
       }
+      if (GRID.has(t)) expect(encoded, `${t}: random rows the twin encodes`).toBeGreaterThanOrEqual(20);
+    });
+  }
+
+  for (const t of TYPES_W.filter((t) => GRID.has(t))) {
+    it(`${t}: throws the twin's error where ggml aborts (a weighted error overflowing float32, a NaN scale, levels off the grid)`, () => {
+      const enc = wasmWeightedEncoder(t)!;
+      const cases: [string, Float32Array, Float32Array][] = [];
+      for (const v of [3e19, NaN, Infinity]) {
+        const block = input.slice(0, N);
+        for (let i = 512; i < 768; i++) block[i] = v * Math.sin(i);
+        const one = input.slice(0, N);
+        one[1000] = v;
+        cases.push([`a block of ${v}`, block, weights], [`one ${v}`, one, weights]);
+      }
+      // random rows at 1e20 where IQ2_XXS's twin stops on a NaN scale and on levels off the grid
+      const { x, w } = randomCase(8 * 7919 + 7, 3, 2048);
+      for (let r = 0; r < 3; r++) cases.push([`random row ${r}`, x.slice(r * 2048, (r + 1) * 2048), w]);
+      const reasons = new Set<string>();
+      for (const [label, row, rw] of cases) {
+        const want = thrown(() => CPU_CODECS[t].encode!(row, bytesFor(t, row.length), rw));
+        if (want !== '') reasons.add(want.replace(/.*\(|.*levels \d+ /, '').slice(0, 20));
+        expect(thrown(() => enc(row, bytesFor(t, row.length), rw)), `${t}, ${label}`).toBe(want);
+      }
+      expect(reasons.size, `${t}: kinds of abort among the cases: ${[...reasons].join('; ')}`).toBeGreaterThanOrEqual(ABORT_KINDS[t] ?? 2);
     });
   }
 
@@ -126,5 +198,16 @@ describe('wasm encoders with importance weights', () => {
     const wantHalf = bytesFor('IQ4_XS', back.length);
     CPU_CODECS.IQ4_XS.encode!(back, wantHalf, weights);
     expect(await engine.transform('F16', 'IQ4_XS', half, back.length, undefined, weights)).toEqual(wantHalf);
+  });
+
+  it('CpuEngine uses them for the grid types with weights: same bytes as the TypeScript twin', async () => {
+    const engine = new CpuEngine();
+    const f32 = input.subarray(0, 2 * N);
+    for (const t of TYPES_W.filter((t) => GRID.has(t))) {
+      const want = bytesFor(t, f32.length);
+      CPU_CODECS[t].encode!(f32, want, weights);
+      const got = await engine.transform('F32', t, new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), f32.length, undefined, weights);
+      expect(got, t).toEqual(want);
+    }
   });
 });

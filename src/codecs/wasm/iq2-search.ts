@@ -1,0 +1,224 @@
+/**
+ * The pieces the IQ2 grid encoders share (src/codecs/iq-search.ts in f32): the levels of 8
+ * values at an inverse scale, the best grid neighbour of an off-grid vector
+ * (iq2_find_best_neighbour of ggml-quants.c at llama.cpp 34af94cd), the weighted scale fit,
+ * and the group preparation with importance weights. One f32 operation per C float step.
+ *
+ * A search that hits one of ggml's aborts sets `status` (an ABORT_* code of common.ts) with
+ * the scale or levels for the host's message; callers check it after each group.
+ */
+import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, nearestInt } from './common';
+import { gridCode, gridMap, neighbourList } from './grid-table';
+
+/** Map entries of the 8-element grids: every code of levels 0..2 is below this. */
+export const IQ2_MAP: i32 = 43692;
+
+export let status: i32 = 0;
+export let statusScale: f32 = 0;
+export let statusLevels: i32 = 0;
+
+/** The pending abort code, cleared. */
+export function takeStatus(): i32 {
+  const s = status;
+  status = 0;
+  return s;
+}
+
+/** Per-group scratch for up to 32 elements: weights, their square roots, |x|; levels as i8. */
+export const WEIGHT: usize = memory.data(32 * 4, 16);
+export const WAUX: usize = memory.data(32 * 4, 16);
+export const XVAL: usize = memory.data(32 * 4, 16);
+export const LV: usize = memory.data(32, 16);
+export const LAUX: usize = memory.data(32, 16);
+/** 7- (XXS, XS) or 8-bit (S) sign masks of the group's 8-element pieces. */
+export const SIGNS: usize = memory.data(4, 4);
+/** Grid index of each 8-element piece, after gridIndices. */
+export const GIDX: usize = memory.data(16, 16);
+const TERMS: usize = memory.data(24 * 4, 16);
+
+@inline export function fl(p: usize, i: i32): f32 {
+  return load<f32>(p + (<usize>i << 2));
+}
+@inline export function setFl(p: usize, i: i32, v: f32): void {
+  store<f32>(p + (<usize>i << 2), v);
+}
+@inline export function lv(p: usize, i: i32): i32 {
+  return <i32>load<i8>(p + <usize>i);
+}
+
+/**
+ * The levels l = nearest_int((id * x - 1) / 2), clamped to 0..2, of x[o..o+8) into out[o..);
+ * returns them packed, 2 bits each (the map key).
+ */
+export function gridLevels8(id: f32, x: usize, out: usize, o: i32): i32 {
+  let u = 0;
+  for (let i = 0; i < 8; i++) {
+    let l = nearestInt(<f32>0.5 * (id * fl(x, o + i) - <f32>1));
+    l = l < 0 ? 0 : l > 2 ? 2 : l;
+    store<i8>(out + <usize>(o + i), <i8>l);
+    u |= l << (2 * i);
+  }
+  return u;
+}
+
+/**
+ * iq2_find_best_neighbour for the off-grid code with map entry m (< 0): the listed point
+ * nearest to x[o..o+8) at scale * (1, 3, 5), weighted by w[o..o+8), the first on ties; its
+ * levels into out[o..o+8). Returns its grid index, or -1 with status set when no error is
+ * finite (ggml's GGML_ASSERT(grid_index >= 0)).
+ */
+export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usize, out: usize, o: i32, scale: f32): i32 {
+  const l1 = scale;
+  const l3 = scale * <f32>3;
+  const l5 = scale * <f32>5;
+  for (let i = 0; i < 8; i++) {
+    const xi = fl(x, o + i);
+    const wi = fl(w, o + i);
+    let diff = l1 - xi;
+    setFl(TERMS, 3 * i, wi * diff * diff);
+    diff = l3 - xi;
+    setFl(TERMS, 3 * i + 1, wi * diff * diff);
+    diff = l5 - xi;
+    setFl(TERMS, 3 * i + 2, wi * diff * diff);
+  }
+  const list = neighbourList(table, size, IQ2_MAP, m);
+  const count = load<i32>(list);
+  let best: f32 = f32.MAX_VALUE;
+  let gi = -1;
+  for (let n = 1; n <= count; n++) {
+    const k = load<i32>(list + (<usize>n << 2));
+    const c = gridCode(table, k);
+    let d2 = fl(TERMS, c & 3);
+    d2 += fl(TERMS, 3 + ((c >> 2) & 3));
+    d2 += fl(TERMS, 6 + ((c >> 4) & 3));
+    d2 += fl(TERMS, 9 + ((c >> 6) & 3));
+    d2 += fl(TERMS, 12 + ((c >> 8) & 3));
+    d2 += fl(TERMS, 15 + ((c >> 10) & 3));
+    d2 += fl(TERMS, 18 + ((c >> 12) & 3));
+    d2 += fl(TERMS, 21 + ((c >> 14) & 3));
+    if (d2 < best) {
+      best = d2;
+      gi = k;
+    }
+  }
+  if (gi < 0) {
+    status = ABORT_NO_NEIGHBOUR;
+    statusScale = scale;
+    return -1;
+  }
+  const c = gridCode(table, gi);
+  for (let i = 0; i < 8; i++) store<i8>(out + <usize>(o + i), <i8>((c >> (2 * i)) & 3));
+  return gi;
+}
+
+/** Levels at `id` for the piece at o, moved to the best neighbour when off the grid; false when that aborted. */
+export function searchPiece(table: usize, size: i32, id: f32, scale: f32, out: usize, o: i32): bool {
+  const u = gridLevels8(id, XVAL, out, o);
+  const m = gridMap(table, size, u);
+  if (m >= 0) return true;
+  return bestNeighbour8(table, size, m, XVAL, WAUX, out, o, scale) >= 0;
+}
+
+export let fitQ2: f32 = 0;
+
+/** sumqx (returned) and sumq2 (fitQ2) of q = 2l + 1 over n elements, in element order. */
+export function weightedFit(n: i32, levels: usize): f32 {
+  let sumqx: f32 = 0;
+  let sumq2: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = fl(WEIGHT, i);
+    const q = <f32>((lv(levels, i) << 1) + 1);
+    sumqx += wi * fl(XVAL, i) * q;
+    sumq2 += wi * q * q;
+  }
+  fitQ2 = sumq2;
+  return sumqx;
+}
+
+/**
+ * The grid indices of LV's n / 8 pieces into GIDX, as the twins read the map (a JavaScript
+ * array with -1 for every code of 16 bits that is not a grid point, undefined beyond): a code
+ * in range that is no grid point aborts (OFF_GRID with the code); false then.
+ */
+export function gridIndices(table: usize, size: i32, n: i32): bool {
+  for (let k = 0; k < n >> 3; k++) {
+    let u = 0;
+    for (let i = 0; i < 8; i++) u |= lv(LV, 8 * k + i) << (2 * i);
+    let gi = -1;
+    if (u >= 0 && u < IQ2_MAP) {
+      const m = gridMap(table, size, u);
+      // unreachable codes hold 0 in the table: a grid point only when its code is u
+      if (m >= 0 && <i32>gridCode(table, m) == u) gi = m;
+    }
+    if (gi < 0 && u >= 0 && u < 65536) {
+      status = ABORT_OFF_GRID;
+      statusLevels = u;
+      return false;
+    }
+    store<i32>(GIDX + (<usize>k << 2), gi < 0 ? 0 : gi);
+  }
+  return true;
+}
+
+/** sum x^2 over the 256 values at x, in order. */
+export function sumSquares256(x: usize): f32 {
+  let s: f32 = 0;
+  for (let i = 0; i < 256; i++) {
+    const v = fl(x, i);
+    s += v * v;
+  }
+  return s;
+}
+
+/**
+ * WEIGHT = qw * sqrt(sigma2 + x^2) (or sigma2 / 4 + x^2 without qw: qw == 0), WAUX = sqrt(WEIGHT),
+ * XVAL = |x| with the sign bits in SIGNS per 8 (when `even`, the cheapest element by
+ * weight * x * x flipped back so each 8 has an even count, 7 bits kept). Returns max |x| in
+ * the twins' order (a NaN takes over only where it is compared last).
+ */
+export function prepareGroup(x: usize, qw: usize, n: i32, sigma2: f32, even: bool): f32 {
+  const quarter: f32 = <f32>0.25 * sigma2;
+  for (let i = 0; i < n; i++) {
+    const v = fl(x, i);
+    const w: f32 = qw != 0 ? fl(qw, i) * Mathf.sqrt(sigma2 + v * v) : quarter + v * v;
+    setFl(WEIGHT, i, w);
+    setFl(WAUX, i, Mathf.sqrt(w));
+  }
+  for (let k = 0; k < n >> 3; k++) {
+    let nflip = 0;
+    let sg = 0;
+    for (let i = 0; i < 8; i++) {
+      const v = fl(x, 8 * k + i);
+      if (v >= 0) setFl(XVAL, 8 * k + i, v);
+      else {
+        setFl(XVAL, 8 * k + i, -v);
+        nflip++;
+        sg |= 1 << i;
+      }
+    }
+    if (even) {
+      if (nflip & 1) {
+        let imin = 0;
+        let min = fl(WEIGHT, 8 * k) * fl(x, 8 * k) * fl(x, 8 * k);
+        for (let i = 1; i < 8; i++) {
+          const v = fl(x, 8 * k + i);
+          const ax = fl(WEIGHT, 8 * k + i) * v * v;
+          if (ax < min) {
+            min = ax;
+            imin = i;
+          }
+        }
+        setFl(XVAL, 8 * k + imin, -fl(XVAL, 8 * k + imin));
+        sg ^= 1 << imin;
+      }
+      sg &= 127;
+    }
+    store<u8>(SIGNS + <usize>k, <u8>sg);
+  }
+  let max = fl(XVAL, 0);
+  for (let i = 1; i < n; i++) {
+    const v = fl(XVAL, i);
+    max = max > v ? max : v;
+  }
+  return max;
+}

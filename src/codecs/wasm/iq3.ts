@@ -1,0 +1,380 @@
+/**
+ * IQ3_XXS and IQ3_S: per 32 elements eight 4-element points of a 3-bit grid (levels 2l + 1)
+ * and sign bits, a 4-bit scale per 32, an f16 super-scale. A scalar float32 port of the
+ * TypeScript twin (src/codecs/iq-encode-iq3.ts), which matches quantize_row_iq3_xxs_impl
+ * (grid 256) and quantize_row_iq3_s_impl (grid 512, block 32) of ggml-quants.c at llama.cpp
+ * 34af94cd, with and without quant_weights. Every C float operation is one f32 operation here
+ * in the C order, so the bytes are ggml's; the twin's notes on where the two types differ
+ * (sign parity, on-grid start, skipped groups) hold here too.
+ *
+ * The search table (grid-table.ts) is ggml's kgrid / kmap / neighbour lists for the type.
+ */
+import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, abortAt, nearestInt, writeHalf } from './common';
+import { gridCode, gridMap, neighbourList } from './grid-table';
+
+const MAP_SIZE: i32 = 4096;
+const FLT_MAX: f32 = 3.4028234663852886e38;
+const EPS_XXS: f32 = 1e-8;
+const FIFTH: f32 = 0.2;
+
+/** Per group of 32: weights, their square roots, |x| with the kept signs, levels, trial levels. */
+const WEIGHT: usize = memory.data(32 * 4, 16);
+const WAUX: usize = memory.data(32 * 4, 16);
+const XVAL: usize = memory.data(32 * 4, 16);
+const L: usize = memory.data(32, 16);
+const LAUX: usize = memory.data(32, 16);
+const ON_GRID: usize = memory.data(8, 16);
+const ON_GRID_AUX: usize = memory.data(8, 16);
+const SIGNS: usize = memory.data(4, 16);
+const INDEX: usize = memory.data(8 * 4, 16);
+const SCALES: usize = memory.data(8 * 4, 16);
+/** The weighted squared error of each (element, level) of one point, for a neighbour search. */
+const TERMS: usize = memory.data(32 * 4, 16);
+
+@inline function f(p: usize, i: i32): f32 {
+  return load<f32>(p + (<usize>i << 2));
+}
+@inline function setF(p: usize, i: i32, v: f32): void {
+  store<f32>(p + (<usize>i << 2), v);
+}
+@inline function b(p: usize, i: i32): i32 {
+  return <i32>load<u8>(p + <usize>i);
+}
+@inline function setB(p: usize, i: i32, v: i32): void {
+  store<u8>(p + <usize>i, <u8>v);
+}
+
+let gridSize: i32 = 256;
+let table: usize = 0;
+/** Where the search stopped: 0, or an ABORT_* code with abortScale / abortU. */
+let status: i32 = 0;
+let abortScale: f32 = 0;
+let abortU: i32 = 0;
+
+/**
+ * matches iq3_find_best_neighbour: the neighbour of off-grid u nearest to XVAL[xo..xo+4) at
+ * `scale` (weighted by WAUX), the first on ties; its levels into out[xo..]. Sets status when
+ * no neighbour has an error below FLT_MAX.
+ */
+function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
+  for (let i = 0; i < 4; i++) {
+    const w = f(WAUX, xo + i);
+    const x = f(XVAL, xo + i);
+    for (let l = 0; l < 8; l++) {
+      const q: i32 = 2 * l + 1;
+      const diff: f32 = scale * <f32>q - x;
+      setF(TERMS, 8 * i + l, w * diff * diff);
+    }
+  }
+  const list = neighbourList(table, gridSize, MAP_SIZE, gridMap(table, gridSize, u));
+  const count = load<i32>(list);
+  let best = FLT_MAX;
+  let gi = -1;
+  for (let n = 0; n < count; n++) {
+    const k = load<i32>(list + (<usize>(n + 1) << 2));
+    const c = gridCode(table, k);
+    let d2: f32 = 0;
+    for (let i = 0; i < 4; i++) d2 += f(TERMS, 8 * i + <i32>((c >> (3 * i)) & 7));
+    if (d2 < best) {
+      best = d2;
+      gi = k;
+    }
+  }
+  if (gi < 0) {
+    status = ABORT_NO_NEIGHBOUR;
+    abortScale = scale;
+    return;
+  }
+  const c = gridCode(table, gi);
+  for (let i = 0; i < 4; i++) setB(out, xo + i, <i32>((c >> (3 * i)) & 7));
+}
+
+/** nearest_int((id * x - 1) / 2) clamped to 0..7 for XVAL[xo..xo+4), into out; returns them packed. */
+@inline function gridLevels(id: f32, xo: i32, out: usize): i32 {
+  let u = 0;
+  for (let i = 0; i < 4; i++) {
+    let l = nearestInt(<f32>0.5 * (id * f(XVAL, xo + i) - <f32>1));
+    l = l < 0 ? 0 : l > 7 ? 7 : l;
+    setB(out, xo + i, l);
+    u |= l << (3 * i);
+  }
+  return u;
+}
+
+let fitQ2: f32 = 0;
+/** sumqx (returned) and sumq2 (fitQ2) of the levels at lv, in element order. */
+function weightedFit(lv: usize): f32 {
+  let sumqx: f32 = 0;
+  let sumq2: f32 = 0;
+  for (let i = 0; i < 32; i++) {
+    const w = f(WEIGHT, i);
+    const l: i32 = 2 * b(lv, i) + 1;
+    const q = <f32>l;
+    sumqx += w * f(XVAL, i) * q;
+    sumq2 += w * q * q;
+  }
+  fitQ2 = sumq2;
+  return sumqx;
+}
+
+/**
+ * The scale search of both types for XVAL (signs split off): 2 * nsteps + 1 candidate scales
+ * around max / 15, then a refit of the points that were off the grid (all of them for IQ3_S).
+ * Leaves the levels in L, the grid indices in INDEX; returns the scale (status on abort).
+ */
+function search(max: f32, nsteps: i32, startOnGrid: i32, allRefit: bool): f32 {
+  let best: f32 = 0;
+  let scale: f32 = max / <f32>15;
+  memory.fill(ON_GRID, <u8>startOnGrid, 8);
+  for (let is = -nsteps; is <= nsteps; is++) {
+    const id: f32 = (<f32>15 + <f32>is * FIFTH) / max;
+    const thisScale: f32 = <f32>1 / id;
+    for (let k = 0; k < 8; k++) {
+      const u = gridLevels(id, 4 * k, LAUX);
+      setB(ON_GRID_AUX, k, 1);
+      if (gridMap(table, gridSize, u) < 0) {
+        setB(ON_GRID_AUX, k, 0);
+        bestNeighbour(u, 4 * k, thisScale, LAUX);
+        if (status != 0) return 0;
+      }
+    }
+    const sumqx = weightedFit(LAUX);
+    const sumq2 = fitQ2;
+    if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+      scale = sumqx / sumq2;
+      best = scale * sumqx;
+      memory.copy(L, LAUX, 32);
+      memory.copy(ON_GRID, ON_GRID_AUX, 8);
+    }
+  }
+  let offGrid = 0;
+  for (let k = 0; k < 8; k++) if (b(ON_GRID, k) == 0) offGrid++;
+  if (offGrid > 0 && scale > 0) {
+    const id: f32 = <f32>1 / scale;
+    for (let k = 0; k < 8; k++) {
+      if (!allRefit && b(ON_GRID, k) != 0) continue;
+      const u = gridLevels(id, 4 * k, L);
+      if (gridMap(table, gridSize, u) < 0) {
+        bestNeighbour(u, 4 * k, scale, L);
+        if (status != 0) return 0;
+      }
+    }
+    const sumqx = weightedFit(L);
+    if (fitQ2 > 0) scale = sumqx / fitQ2;
+  }
+  for (let k = 0; k < 8; k++) {
+    let u = 0;
+    for (let i = 0; i < 4; i++) u |= b(L, 4 * k + i) << (3 * i);
+    const gi = gridMap(table, gridSize, u);
+    if (gi < 0) {
+      status = ABORT_OFF_GRID;
+      abortU = u;
+      return 0;
+    }
+    store<i32>(INDEX + (<usize>k << 2), gi);
+  }
+  return scale;
+}
+
+/** 2 * mean square of the super-block (quantize_row_iq3_*_impl's sigma2). */
+function sigma2Of(x: usize): f32 {
+  let sumx2: f32 = 0;
+  for (let i = 0; i < 256; i++) {
+    const v = f(x, i);
+    sumx2 += v * v;
+  }
+  return <f32>2 * sumx2 / <f32>256;
+}
+
+/** x^2 without weights; qw * sqrt(sigma2 + x^2) with them. */
+function setWeights(x: usize, qw: usize, weighted: bool, sigma2: f32): void {
+  for (let i = 0; i < 32; i++) {
+    const v = f(x, i);
+    const w: f32 = weighted ? f(qw, i) * Mathf.sqrt(sigma2 + v * v) : v * v;
+    setF(WEIGHT, i, w);
+    setF(WAUX, i, Mathf.sqrt(w));
+  }
+}
+
+/** |x| of the 8 values of 8-group k into XVAL; returns the mask of negative ones. */
+function splitSigns(x: usize, k: i32): i32 {
+  let s = 0;
+  for (let i = 0; i < 8; i++) {
+    const v = f(x, 8 * k + i);
+    if (v >= 0) setF(XVAL, 8 * k + i, v);
+    else {
+      setF(XVAL, 8 * k + i, -v);
+      s |= 1 << i;
+    }
+  }
+  return s;
+}
+
+function maxOf(): f32 {
+  let max = f(XVAL, 0);
+  for (let i = 1; i < 32; i++) {
+    const v = f(XVAL, i);
+    max = max > v ? max : v;
+  }
+  return max;
+}
+
+@inline function scaleCode(id: f32, s: f32): i32 {
+  const l = nearestInt(<f32>0.5 * (id * s - <f32>1));
+  return l < 0 ? 0 : l > 15 ? 15 : l;
+}
+
+/** The failure status for block `blk`, from the search's abort state. */
+function abortStatus(blk: i32): i32 {
+  return abortAt(status, blk, abortScale, abortU);
+}
+
+/** One IQ3_XXS super-block (98 bytes: d, qs[64], 8 words of 4x7 signs + 4-bit scale); 0 or an abort status. */
+function xxsBlock(x: usize, qw: usize, weighted: bool, o: usize, blk: i32): i32 {
+  memory.fill(o, 0, 98);
+  const sigma2: f32 = weighted ? sigma2Of(x) : 0;
+  let maxScale: f32 = 0;
+  for (let ib = 0; ib < 8; ib++) {
+    const xb = x + (<usize>ib << 7);
+    setWeights(xb, qw + (<usize>ib << 7), weighted, sigma2);
+    for (let k = 0; k < 4; k++) {
+      let s = splitSigns(xb, k);
+      if ((popcnt<i32>(s) & 1) != 0) {
+        // an odd count of minus signs: flip the element that costs least
+        let imin = 0;
+        const v0 = f(xb, 8 * k);
+        let min: f32 = f(WEIGHT, 8 * k) * v0 * v0;
+        for (let i = 1; i < 8; i++) {
+          const v = f(xb, 8 * k + i);
+          const ax: f32 = f(WEIGHT, 8 * k + i) * v * v;
+          if (ax < min) {
+            min = ax;
+            imin = i;
+          }
+        }
+        setF(XVAL, 8 * k + imin, -f(XVAL, 8 * k + imin));
+        s ^= 1 << imin;
+      }
+      setB(SIGNS, k, s & 127);
+    }
+    memory.fill(L, 0, 32);
+    const max = maxOf();
+    if (max < EPS_XXS) {
+      setF(SCALES, ib, 0);
+      continue;
+    }
+    let scale = search(max, 15, 1, false);
+    if (status != 0) return abortStatus(blk);
+    if (scale < 0) {
+      scale = -scale;
+      for (let k = 0; k < 4; k++) setB(SIGNS, k, ~b(SIGNS, k) & 127);
+    }
+    for (let k = 0; k < 8; k++) setB(o + 2 + <usize>(8 * ib), k, load<i32>(INDEX + (<usize>k << 2)));
+    const w = <u32>b(SIGNS, 0) | (<u32>b(SIGNS, 1) << 7) | (<u32>b(SIGNS, 2) << 14) | (<u32>b(SIGNS, 3) << 21);
+    store<u32>(o + 66 + <usize>(4 * ib), w);
+    if (!(scale >= 0)) return abortAt(ABORT_SCALE, blk, scale, 0);
+    setF(SCALES, ib, scale);
+    maxScale = maxScale > scale ? maxScale : scale;
+  }
+  if (maxScale == 0) {
+    memory.fill(o, 0, 98);
+    return 0;
+  }
+  const d: f32 = maxScale / <f32>31;
+  writeHalf(o, d * <f32>1.0125);
+  const id: f32 = <f32>1 / d;
+  for (let ib = 0; ib < 8; ib++) {
+    const p = o + 69 + <usize>(4 * ib);
+    store<u8>(p, load<u8>(p) | <u8>(scaleCode(id, f(SCALES, ib)) << 4));
+  }
+  return 0;
+}
+
+/** One IQ3_S super-block (110 bytes: d, qs[64], qh[8], signs[32], scales[4]); 0 or an abort status. */
+function sBlock(x: usize, qw: usize, weighted: bool, o: usize, blk: i32): i32 {
+  memory.fill(o, 0, 110);
+  const sigma2: f32 = weighted ? sigma2Of(x) : 0;
+  let qs = o + 2;
+  let signs = o + 74;
+  let maxScale: f32 = 0;
+  for (let ib = 0; ib < 8; ib++) {
+    const xb = x + (<usize>ib << 7);
+    setWeights(xb, qw + (<usize>ib << 7), weighted, sigma2);
+    for (let k = 0; k < 4; k++) setB(SIGNS, k, splitSigns(xb, k));
+    memory.fill(L, 0, 32);
+    const max = maxOf();
+    if (max == 0) {
+      setF(SCALES, ib, 0);
+      continue; // ggml leaves qs / signs where they are
+    }
+    let scale = search(max, 9, 0, true);
+    if (status != 0) return abortStatus(blk);
+    if (scale < 0) {
+      scale = -scale;
+      for (let k = 0; k < 4; k++) setB(SIGNS, k, ~b(SIGNS, k) & 255);
+    }
+    let qh = 0;
+    for (let k = 0; k < 8; k++) {
+      const gi = load<i32>(INDEX + (<usize>k << 2));
+      setB(qs, k, gi & 255);
+      qh |= (gi >> 8) << k;
+    }
+    setB(o + 66, ib, qh);
+    qs += 8;
+    for (let k = 0; k < 4; k++) setB(signs, k, b(SIGNS, k));
+    signs += 4;
+    if (!(scale >= 0)) return abortAt(ABORT_SCALE, blk, scale, 0);
+    setF(SCALES, ib, scale);
+    maxScale = maxScale > scale ? maxScale : scale;
+  }
+  if (maxScale == 0) return 0; // C `!max_scale`: NaN is not zero
+  const d: f32 = maxScale / <f32>31;
+  writeHalf(o, d * <f32>1.033);
+  const id: f32 = <f32>1 / d;
+  for (let ib = 0; ib < 8; ib += 2) {
+    setB(o + 106, ib >> 1, scaleCode(id, f(SCALES, ib)) | (scaleCode(id, f(SCALES, ib + 1)) << 4));
+  }
+  return 0;
+}
+
+/**
+ * `rows` rows of n floats at src (n a multiple of 256), weights at w (n, per column) when
+ * `weighted`; IQ3_XXS when xxs, else IQ3_S. Returns 0, or the first abort's status.
+ */
+function encodeRows(src: usize, dst: usize, rows: i32, n: i32, w: usize, t: usize, weighted: bool, xxs: bool): i32 {
+  table = t;
+  gridSize = xxs ? 256 : 512;
+  status = 0;
+  const nb = n >> 8;
+  const size: usize = xxs ? 98 : 110;
+  let o = dst;
+  let blk = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = src + (<usize>r * <usize>n << 2);
+    for (let i = 0; i < nb; i++) {
+      const off = <usize>i << 10;
+      const s = xxs ? xxsBlock(row + off, w + off, weighted, o, blk) : sBlock(row + off, w + off, weighted, o, blk);
+      if (s != 0) return s;
+      o += size;
+      blk++;
+    }
+  }
+  return 0;
+}
+
+/** matches quantize_iq3_xxs with quant_weights. */
+export function encode_IQ3_XXS_w(src: usize, dst: usize, rows: i32, n: i32, w: usize, t: usize): i32 {
+  return encodeRows(src, dst, rows, n, w, t, true, true);
+}
+/** matches quantize_iq3_s with quant_weights. */
+export function encode_IQ3_S_w(src: usize, dst: usize, rows: i32, n: i32, w: usize, t: usize): i32 {
+  return encodeRows(src, dst, rows, n, w, t, true, false);
+}
+/** matches quantize_iq3_xxs without quant_weights: nb super-blocks. */
+export function encode_IQ3_XXS(src: usize, dst: usize, nb: i32, t: usize): i32 {
+  return encodeRows(src, dst, 1, nb << 8, 0, t, false, true);
+}
+/** matches quantize_iq3_s without quant_weights: nb super-blocks. */
+export function encode_IQ3_S(src: usize, dst: usize, nb: i32, t: usize): i32 {
+  return encodeRows(src, dst, 1, nb << 8, 0, t, false, false);
+}
