@@ -4,7 +4,8 @@ import { useHarness } from '../support/gpu-suite';
 /**
  * The weighted encode kernels on real rows of the tiny llama (golden/imatrix-rows) where the GPU
  * once chose another try than ggml in one block: every block identical to the CPU twin, and to
- * llama-quantize's bytes for the type the row was taken from.
+ * llama-quantize's bytes for the type the row was taken from. Then the whole model the same way
+ * (before the fix: Q4_1 2, Q2_K 2, Q5_K 1 blocks differed, those rows).
  */
 const s = useHarness();
 
@@ -28,5 +29,17 @@ describe('weighted encode kernels on the tiny llama rows that once differed from
       }
       expect(rows.filter((r) => r.vsGgml).length).toBe({ Q4_1: 2, Q5_K: 1, Q2_K: 2 }[t] ?? 0);
     });
+  }
+});
+
+describe('weighted encode kernels on the whole tiny llama with its importance matrix', () => {
+  for (const t of TYPES) {
+    it(`${t}: every block of the 14 weighted tensors identical to the CPU twin`, async () => {
+      const r = (await s.page.evaluate((a) => window.harnessExt.imatrixTinyLlamaVsTwin!(a, null), t)) as { tensors: number; blocks: number; bad: number; first: string[] };
+      expect(r.tensors).toBe(14);
+      expect(r.blocks).toBe(t.endsWith('_K') ? 4608 : 36864);
+      expect(r.first).toEqual([]);
+      expect(r.bad).toBe(0);
+    }, 120_000);
   }
 });
