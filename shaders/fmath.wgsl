@@ -7,6 +7,7 @@
 //   sqrt_rn(x)    correctly rounded sqrt(x), by digit-by-digit integer square root;
 //   no_fma(p)     returns p unchanged, but through a bitcast XOR with a uniform that is 0 at run
 //                 time, so no compiler can fuse the product p into a following add;
+//   no_regroup(v) the same barrier around a sum, so no optimizer can regroup it with constants;
 //   nearest_int(x) ggml's nearest_int: round half to even via the 1.5 * 2^23 trick, on bits;
 //   mul_bits_u(a, b) the correctly rounded product of two float bit patterns, on integers, for
 //                 products in the subnormal range, where a GPU may flush to zero.
@@ -18,6 +19,14 @@
 
 fn no_fma(p: f32) -> f32 {
   return bitcast<f32>(bitcast<u32>(p) ^ fmath_zero());
+}
+
+// v unchanged, through no_fma's barrier: the SPIR-V optimizer that SwiftShader (and other
+// drivers) run folds float chains holding two compile-time constants, e.g. (c1 + x) + c2 into
+// x + (c1 + c2), one rounding fewer, and a kernel may see a constant where its source had a
+// parameter, once inlined. no_regroup() on the inner result leaves nothing to regroup.
+fn no_regroup(v: f32) -> f32 {
+  return no_fma(v);
 }
 
 fn nearest_int(x: f32) -> i32 {

@@ -416,7 +416,8 @@ fn make_qkx3_w(n: u32, nmax: i32, nstep: i32) -> vec2<f32> {
   let rmin = bitcast<f32>(RMIN_QKX3_BITS);
   let rdelta = bitcast<f32>(RDELTA_QKX3_BITS);
   for (var is = 0; is <= nstep; is++) {
-    iscale = div_rn_fast((rmin + no_fma(rdelta * f32(is))) + fnmax, mx - mn);
+    // no_regroup(): SwiftShader turned (-0.9 + 0.05 is) + nmax into 0.05 is + (nmax - 0.9)
+    iscale = div_rn_fast(no_regroup(rmin + no_fma(rdelta * f32(is))) + fnmax, mx - mn);
     var sum_l = 0.0;
     var sum_l2 = 0.0;
     var sum_xl = 0.0;

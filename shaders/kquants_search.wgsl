@@ -100,7 +100,8 @@ fn make_qkx2(n: u32, nmax: i32, rmin: f32, nstep: i32, use_mad: bool) -> vec2<f3
   var fresh = true;
   for (var is = 0; is <= nstep; is++) {
     // mn moves whenever a try wins, and the later tries start from it (as in ggml)
-    iscale = div_rn_fast((rmin + no_fma(rdelta * f32(is))) + fnmax, mx - mn);
+    // no_regroup(): else the optimizer may regroup (rmin + rdelta is) + nmax with its two constants
+    iscale = div_rn_fast(no_regroup(rmin + no_fma(rdelta * f32(is))) + fnmax, mx - mn);
     var changed = fresh;
     fresh = false;
     for (var i = 0u; i < n; i++) {
