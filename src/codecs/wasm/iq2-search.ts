@@ -7,7 +7,7 @@
  * A search that hits one of ggml's aborts sets `status` (an ABORT_* code of common.ts) with
  * the scale or levels for the host's message; callers check it after each group.
  */
-import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, nearestInt } from './common';
+import { abortAt, ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, nearestInt } from './common';
 import { gridCode, gridMap, neighbourList } from './grid-table';
 
 /** Map entries of the 8-element grids: every code of levels 0..2 is below this. */
@@ -17,11 +17,26 @@ export let status: i32 = 0;
 export let statusScale: f32 = 0;
 export let statusLevels: i32 = 0;
 
-/** The pending abort code, cleared. */
-export function takeStatus(): i32 {
+/** GGML_ASSERT(scale >= 0) at the end of a group (false for NaN); false when it fails. */
+export function scaleOk(scale: f32): bool {
+  if (scale >= 0) return true;
+  status = ABORT_SCALE;
+  statusScale = scale;
+  return false;
+}
+
+/** The pending abort of the group just searched as encode's return value (0 when none), cleared. */
+export function groupAbort(block: i32): i32 {
   const s = status;
+  if (s == 0) return 0;
   status = 0;
-  return s;
+  return abortAt(s, block, statusScale, statusLevels);
+}
+
+/** The 4-bit group scales: nearest_int(0.5 * (id * scale - 1)) clamped to 0..15. */
+@inline export function scaleNibble(id: f32, s: f32): i32 {
+  const l = nearestInt(<f32>0.5 * (id * s - <f32>1));
+  return l < 0 ? 0 : l > 15 ? 15 : l;
 }
 
 /** Per-group scratch for up to 32 elements: weights, their square roots, |x|; levels as i8. */
@@ -118,6 +133,8 @@ export function searchPiece(table: usize, size: i32, id: f32, scale: f32, out: u
   if (m >= 0) return true;
   return bestNeighbour8(table, size, m, XVAL, WAUX, out, o, scale) >= 0;
 }
+
+export const TENTH: f32 = 0.1;
 
 export let fitQ2: f32 = 0;
 
@@ -221,4 +238,49 @@ export function prepareGroup(x: usize, qw: usize, n: i32, sigma2: f32, even: boo
     max = max > v ? max : v;
   }
   return max;
+}
+
+/**
+ * The search IQ2_XS and IQ2_S share (groups of 16, two pieces): 19 trial scales, then the
+ * pieces that ended off the grid searched again at the best scale. Returns the scale.
+ */
+export function searchXS(table: usize, size: i32, max: f32, n: i32): f32 {
+  let best: f32 = 0;
+  let scale = max / <f32>5;
+  let onGrid0 = true;
+  let onGrid1 = true;
+  for (let is = -9; is <= 9; is++) {
+    const id = (<f32>5 + <f32>is * TENTH) / max;
+    const thisScale = <f32>1 / id;
+    let aux0 = true;
+    let aux1 = true;
+    for (let k = 0; k < 2; k++) {
+      const u = gridLevels8(id, XVAL, LAUX, 8 * k);
+      const m = gridMap(table, size, u);
+      if (m < 0) {
+        if (k == 0) aux0 = false;
+        else aux1 = false;
+        if (bestNeighbour8(table, size, m, XVAL, WAUX, LAUX, 8 * k, thisScale) < 0) return scale;
+      }
+    }
+    const sumqx = weightedFit(n, LAUX);
+    const sumq2 = fitQ2;
+    if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+      scale = sumqx / sumq2;
+      best = scale * sumqx;
+      memory.copy(LV, LAUX, 16);
+      onGrid0 = aux0;
+      onGrid1 = aux1;
+    }
+  }
+  if ((!onGrid0 || !onGrid1) && scale > 0) {
+    const id = <f32>1 / scale;
+    for (let k = 0; k < 2; k++) {
+      if (k == 0 ? onGrid0 : onGrid1) continue;
+      if (!searchPiece(table, size, id, scale, LV, 8 * k)) return scale;
+    }
+    const sumqx = weightedFit(n, LV);
+    if (fitQ2 > 0) scale = sumqx / fitQ2;
+  }
+  return scale;
 }

@@ -15,7 +15,7 @@ const N = 4096;
 const input = new Float32Array(fixtureBytes('golden/imatrix/input.f32').buffer);
 const weights = new Float32Array(fixtureBytes('golden/imatrix/imatrix.f32').buffer);
 
-const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS'];
+const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S'];
 
 function ggmlFile(t: TypeName): string {
   const lower = t.toLowerCase();
@@ -194,7 +194,7 @@ describe('wasm encoders with importance weights', () => {
     expect(await engine.transform('F16', 'IQ4_XS', half, back.length, undefined, weights)).toEqual(wantHalf);
   });
 
-  it('CpuEngine uses them for the grid types with weights: same bytes as the TypeScript twin', async () => {
+  it('CpuEngine uses them for the grid types with weights (and IQ2_S without, from F32 and F16): same bytes as the TypeScript twin', async () => {
     const engine = new CpuEngine();
     const f32 = input.subarray(0, 2 * N);
     for (const t of TYPES_W.filter((t) => GRID.has(t))) {
@@ -203,5 +203,16 @@ describe('wasm encoders with importance weights', () => {
       const got = await engine.transform('F32', t, new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), f32.length, undefined, weights);
       expect(got, t).toEqual(want);
     }
+    // IQ2_S without weights, from F32 and from F16 (wasmEncoder / wasmEncoderFromF16)
+    const plain = bytesFor('IQ2_S', f32.length);
+    CPU_CODECS.IQ2_S.encode!(f32, plain);
+    expect(await engine.transform('F32', 'IQ2_S', new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), f32.length)).toEqual(plain);
+    const half = new Uint8Array(f32.length * 2);
+    CPU_CODECS.F16.encode!(f32, half);
+    const back = new Float32Array(f32.length);
+    CPU_CODECS.F16.decode!(half, back);
+    const plainHalf = bytesFor('IQ2_S', back.length);
+    CPU_CODECS.IQ2_S.encode!(back, plainHalf);
+    expect(await engine.transform('F16', 'IQ2_S', half, back.length)).toEqual(plainHalf);
   });
 });
