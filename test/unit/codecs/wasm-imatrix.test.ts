@@ -167,11 +167,14 @@ describe('wasm encoders with importance weights', () => {
     const n = 4096 * 4;
     const rows = Math.ceil((WASM_WEIGHTED_MAX_ROW * 2.5) / n);
     const { x, w } = randomCase(42, rows, n);
-    const a = bytesFor('Q4_K', x.length);
-    const b = bytesFor('Q4_K', x.length);
-    CPU_CODECS.Q4_K.encode!(x, a, w);
-    wasmWeightedEncoder('Q4_K')!(x, b, w);
-    expect(b).toEqual(a);
+    // IQ2_XXS: the search table's pointer reaches every piece's call
+    for (const t of ['Q4_K', 'IQ2_XXS'] as const) {
+      const a = bytesFor(t, x.length);
+      const b = bytesFor(t, x.length);
+      CPU_CODECS[t].encode!(x, a, w);
+      wasmWeightedEncoder(t)!(x, b, w);
+      expect(b, t).toEqual(a);
+    }
   });
 
   it('refuses sizes that are not whole rows', () => {
