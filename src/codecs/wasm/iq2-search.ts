@@ -139,6 +139,8 @@ export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usi
       d2 = f32x4.add(d2, i8x16.swizzle(t5, pick(c, 10)));
       d2 = f32x4.add(d2, i8x16.swizzle(t6, pick(c, 12)));
       d2 = f32x4.add(d2, i8x16.swizzle(t7, pick(c, 14)));
+      // most batches hold nothing below the best so far: one lane-wise test skips them
+      if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
       let v = f32x4.extract_lane(d2, 0);
       if (v < best) {
         best = v;
