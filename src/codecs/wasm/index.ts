@@ -2,7 +2,8 @@
  * The WebAssembly encoders' entry point. Each encode_<type>(src, dst, nb) reads nb blocks of
  * f32 at src (16-byte aligned) and writes nb blocks of <type> at dst (any alignment). The
  * host copies rows in and bytes out of the area that starts at ioBase(), growing memory.
- * widen_f16 turns f16 input into those f32 rows inside wasm memory.
+ * widen_f16 turns f16 input into those f32 rows inside wasm memory. The grid types (IQ2_*)
+ * take the pointer to their search table last and return 0 or an abort code (common.ts abortAt).
  */
 export { encode_Q4_K, encode_Q5_K } from './kquants-k4';
 export { encode_Q2_K, encode_Q3_K, encode_Q6_K } from './kquants-k236';
