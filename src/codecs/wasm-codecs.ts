@@ -17,7 +17,7 @@ import { KQUANTS_WASM_BASE64 } from './wasm/build/kquants-wasm';
  * The types the module encodes without importance weights, each exported as
  * encode_<type>(src, dst, blocks), plus a table pointer for the grid types below.
  */
-export const WASM_ENCODE_TYPES = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ3_XXS', 'IQ3_S', 'IQ1_M'] as const satisfies readonly TypeName[];
+export const WASM_ENCODE_TYPES = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_M'] as const satisfies readonly TypeName[];
 type WasmType = (typeof WASM_ENCODE_TYPES)[number];
 
 /**
@@ -27,13 +27,14 @@ type WasmType = (typeof WASM_ENCODE_TYPES)[number];
  * an i32 status: 0, or the abort code of wasm/common.ts, which the host turns into the
  * TypeScript twin's error. Adding a type is one entry here (and its exports in wasm/index.ts).
  */
-export const WASM_GRID_TYPES = ['IQ2_XXS', 'IQ2_XS', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'] as const satisfies readonly (keyof typeof SEARCH_TABLES)[];
+export const WASM_GRID_TYPES = ['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'] as const satisfies readonly (keyof typeof SEARCH_TABLES)[];
 type GridType = keyof typeof SEARCH_TABLES;
 const isGridType = (t: TypeName): t is GridType => (WASM_GRID_TYPES as readonly TypeName[]).includes(t);
 
 /**
  * Floats copied into wasm memory per call: 256 KiB, a whole number of blocks of every type
- * (256 and 32 divide it), so memory stays under half a MiB whatever the row length.
+ * (256 and 32 divide it), so the io area stays under half a MiB whatever the row length; the
+ * search tables of the grid types in use add 0.4 to 0.9 MiB each.
  */
 const PIECE_ELEMENTS = 64 * 1024;
 const WASM_PAGE = 65536;

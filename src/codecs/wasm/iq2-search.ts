@@ -7,7 +7,7 @@
  * A search that hits one of ggml's aborts sets `status` (an ABORT_* code of common.ts) with
  * the scale or levels for the host's message; callers check it after each group.
  */
-import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, nearestInt } from './common';
+import { abortAt, ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, clampV, nearestInt, nearestIntV } from './common';
 import { gridCode, gridMap, neighbourList } from './grid-table';
 
 /** Map entries of the 8-element grids: every code of levels 0..2 is below this. */
@@ -17,11 +17,26 @@ export let status: i32 = 0;
 export let statusScale: f32 = 0;
 export let statusLevels: i32 = 0;
 
-/** The pending abort code, cleared. */
-export function takeStatus(): i32 {
+/** GGML_ASSERT(scale >= 0) at the end of a group (false for NaN); false when it fails. */
+export function scaleOk(scale: f32): bool {
+  if (scale >= 0) return true;
+  status = ABORT_SCALE;
+  statusScale = scale;
+  return false;
+}
+
+/** The pending abort of the group just searched as encode's return value (0 when none), cleared. */
+export function groupAbort(block: i32): i32 {
   const s = status;
+  if (s == 0) return 0;
   status = 0;
-  return s;
+  return abortAt(s, block, statusScale, statusLevels);
+}
+
+/** The 4-bit group scales: nearest_int(0.5 * (id * scale - 1)) clamped to 0..15. */
+@inline export function scaleNibble(id: f32, s: f32): i32 {
+  const l = nearestInt(<f32>0.5 * (id * s - <f32>1));
+  return l < 0 ? 0 : l > 15 ? 15 : l;
 }
 
 /** Per-group scratch for up to 32 elements: weights, their square roots, |x|; levels as i8. */
@@ -34,7 +49,8 @@ export const LAUX: usize = memory.data(32, 16);
 export const SIGNS: usize = memory.data(4, 4);
 /** Grid index of each 8-element piece, after gridIndices. */
 export const GIDX: usize = memory.data(16, 16);
-const TERMS: usize = memory.data(24 * 4, 16);
+/** Per element, the error terms of levels 0, 1, 2 (and a spare lane): 16 bytes each. */
+const TERMS: usize = memory.data(8 * 16, 16);
 
 @inline export function fl(p: usize, i: i32): f32 {
   return load<f32>(p + (<usize>i << 2));
@@ -48,17 +64,31 @@ const TERMS: usize = memory.data(24 * 4, 16);
 
 /**
  * The levels l = nearest_int((id * x - 1) / 2), clamped to 0..2, of x[o..o+8) into out[o..);
- * returns them packed, 2 bits each (the map key).
+ * returns them packed, 2 bits each (the map key). Lane-wise, so each level is the scalar one.
  */
 export function gridLevels8(id: f32, x: usize, out: usize, o: i32): i32 {
-  let u = 0;
-  for (let i = 0; i < 8; i++) {
-    let l = nearestInt(<f32>0.5 * (id * fl(x, o + i) - <f32>1));
-    l = l < 0 ? 0 : l > 2 ? 2 : l;
-    store<i8>(out + <usize>(o + i), <i8>l);
-    u |= l << (2 * i);
-  }
-  return u;
+  const p = x + (<usize>o << 2);
+  const vid = f32x4.splat(id);
+  const one = f32x4.splat(1);
+  const half = f32x4.splat(0.5);
+  const lo = clampV(nearestIntV(f32x4.mul(half, f32x4.sub(f32x4.mul(vid, v128.load(p)), one))), 0, 2);
+  const hi = clampV(nearestIntV(f32x4.mul(half, f32x4.sub(f32x4.mul(vid, v128.load(p, 16)), one))), 0, 2);
+  const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(lo, hi), i16x8.splat(0));
+  v128.store64_lane(out + <usize>o, bytes, 0);
+  // 2 bits per element: the lanes times 4^i do not overlap, so their sum is the OR
+  const s = i32x4.add(i32x4.mul(lo, i32x4(1, 4, 16, 64)), i32x4.mul(hi, i32x4(256, 1024, 4096, 16384)));
+  return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
+}
+
+/** Byte indices that pick, in each i32 lane, the f32 at lane l (0..2) of a v128: 4l..4l+3. */
+@inline function pick(c: v128, shift: i32): v128 {
+  const l = v128.and(i32x4.shr_u(c, shift), i32x4.splat(3));
+  return i32x4.add(i32x4.mul(l, i32x4.splat(0x04040404)), i32x4.splat(0x03020100));
+}
+
+/** Element i's error term of level l: (w * diff) * diff, diff = scale * (2l + 1) - x. */
+@inline function term(i: i32, c: u32): f32 {
+  return load<f32>(TERMS + (<usize>i << 4) + (<usize>((c >> (2 * i)) & 3) << 2));
 }
 
 /**
@@ -66,36 +96,84 @@ export function gridLevels8(id: f32, x: usize, out: usize, o: i32): i32 {
  * nearest to x[o..o+8) at scale * (1, 3, 5), weighted by w[o..o+8), the first on ties; its
  * levels into out[o..o+8). Returns its grid index, or -1 with status set when no error is
  * finite (ggml's GGML_ASSERT(grid_index >= 0)).
+ *
+ * Each element's three error terms sit in one v128 (TERMS + 16 i); four neighbours are summed
+ * at once, one per lane, each in element order as ggml sums one neighbour, then compared in
+ * list order.
  */
 export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usize, out: usize, o: i32, scale: f32): i32 {
-  const l1 = scale;
-  const l3 = scale * <f32>3;
-  const l5 = scale * <f32>5;
+  const levels = f32x4(scale, scale * <f32>3, scale * <f32>5, 0);
   for (let i = 0; i < 8; i++) {
-    const xi = fl(x, o + i);
-    const wi = fl(w, o + i);
-    let diff = l1 - xi;
-    setFl(TERMS, 3 * i, wi * diff * diff);
-    diff = l3 - xi;
-    setFl(TERMS, 3 * i + 1, wi * diff * diff);
-    diff = l5 - xi;
-    setFl(TERMS, 3 * i + 2, wi * diff * diff);
+    const diff = f32x4.sub(levels, f32x4.splat(fl(x, o + i)));
+    v128.store(TERMS + (<usize>i << 4), f32x4.mul(f32x4.mul(f32x4.splat(fl(w, o + i)), diff), diff));
   }
   const list = neighbourList(table, size, IQ2_MAP, m);
   const count = load<i32>(list);
   let best: f32 = f32.MAX_VALUE;
   let gi = -1;
-  for (let n = 1; n <= count; n++) {
+  let n = 1;
+  if (count >= 4) {
+    const t0 = v128.load(TERMS);
+    const t1 = v128.load(TERMS, 16);
+    const t2 = v128.load(TERMS, 32);
+    const t3 = v128.load(TERMS, 48);
+    const t4 = v128.load(TERMS, 64);
+    const t5 = v128.load(TERMS, 80);
+    const t6 = v128.load(TERMS, 96);
+    const t7 = v128.load(TERMS, 112);
+    for (; n + 3 <= count; n += 4) {
+      const at = list + (<usize>n << 2);
+      const k0 = load<i32>(at);
+      const k1 = load<i32>(at, 4);
+      const k2 = load<i32>(at, 8);
+      const k3 = load<i32>(at, 12);
+      let c = i32x4.splat(<i32>gridCode(table, k0));
+      c = i32x4.replace_lane(c, 1, <i32>gridCode(table, k1));
+      c = i32x4.replace_lane(c, 2, <i32>gridCode(table, k2));
+      c = i32x4.replace_lane(c, 3, <i32>gridCode(table, k3));
+      let d2 = i8x16.swizzle(t0, pick(c, 0));
+      d2 = f32x4.add(d2, i8x16.swizzle(t1, pick(c, 2)));
+      d2 = f32x4.add(d2, i8x16.swizzle(t2, pick(c, 4)));
+      d2 = f32x4.add(d2, i8x16.swizzle(t3, pick(c, 6)));
+      d2 = f32x4.add(d2, i8x16.swizzle(t4, pick(c, 8)));
+      d2 = f32x4.add(d2, i8x16.swizzle(t5, pick(c, 10)));
+      d2 = f32x4.add(d2, i8x16.swizzle(t6, pick(c, 12)));
+      d2 = f32x4.add(d2, i8x16.swizzle(t7, pick(c, 14)));
+      // most batches hold nothing below the best so far: one lane-wise test skips them
+      if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
+      let v = f32x4.extract_lane(d2, 0);
+      if (v < best) {
+        best = v;
+        gi = k0;
+      }
+      v = f32x4.extract_lane(d2, 1);
+      if (v < best) {
+        best = v;
+        gi = k1;
+      }
+      v = f32x4.extract_lane(d2, 2);
+      if (v < best) {
+        best = v;
+        gi = k2;
+      }
+      v = f32x4.extract_lane(d2, 3);
+      if (v < best) {
+        best = v;
+        gi = k3;
+      }
+    }
+  }
+  for (; n <= count; n++) {
     const k = load<i32>(list + (<usize>n << 2));
     const c = gridCode(table, k);
-    let d2 = fl(TERMS, c & 3);
-    d2 += fl(TERMS, 3 + ((c >> 2) & 3));
-    d2 += fl(TERMS, 6 + ((c >> 4) & 3));
-    d2 += fl(TERMS, 9 + ((c >> 6) & 3));
-    d2 += fl(TERMS, 12 + ((c >> 8) & 3));
-    d2 += fl(TERMS, 15 + ((c >> 10) & 3));
-    d2 += fl(TERMS, 18 + ((c >> 12) & 3));
-    d2 += fl(TERMS, 21 + ((c >> 14) & 3));
+    let d2 = term(0, c);
+    d2 += term(1, c);
+    d2 += term(2, c);
+    d2 += term(3, c);
+    d2 += term(4, c);
+    d2 += term(5, c);
+    d2 += term(6, c);
+    d2 += term(7, c);
     if (d2 < best) {
       best = d2;
       gi = k;
@@ -118,6 +196,8 @@ export function searchPiece(table: usize, size: i32, id: f32, scale: f32, out: u
   if (m >= 0) return true;
   return bestNeighbour8(table, size, m, XVAL, WAUX, out, o, scale) >= 0;
 }
+
+export const TENTH: f32 = 0.1;
 
 export let fitQ2: f32 = 0;
 
@@ -221,4 +301,49 @@ export function prepareGroup(x: usize, qw: usize, n: i32, sigma2: f32, even: boo
     max = max > v ? max : v;
   }
   return max;
+}
+
+/**
+ * The search IQ2_XS and IQ2_S share (groups of 16, two pieces): 19 trial scales, then the
+ * pieces that ended off the grid searched again at the best scale. Returns the scale.
+ */
+export function searchXS(table: usize, size: i32, max: f32, n: i32): f32 {
+  let best: f32 = 0;
+  let scale = max / <f32>5;
+  let onGrid0 = true;
+  let onGrid1 = true;
+  for (let is = -9; is <= 9; is++) {
+    const id = (<f32>5 + <f32>is * TENTH) / max;
+    const thisScale = <f32>1 / id;
+    let aux0 = true;
+    let aux1 = true;
+    for (let k = 0; k < 2; k++) {
+      const u = gridLevels8(id, XVAL, LAUX, 8 * k);
+      const m = gridMap(table, size, u);
+      if (m < 0) {
+        if (k == 0) aux0 = false;
+        else aux1 = false;
+        if (bestNeighbour8(table, size, m, XVAL, WAUX, LAUX, 8 * k, thisScale) < 0) return scale;
+      }
+    }
+    const sumqx = weightedFit(n, LAUX);
+    const sumq2 = fitQ2;
+    if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+      scale = sumqx / sumq2;
+      best = scale * sumqx;
+      memory.copy(LV, LAUX, 16);
+      onGrid0 = aux0;
+      onGrid1 = aux1;
+    }
+  }
+  if ((!onGrid0 || !onGrid1) && scale > 0) {
+    const id = <f32>1 / scale;
+    for (let k = 0; k < 2; k++) {
+      if (k == 0 ? onGrid0 : onGrid1) continue;
+      if (!searchPiece(table, size, id, scale, LV, 8 * k)) return scale;
+    }
+    const sumqx = weightedFit(n, LV);
+    if (fitQ2 > 0) scale = sumqx / fitQ2;
+  }
+  return scale;
 }

@@ -7,33 +7,25 @@
  * encode_IQ2_XXS_w / encode_IQ2_XS_w(src, dst, rows, n, w, table): rows of n floats, the n
  * column weights, the type's search table (iq-search-table.ts); 0, or an abort code.
  */
-import { abortAt, ABORT_SCALE, nearestInt, writeHalf } from './common';
-import { gridMap } from './grid-table';
+import { writeHalf } from './common';
 import {
-  bestNeighbour8, fitQ2, GIDX, gridIndices, gridLevels8, LAUX, LV, prepareGroup,
-  searchPiece, SIGNS, status, statusLevels, takeStatus, statusScale, sumSquares256, WAUX, weightedFit, WEIGHT, XVAL,
+  fitQ2, GIDX, gridIndices, groupAbort, LAUX, LV, prepareGroup, scaleNibble, scaleOk, searchPiece, searchXS, SIGNS,
+  status, sumSquares256, TENTH, weightedFit, WEIGHT, XVAL,
 } from './iq2-search';
 import { makeQp } from './weighted';
 
 const XXS_SIZE: i32 = 256;
 const XS_SIZE: i32 = 512;
 const GROUP_MAX_EPS: f32 = 1e-15;
-const TENTH: f32 = 0.1;
 const SCALES: usize = memory.data(16 * 4, 16);
 const LQP: usize = memory.data(32, 16);
 
 /** The last group was skipped (ggml's `continue`: its words stay zero). */
 let skipped = false;
-/** A group's status other than an abort in the searches: the scale check. */
-let scaleFailed = false;
 
 /** Final pieces: indices, then GGML_ASSERT(scale >= 0). False when either aborts. */
 function finish(table: usize, size: i32, n: i32, scale: f32): bool {
-  if (!gridIndices(table, size, n)) return false;
-  if (!(scale >= 0)) {
-    scaleFailed = true;
-    return false;
-  }
+  if (!gridIndices(table, size, n) || !scaleOk(scale)) return false;
   skipped = false;
   return true;
 }
@@ -94,51 +86,6 @@ function groupXS(table: usize, x: usize, qw: usize, sigma2: f32): f32 {
   return status != 0 ? scale : finishXS(table, scale);
 }
 
-/**
- * The search IQ2_XS and IQ2_S share (groups of 16, two pieces): 19 trial scales, then the
- * pieces that ended off the grid searched again at the best scale. Returns the scale.
- */
-export function searchXS(table: usize, size: i32, max: f32, n: i32): f32 {
-  let best: f32 = 0;
-  let scale = max / <f32>5;
-  let onGrid0 = true;
-  let onGrid1 = true;
-  for (let is = -9; is <= 9; is++) {
-    const id = (<f32>5 + <f32>is * TENTH) / max;
-    const thisScale = <f32>1 / id;
-    let aux0 = true;
-    let aux1 = true;
-    for (let k = 0; k < 2; k++) {
-      const u = gridLevels8(id, XVAL, LAUX, 8 * k);
-      const m = gridMap(table, size, u);
-      if (m < 0) {
-        if (k == 0) aux0 = false;
-        else aux1 = false;
-        if (bestNeighbour8(table, size, m, XVAL, WAUX, LAUX, 8 * k, thisScale) < 0) return scale;
-      }
-    }
-    const sumqx = weightedFit(n, LAUX);
-    const sumq2 = fitQ2;
-    if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-      scale = sumqx / sumq2;
-      best = scale * sumqx;
-      memory.copy(LV, LAUX, 16);
-      onGrid0 = aux0;
-      onGrid1 = aux1;
-    }
-  }
-  if ((!onGrid0 || !onGrid1) && scale > 0) {
-    const id = <f32>1 / scale;
-    for (let k = 0; k < 2; k++) {
-      if (k == 0 ? onGrid0 : onGrid1) continue;
-      if (!searchPiece(table, size, id, scale, LV, 8 * k)) return scale;
-    }
-    const sumqx = weightedFit(n, LV);
-    if (fitQ2 > 0) scale = sumqx / fitQ2;
-  }
-  return scale;
-}
-
 function finishXS(table: usize, scale: f32): f32 {
   if (scale < 0) {
     scale = -scale;
@@ -146,23 +93,6 @@ function finishXS(table: usize, scale: f32): f32 {
   }
   finish(table, XS_SIZE, 16, scale);
   return scale;
-}
-
-/** The abort of the group just searched, as encode's return value (0 when none). */
-function groupStatus(block: i32, scale: f32): i32 {
-  const s = takeStatus();
-  if (s != 0) return abortAt(s, block, statusScale, statusLevels);
-  if (scaleFailed) {
-    scaleFailed = false;
-    return abortAt(ABORT_SCALE, block, scale, 0);
-  }
-  return 0;
-}
-
-/** The 4-bit group scales: nearest_int(0.5 * (id * scale - 1)) clamped to 0..15. */
-@inline function scaleNibble(id: f32, s: f32): i32 {
-  const l = nearestInt(<f32>0.5 * (id * s - <f32>1));
-  return l < 0 ? 0 : l > 15 ? 15 : l;
 }
 
 /** matches quantize_iq2_xxs: d (f16), 8 x (4 grid bytes, u32 of 4 x 7 signs | 4-bit scale << 28). */
@@ -178,7 +108,7 @@ export function encode_IQ2_XXS_w(src: usize, dst: usize, rows: i32, n: i32, w: u
       let maxScale: f32 = 0;
       for (let ib = 0; ib < 8; ib++) {
         const scale = groupXXS(table, x + (<usize>ib << 7), qw + (<usize>ib << 7), sigma2);
-        const st = groupStatus(r * nbr + ibl, scale);
+        const st = groupAbort(r * nbr + ibl);
         if (st != 0) return st;
         store<f32>(SCALES + (<usize>ib << 2), scale);
         if (!skipped) {
@@ -218,7 +148,7 @@ export function encode_IQ2_XS_w(src: usize, dst: usize, rows: i32, n: i32, w: us
       let maxScale: f32 = 0;
       for (let ib = 0; ib < 16; ib++) {
         const scale = groupXS(table, x + (<usize>ib << 6), qw + (<usize>ib << 6), sigma2);
-        const st = groupStatus(r * nbr + ibl, scale);
+        const st = groupAbort(r * nbr + ibl);
         if (st != 0) return st;
         store<f32>(SCALES + (<usize>ib << 2), scale);
         if (!skipped) {

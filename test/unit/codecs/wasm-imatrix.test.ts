@@ -15,7 +15,7 @@ const N = 4096;
 const input = new Float32Array(fixtureBytes('golden/imatrix/input.f32').buffer);
 const weights = new Float32Array(fixtureBytes('golden/imatrix/imatrix.f32').buffer);
 
-const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
+const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
 
 function ggmlFile(t: TypeName): string {
   const lower = t.toLowerCase();
@@ -173,11 +173,14 @@ describe('wasm encoders with importance weights', () => {
     const n = 4096 * 4;
     const rows = Math.ceil((WASM_WEIGHTED_MAX_ROW * 2.5) / n);
     const { x, w } = randomCase(42, rows, n);
-    const a = bytesFor('Q4_K', x.length);
-    const b = bytesFor('Q4_K', x.length);
-    CPU_CODECS.Q4_K.encode!(x, a, w);
-    wasmWeightedEncoder('Q4_K')!(x, b, w);
-    expect(b).toEqual(a);
+    // IQ2_XXS: the search table's pointer reaches every piece's call
+    for (const t of ['Q4_K', 'IQ2_XXS'] as const) {
+      const a = bytesFor(t, x.length);
+      const b = bytesFor(t, x.length);
+      CPU_CODECS[t].encode!(x, a, w);
+      wasmWeightedEncoder(t)!(x, b, w);
+      expect(b, t).toEqual(a);
+    }
   });
 
   it('refuses sizes that are not whole rows', () => {
@@ -200,7 +203,7 @@ describe('wasm encoders with importance weights', () => {
     expect(await engine.transform('F16', 'IQ4_XS', half, back.length, undefined, weights)).toEqual(wantHalf);
   });
 
-  it('CpuEngine uses them for the grid types with weights: same bytes as the TypeScript twin', async () => {
+  it('CpuEngine uses them for the grid types with weights (and IQ2_S without, from F32 and F16): same bytes as the TypeScript twin', async () => {
     const engine = new CpuEngine();
     const f32 = input.subarray(0, 2 * N);
     for (const t of TYPES_W.filter((t) => GRID.has(t))) {
@@ -209,5 +212,16 @@ describe('wasm encoders with importance weights', () => {
       const got = await engine.transform('F32', t, new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), f32.length, undefined, weights);
       expect(got, t).toEqual(want);
     }
+    // IQ2_S without weights, from F32 and from F16 (wasmEncoder / wasmEncoderFromF16)
+    const plain = bytesFor('IQ2_S', f32.length);
+    CPU_CODECS.IQ2_S.encode!(f32, plain);
+    expect(await engine.transform('F32', 'IQ2_S', new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength), f32.length)).toEqual(plain);
+    const half = new Uint8Array(f32.length * 2);
+    CPU_CODECS.F16.encode!(f32, half);
+    const back = new Float32Array(f32.length);
+    CPU_CODECS.F16.decode!(half, back);
+    const plainHalf = bytesFor('IQ2_S', back.length);
+    CPU_CODECS.IQ2_S.encode!(back, plainHalf);
+    expect(await engine.transform('F16', 'IQ2_S', half, back.length)).toEqual(plainHalf);
   });
 });
