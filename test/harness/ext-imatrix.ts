@@ -27,9 +27,12 @@ function badBlocks(got: Uint8Array, want: Uint8Array, ts: number): { bad: number
 export const harnessExt = {
   /**
    * Four super-blocks of gentle values with block 2 spoilt (`nan`: one NaN; `huge`: magnitudes
-   * around 3e19): what the GPU encoder and the CPU twin each say (an error message or "bytes").
+   * around 3e19; `huge+`: the same, all positive, whose squares overflow to a NaN scale even in
+   * IQ1_S's weighted search): what the GPU encoder and the CPU twin each say (an error message or
+   * "bytes").
+   * `weighted`: both encode with importance weights (one row of 1024, seeded, 0.25 .. 4).
    */
-  async abortProbe(env: HarnessEnv, typeName: string, spoil: 'nan' | 'huge' | 'none') {
+  async abortProbe(env: HarnessEnv, typeName: string, spoil: 'nan' | 'huge' | 'huge+' | 'none', weighted = false) {
     const type = toName(typeName);
     const { tx } = await env();
     const bits = rng(7);
@@ -38,16 +41,22 @@ export const harnessExt = {
     for (let i = 0; i < x.length; i++) x[i] = (r() - 0.5) * 2;
     if (spoil === 'nan') x[2 * 256 + 17] = NaN;
     if (spoil === 'huge') for (let i = 2 * 256; i < 3 * 256; i++) x[i] = (r() < 0.5 ? -3e19 : 3e19) * (0.5 + r());
+    if (spoil === 'huge+') for (let i = 2 * 256; i < 3 * 256; i++) x[i] = 3e19 * (0.5 + r());
+    let w: Float32Array | undefined;
+    if (weighted) {
+      w = new Float32Array(x.length);
+      for (let i = 0; i < w.length; i++) w[i] = 2 ** (4 * r() - 2);
+    }
     const out = new Uint8Array((x.length / TYPES[type].blockSize) * TYPES[type].typeSize);
     let cpu = 'bytes';
     try {
-      CPU_CODECS[type].encode!(x, out);
+      CPU_CODECS[type].encode!(x, out, w);
     } catch (e) {
       cpu = (e as Error).message;
     }
     let gpu = 'bytes';
     try {
-      const got = await tx.run('F32', type, new Uint8Array(x.buffer), x.length);
+      const got = await tx.run('F32', type, new Uint8Array(x.buffer), x.length, undefined, w);
       if (cpu === 'bytes' && !got.every((v, i) => v === out[i])) gpu = 'bytes differ from the CPU twin';
     } catch (e) {
       gpu = (e as Error).message;
