@@ -14,7 +14,9 @@
 // Exactness: the split sums add the same terms in the same order as ggml (sorted position 0..15,
 // the running sums of the first two levels reused, which changes no float result); divisions by
 // div_rn; products that C rounds before an addition or subtraction through no_fma;
-// sumqx^2 > best * sumq2 on IEEE products (prod_gt); ties keep the first candidate.
+// sumqx^2 > best * sumq2 on IEEE products (prod_gt); ties keep the first candidate. A group whose
+// sums may be subnormal (below 2^-20, or a weight below 2^-60) is searched with IEEE-exact
+// products and sums (search_exact), each split summed from scratch as ggml writes it.
 // Where ggml aborts, the abort word (binding 5) says why instead: a group scale not >= 0 (NaN
 // or Inf input; code 2), or no neighbour with a finite error (|x| near 1e19, whose squares
 // overflow; code 1), where ggml's fallback scan over the whole grid reads past its 8 values.

@@ -14,14 +14,16 @@
 // Exactness: the split sums are ggml's expression on the prefix sums (products rounded before
 // each addition: no_fma; the shifted levels opaque so (s * x) * x is not folded into s * x^2);
 // divisions and sqrtf by div_rn and sqrt_rn; sumqx^2 > best * sumq2 on IEEE products (prod_gt);
-// ties keep the first candidate. Where ggml aborts, the abort word (binding 5) says why: a group
+// ties keep the first candidate. In a group whose sums may be subnormal (below 2^-20, or a weight
+// below 2^-60) every product and sum takes the IEEE-exact path (fmul / fadd with exact = tiny). Where ggml aborts, the abort word (binding 5) says why: a group
 // scale not >= 0 (NaN or Inf input; code 2), or no neighbour with a finite error (code 1).
 // Grid map and neighbour lists: binding 3, the same table as IQ1_M (shaders/iquants_iq1_grid.wgsl).
 // One lane encodes two blocks (2 x 50 bytes, whole words).
 //
-//#include iquants_iq1_grid
-
 @group(0) @binding(4) var<storage, read> qw: array<f32>;
+fn qw_at(i: u32) -> f32 { return qw[i]; }
+
+//#include iquants_iq1_grid
 
 const F_1EM12: f32 = bitcast<f32>(0x2b8cbcccu); // 1e-12f, GROUP_MAX_EPS_IQ1_S
 
@@ -34,13 +36,22 @@ fn lv(l: u32, plus: bool) -> f32 {
   return no_fma(shifted(l, plus));
 }
 
-// ggml's sumqx and sumq2 of the split (i1, i2) with the levels shifted up (plus) or down.
+// ggml's sumqx and sumq2 of the split (i1, i2) with the levels shifted up (plus) or down:
+// sumqx = (A x0 + B x1) + C x2 over the parts A, B, C of sumx (sumq2 likewise with x^2), as
+// loops with one call of each (possibly exact) operation, so the shader stays small.
 fn split_sums(i1: u32, i2: u32, plus: bool) -> vec2<f32> {
-  let x0 = lv(0u, plus);
-  let x1 = lv(1u, plus);
-  let x2 = lv(2u, plus);
-  let sx = (no_fma((sumx[i1] - sumx[0]) * x0) + no_fma((sumx[i2] - sumx[i1]) * x1)) + no_fma((sumx[32] - sumx[i2]) * x2);
-  let sq = (no_fma(no_fma((sumw[i1] - sumw[0]) * x0) * x0) + no_fma(no_fma((sumw[i2] - sumw[i1]) * x1) * x1)) + no_fma(no_fma((sumw[32] - sumw[i2]) * x2) * x2);
+  let e = tiny;
+  let ends = array<u32, 4>(0u, i1, i2, 32u);
+  var sx = 0.0;
+  var sq = 0.0;
+  for (var part = 0u; part < rolled(3u); part++) {
+    let l = lv(part, plus);
+    let px = fmul(fadd(sumx[ends[part + 1u]], neg(sumx[ends[part]]), e), l, e);
+    let pq = fmul(fmul(fadd(sumw[ends[part + 1u]], neg(sumw[ends[part]]), e), l, e), l, e);
+    // the first part starts each sum (0 + a would turn -0 into +0)
+    sx = select(fadd(sx, px, e), px, part == 0u);
+    sq = select(fadd(sq, pq, e), pq, part == 0u);
+  }
   return vec2<f32>(sx, sq);
 }
 
@@ -52,7 +63,7 @@ var<private> best_i2: u32;
 
 fn try_split(s: vec2<f32>, shift: i32, i1: u32, i2: u32) {
   // a loop that runs once or never, not an `if`: see iquants_common on SwiftShader
-  for (var once = u32(!(s.y > 0.0 && prod_gt(s.x, s.x, best_score, s.y))); once < 1u; once++) {
+  for (var once = u32(!(gt0(s.y) && prod_gt(s.x, s.x, best_score, s.y))); once < 1u; once++) {
     best_scale = div_rn(s.x, s.y);
     best_score = mul_exact(best_scale, s.x);
     best_shift = shift;
@@ -71,30 +82,28 @@ struct Group {
 }
 
 fn group(x0: u32, sigma2: f32) -> Group {
-  let row = params._p2;
   var mx = 0.0;
   for (var i = 0u; i < 32u; i++) {
     let x = src_f32(x0 + i);
     xs[i] = x;
-    ws[i] = qw_weight(qw[(x0 + i) % row], x, sigma2);
     mx = select(abs(x), mx, i > 0u && mx > abs(x));
   }
   if (mx < F_1EM12) { return Group(0.0, 1, 0u, 0u); }
+  weigh(x0, 32u, mx, true, sigma2);
   sort_group(32u);
   sumx[0] = 0.0;
   sumw[0] = 0.0;
-  for (var j = 0u; j < 32u; j++) {
+  for (var j = 0u; j < rolled(32u); j++) {
     let i = order[j];
-    sumx[j + 1u] = sumx[j] + no_fma(ws[i] * xs[i]);
-    sumw[j + 1u] = sumw[j] + ws[i];
+    sumx[j + 1u] = fadd(sumx[j], fmul(ws[i], xs[i], tiny), tiny);
+    sumw[j + 1u] = fadd(sumw[j], ws[i], tiny);
   }
   best_score = -FLT_MAX;
   best_scale = mx;
   best_shift = 0;
   for (var i1 = 0u; i1 <= rolled(32u); i1++) {
     for (var i2 = i1; i2 <= 32u; i2++) {
-      try_split(split_sums(i1, i2, true), 1, i1, i2);
-      try_split(split_sums(i1, i2, false), -1, i1, i2);
+      for (var sh = 0u; sh < rolled(2u); sh++) { try_split(split_sums(i1, i2, sh == 0u), 1 - 2 * i32(sh), i1, i2); }
     }
   }
   if (best_shift == 0) { return Group(0.0, 1, 0u, 0u); }
@@ -118,7 +127,7 @@ fn group(x0: u32, sigma2: f32) -> Group {
     let m = t_map(code[k]);
     if (m < 0) {
       all_on_grid = false;
-      idx[k] = best_neighbour(code[k], k, scale, plus, mx < TINY_GROUP);
+      idx[k] = best_neighbour(code[k], k, scale, plus);
     } else {
       idx[k] = u32(m);
     }
@@ -129,13 +138,13 @@ fn group(x0: u32, sigma2: f32) -> Group {
     for (var k = 0u; k < 4u; k++) {
       let c = tbl[idx[k]];
       for (var i = 0u; i < 8u; i++) {
-        let w = ws[8u * k + i];
         let q = shifted((c >> (2u * i)) & 3u, plus);
-        sumqx = sumqx + no_fma((w * q) * xs[8u * k + i]);
-        sumq2 = sumq2 + no_fma((w * q) * q);
+        let wq = fmul(ws[8u * k + i], q, tiny);
+        sumqx = fadd(sumqx, fmul(wq, xs[8u * k + i], tiny), tiny);
+        sumq2 = fadd(sumq2, fmul(wq, q, tiny), tiny);
       }
     }
-    if (sumqx > 0.0 && sumq2 > 0.0) { scale = div_rn(sumqx, sumq2); }
+    if (gt0(sumqx) && gt0(sumq2)) { scale = div_rn(sumqx, sumq2); }
   }
   if (!scale_ok(scale)) { report_abort(2u); }
   var h = 0u;

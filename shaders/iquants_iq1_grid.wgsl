@@ -31,6 +31,31 @@ var<private> xs: array<f32, 32>; // the group's values
 var<private> ws: array<f32, 32>; // their weights
 var<private> order: array<u32, 32>;
 
+// Set per group when its sums may meet subnormal values, which a GPU may flush to zero: a group
+// below TINY_GROUP, or a nonzero weight below TINY_W (an importance weight near 2^-40 or less).
+// Its products and sums then take the IEEE paths (fmul / fadd / flt with exact = tiny), which cost
+// nothing while no lane needs them.
+var<private> tiny: bool;
+const TINY_W: f32 = bitcast<f32>(0x21800000u); // 2^-60
+
+fn add2(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  return vec2<f32>(fadd(a.x, b.x, tiny), fadd(a.y, b.y, tiny));
+}
+
+// Fills ws from xs for the n values at x0 (weight x^2, or with `weighted` qw * sqrtf(sigma2 + x^2))
+// and sets `tiny` from the group maximum mx.
+fn weigh(x0: u32, n: u32, mx: f32, weighted: bool, sigma2: f32) {
+  tiny = mx < TINY_GROUP;
+  let row = params._p2;
+  for (var i = 0u; i < rolled(n); i++) {
+    let x = xs[i];
+    var w = fmul(x, x, tiny);
+    for (var k = u32(!weighted); k < 1u; k++) { w = qw_weight(qw_at((x0 + i) % row), x, sigma2); }
+    ws[i] = w;
+    tiny = tiny || ((bitcast<u32>(w) & 0x7fffffffu) != 0u && !(w >= TINY_W));
+  }
+}
+
 // Stable ascending sort of the first n element indices by value (C's `<` / `>` on bits).
 fn sort_group(n: u32) {
   for (var j = 0u; j < n; j++) {
@@ -45,9 +70,9 @@ fn sort_group(n: u32) {
 }
 
 // iq1_find_best_neighbour2 for the 8 values of half k at `scale`, levels shifted up (plus) or
-// down: the first listed point with the smallest sum of w (scale q - x)^2. `exact`: a group so
-// small that the terms may be subnormal, summed as IEEE does.
-fn best_neighbour(u: u32, k: u32, scale: f32, plus: bool, exact: bool) -> u32 {
+// down: the first listed point with the smallest sum of w (scale q - x)^2.
+fn best_neighbour(u: u32, k: u32, scale: f32, plus: bool) -> u32 {
+  let exact = tiny;
   let off = T_LISTS + u32(-t_map(u) - 1);
   let cnt = tbl[off];
   var best_d2 = FLT_MAX;

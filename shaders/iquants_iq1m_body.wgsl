@@ -7,12 +7,8 @@
 // the row length (the chunk is whole rows); weight = qw * sqrtf(sigma2 + x^2) instead of x^2.
 var<private> use_qw: bool;
 var<private> sigma2_w: f32;
-
-fn weight_of(at: u32, x: f32) -> f32 {
-  var w = x * x;
-  for (var k = u32(!use_qw); k < 1u; k++) { w = qw_weight(qw_at(at % params._p2), x, sigma2_w); }
-  return w;
-}
+// some group of the block took the exact paths (`tiny`): so does the block's scale refit
+var<private> block_tiny: bool;
 
 // Accumulators of the four shift patterns: sumqx in .x of each, sumq2 in .y.
 struct Acc {
@@ -55,7 +51,7 @@ var<private> best_i2: u32;
 
 fn try_pattern(s: vec2<f32>, k: i32, i1: u32, i2: u32) {
   // a loop that runs once or never, not an `if`: see iquants_common on SwiftShader
-  for (var once = u32(!(s.y > 0.0 && prod_gt(s.x, s.x, best_score, s.y))); once < 1u; once++) {
+  for (var once = u32(!(gt0(s.y) && prod_gt(s.x, s.x, best_score, s.y))); once < 1u; once++) {
     best_scale = div_rn(s.x, s.y);
     best_score = mul_exact(best_scale, s.x);
     best_k = k;
@@ -72,19 +68,8 @@ struct Group {
   idx1: u32,
 }
 
-fn group(x0: u32) -> Group {
-  var mx = 0.0;
-  for (var i = 0u; i < 16u; i++) {
-    let x = src_f32(x0 + i);
-    xs[i] = x;
-    ws[i] = weight_of(x0 + i, x);
-    mx = select(abs(x), mx, i > 0u && mx > abs(x));
-  }
-  if (mx < F_1EM7) { return Group(0.0, 0u, 0u, 0u); }
-  sort_group(16u);
-  best_score = -FLT_MAX;
-  best_scale = mx;
-  best_k = -1;
+// The split search in plain arithmetic: running sums over the sorted positions.
+fn search_fast() {
   let zero = Acc(vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0));
   var a = zero; // positions < i1 at level 0
   for (var i1 = 0u; i1 <= rolled(16u); i1++) {
@@ -100,6 +85,59 @@ fn group(x0: u32) -> Group {
       try_pattern(c.s3, 3, i1, i2);
     }
   }
+}
+
+// Per sorted position j and level lv (index 3 j + lv): w x_p x, w x_p^2, w x_m x, w x_m^2.
+var<private> terms: array<vec4<f32>, 48>;
+
+// The split search for a `tiny` group, where terms and sums may be subnormal: IEEE-exact, each
+// split summed from scratch as ggml does (same values as the running sums), written as loops
+// with one call of each exact operation, so the shader stays small.
+fn search_exact() {
+  for (var t = 0u; t < rolled(48u); t++) {
+    let i = order[t / 3u];
+    var v = vec4<f32>(0.0);
+    for (var c = 0u; c < rolled(4u); c++) {
+      let l = no_fma(shifted(t % 3u, c < 2u));
+      let wl = fmul(ws[i], l, true);
+      v[c] = fmul(wl, select(l, xs[i], c % 2u == 0u), true);
+    }
+    terms[t] = v;
+  }
+  for (var i1 = 0u; i1 <= rolled(16u); i1++) {
+    for (var i2 = i1; i2 <= 16u; i2++) {
+      var acc = array<f32, 8>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0); // sumqx[4], sumq2[4]
+      for (var j = 0u; j < 16u; j++) {
+        let t = terms[3u * j + select(select(2u, 1u, j < i2), 0u, j < i1)];
+        let first = order[j] < 8u;
+        for (var n = 0u; n < rolled(8u); n++) {
+          let k = n % 4u;
+          let up = select(k % 2u == 0u, k < 2u, first); // pattern k shifts this half up
+          acc[n] = fadd(acc[n], t[select(0u, 2u, !up) + n / 4u], true);
+        }
+      }
+      for (var k = 0u; k < rolled(4u); k++) { try_pattern(vec2<f32>(acc[k], acc[4u + k]), i32(k), i1, i2); }
+    }
+  }
+}
+
+fn group(x0: u32) -> Group {
+  var mx = 0.0;
+  for (var i = 0u; i < 16u; i++) {
+    let x = src_f32(x0 + i);
+    xs[i] = x;
+    mx = select(abs(x), mx, i > 0u && mx > abs(x));
+  }
+  weigh(x0, 16u, mx, use_qw, sigma2_w);
+  block_tiny = block_tiny || tiny;
+  if (mx < F_1EM7) { return Group(0.0, 0u, 0u, 0u); }
+  sort_group(16u);
+  best_score = -FLT_MAX;
+  best_scale = mx;
+  best_k = -1;
+  // loops that run once or never, not an if / else: see iquants_common on SwiftShader
+  for (var once = u32(tiny); once < 1u; once++) { search_fast(); }
+  for (var once = u32(!tiny); once < 1u; once++) { search_exact(); }
   if (best_k < 0) { return Group(0.0, 0u, 0u, 0u); }
   var scale = best_scale;
   var k = u32(best_k);
@@ -123,7 +161,7 @@ fn group(x0: u32) -> Group {
     let m = t_map(code[h]);
     if (m < 0) {
       all_on_grid = false;
-      idx[h] = best_neighbour(code[h], h, scale, select(plus1, plus0, h == 0u), mx < TINY_GROUP);
+      idx[h] = best_neighbour(code[h], h, scale, select(plus1, plus0, h == 0u));
     } else {
       idx[h] = u32(m);
     }
@@ -135,13 +173,13 @@ fn group(x0: u32) -> Group {
       let c = tbl[idx[h]];
       let plus = select(plus1, plus0, h == 0u);
       for (var i = 0u; i < 8u; i++) {
-        let w = ws[8u * h + i];
         let q = shifted((c >> (2u * i)) & 3u, plus);
-        sumqx = sumqx + no_fma((w * q) * xs[8u * h + i]);
-        sumq2 = sumq2 + no_fma((w * q) * q);
+        let wq = fmul(ws[8u * h + i], q, tiny);
+        sumqx = fadd(sumqx, fmul(wq, xs[8u * h + i], tiny), tiny);
+        sumq2 = fadd(sumq2, fmul(wq, q, tiny), tiny);
       }
     }
-    if (sumqx > 0.0 && sumq2 > 0.0) { scale = div_rn(sumqx, sumq2); }
+    if (gt0(sumqx) && gt0(sumq2)) { scale = div_rn(sumqx, sumq2); }
   }
   if (!scale_ok(scale)) { report_abort(2u); }
   return Group(scale, k, idx[0], idx[1]);
@@ -152,6 +190,7 @@ fn encode_block(b: u32) {
   cur_block = b;
   let x0 = b * 256u;
   if (use_qw) { sigma2_w = super_sigma2(x0); }
+  block_tiny = false;
   var qs: array<u32, 8>;  // 32 bytes: low 8 bits of the grid indices
   var qh: array<u32, 4>;  // 16 bytes: high 3 bits per half, then the shift bits
   var sc: array<u32, 2>;  // scales as 4 x u16
@@ -183,16 +222,19 @@ fn encode_block(b: u32) {
         let gidx = ((q8 >> (8u * h)) & 0xffu) + ((qhb << (8u - 4u * h)) & 0x700u);
         let c = tbl[gidx];
         for (var i = 0u; i < 8u; i++) {
-          let x = src_f32(x0 + 16u * ib + 8u * h + i);
-          let w = weight_of(x0 + 16u * ib + 8u * h + i, x);
+          let at = x0 + 16u * ib + 8u * h + i;
+          let x = src_f32(at);
+          var w = fmul(x, x, block_tiny);
+          for (var k = u32(!use_qw); k < 1u; k++) { w = qw_weight(qw_at(at % params._p2), x, sigma2_w); }
           let q = shifted((c >> (2u * i)) & 3u, plus) * f32(2u * l + 1u);
-          sumqx = sumqx + no_fma((w * q) * x);
-          sumq2 = sumq2 + no_fma((w * q) * q);
+          let wq = fmul(w, q, block_tiny);
+          sumqx = fadd(sumqx, fmul(wq, x, block_tiny), block_tiny);
+          sumq2 = fadd(sumq2, fmul(wq, q, block_tiny), block_tiny);
         }
       }
     }
     var d2 = d;
-    if (sumq2 > 0.0) { d2 = div_rn(sumqx, sumq2); }
+    if (gt0(sumq2)) { d2 = div_rn(sumqx, sumq2); }
     let s = f32_bits_to_f16(bitcast<u32>(d2 * F_1_1125));
     sc[0] |= ((s & 0x000fu) << 12u) | (((s & 0x00f0u) << 8u) << 16u);
     sc[1] |= ((s & 0x0f00u) << 4u) | ((s & 0xf000u) << 16u);

@@ -47,3 +47,14 @@ describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU tw
     });
   }
 });
+
+describe('IQ1 weighted kernels where the sums are subnormal', () => {
+  for (const t of ['IQ1_S', 'IQ1_M']) {
+    it(`${t}: rows down to 2^-45 with weights 2^-70..2^-30 identical to the CPU twin`, async () => {
+      for (const [seed, rows, n] of [[4, 24, 512], [6, 12, 1024]] as const) {
+        const r = (await s.page.evaluate((a, b, c, d) => window.harnessExt.imatrixRandomVsTwin!(a, b, c, d, true), t, rows, n, seed)) as { blocks: number; vsTwin: { bad: number; first: number } };
+        expect(r.vsTwin, `${t} seed ${seed}: ${r.blocks} blocks ${JSON.stringify(r)}`).toEqual({ bad: 0, first: -1 });
+      }
+    });
+  }
+});
