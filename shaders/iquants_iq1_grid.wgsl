@@ -38,10 +38,6 @@ var<private> order: array<u32, 32>;
 var<private> tiny: bool;
 const TINY_W: f32 = bitcast<f32>(0x21800000u); // 2^-60
 
-fn add2(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-  return vec2<f32>(fadd(a.x, b.x, tiny), fadd(a.y, b.y, tiny));
-}
-
 // Fills ws from xs for the n values at x0 (weight x^2, or with `weighted` qw * sqrtf(sigma2 + x^2))
 // and sets `tiny` from the group maximum mx.
 fn weigh(x0: u32, n: u32, mx: f32, weighted: bool, sigma2: f32) {
