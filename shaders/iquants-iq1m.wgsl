@@ -1,5 +1,6 @@
 // IQ1_M encoder: quantize_row_iq1_m_impl as quantize_iq1_m calls it from ggml_quantize_chunk
-// without an importance matrix (weight = x^2).
+// without an importance matrix (weight = x^2), and with one (encode_iq1_m_w in
+// shaders/iquants-iq1m-w.wgsl: weight = qw * sqrt(sigma2 + x^2), sigma2 = 2 sum(x^2) / 256).
 //
 // Per 16 elements (one lane walks the 16 groups of a block in order): the values are sorted
 // (stably, as glibc's merge-sort qsort leaves equal values), and every split (i1, i2) of the
@@ -13,251 +14,24 @@
 // Exactness: the split sums add the same terms in the same order as ggml (sorted position 0..15,
 // the running sums of the first two levels reused, which changes no float result); divisions by
 // div_rn; products that C rounds before an addition or subtraction through no_fma;
-// sumqx^2 > best * sumq2 on IEEE products (prod_gt); ties keep the first candidate. ggml's
-// fallback scan over the whole grid (when no neighbour has a finite error) is not reproduced:
-// it reads past its 8 values; the lane then keeps grid point 0.
-// Grid map and neighbour lists: storage table at binding 3 (iq2xs_init_impl(IQ1_M)).
+// sumqx^2 > best * sumq2 on IEEE products (prod_gt); ties keep the first candidate. A group whose
+// sums may be subnormal (below 2^-20, or a weight below 2^-60) is searched with IEEE-exact
+// products and sums (search_exact), each split summed from scratch as ggml writes it.
+// Where ggml aborts, the abort word (binding 5) says why instead: a group scale not >= 0 (NaN
+// or Inf input; code 2), or no neighbour with a finite error (|x| near 1e19, whose squares
+// overflow; code 1), where ggml's fallback scan over the whole grid reads past its 8 values.
+// Grid map and neighbour lists: storage table at binding 3 (iq2xs_init_impl(IQ1_M)), with the
+// shared helpers in shaders/iquants_iq1_grid.wgsl.
 // One lane encodes one block (56 bytes, whole words).
 //
-//#include iquants_common
+// The importance weights are read only by shaders/iquants-iq1m-w.wgsl (qw_at here is never reached: use_qw stays false).
+fn qw_at(i: u32) -> f32 { return 0.0; }
 
-override WG: u32 = 64u;
-
-@group(0) @binding(3) var<storage, read> tbl: array<u32>;
-
-// Table layout (buildSearchTable): codes[2048], map[43692], lists.
-const T_MAP: u32 = 2048u;
-const T_LISTS: u32 = 45740u;
-
-fn t_map(u: u32) -> i32 { return bitcast<i32>(tbl[T_MAP + u]); }
-
-// x_p = {-1, 0, 1} + IQ1M_DELTA, x_m = {-1, 0, 1} - IQ1M_DELTA
-fn shifted(l: u32, plus: bool) -> f32 {
-  let v = f32(i32(l) - 1);
-  return select(v - 0.125, v + 0.125, plus);
-}
-
-var<private> xs: array<f32, 16>; // the group's values
-var<private> ws: array<f32, 16>; // x^2
-var<private> order: array<u32, 16>;
-
-// iq1_find_best_neighbour2 for half k at `scale` with levels shifted up (plus) or down.
-fn best_neighbour(u: u32, k: u32, scale: f32, plus: bool) -> u32 {
-  let off = T_LISTS + u32(-t_map(u) - 1);
-  let cnt = tbl[off];
-  var best_d2 = FLT_MAX;
-  var best = 0u;
-  for (var j = 1u; j <= cnt; j++) {
-    let g = tbl[off + j];
-    let code = tbl[g];
-    var d2 = 0.0;
-    for (var i = 0u; i < rolled(8u); i++) {
-      let q = shifted((code >> (2u * i)) & 3u, plus);
-      let diff = no_fma(scale * q) - xs[8u * k + i];
-      d2 = d2 + no_fma((ws[8u * k + i] * diff) * diff);
-    }
-    if (d2 < best_d2) {
-      best_d2 = d2;
-      best = g;
-    }
-  }
-  return best;
-}
-
-// Accumulators of the four shift patterns: sumqx in .x of each, sumq2 in .y.
-struct Acc {
-  s0: vec2<f32>,
-  s1: vec2<f32>,
-  s2: vec2<f32>,
-  s3: vec2<f32>,
-}
-
-// Adds sorted position j at level lv to all four patterns, in ggml's per-pattern order.
-fn acc_add(a: Acc, j: u32, lv: u32) -> Acc {
-  let i = order[j];
-  let w = ws[i];
-  let x = xs[i];
-  // opaque to the compiler: with a constant level it could fold (w * p) * p into w * (p * p)
-  let p = no_fma(shifted(lv, true));
-  let m = no_fma(shifted(lv, false));
-  let wp = w * p;
-  let wm = w * m;
-  let tp = vec2<f32>(no_fma(wp * x), no_fma(wp * p));
-  let tm = vec2<f32>(no_fma(wm * x), no_fma(wm * m));
-  var r = a;
-  r.s0 = r.s0 + tp;
-  r.s3 = r.s3 + tm;
-  if (i < 8u) {
-    r.s1 = r.s1 + tp;
-    r.s2 = r.s2 + tm;
-  } else {
-    r.s2 = r.s2 + tp;
-    r.s1 = r.s1 + tm;
-  }
-  return r;
-}
-
-var<private> best_score: f32;
-var<private> best_scale: f32;
-var<private> best_k: i32;
-var<private> best_i1: u32;
-var<private> best_i2: u32;
-
-fn try_pattern(s: vec2<f32>, k: i32, i1: u32, i2: u32) {
-  // a loop that runs once or never, not an `if`: see iquants_common on SwiftShader
-  for (var once = u32(!(s.y > 0.0 && prod_gt(s.x, s.x, best_score, s.y))); once < 1u; once++) {
-    best_scale = div_rn(s.x, s.y);
-    best_score = mul_exact(best_scale, s.x);
-    best_k = k;
-    best_i1 = i1;
-    best_i2 = i2;
-  }
-}
-
-// Results of one group: scale (0 when empty), shift pattern, grid indices of the two halves.
-struct Group {
-  scale: f32,
-  shift: u32,
-  idx0: u32,
-  idx1: u32,
-}
-
-fn group(x0: u32) -> Group {
-  var mx = 0.0;
-  for (var i = 0u; i < 16u; i++) {
-    let x = src_f32(x0 + i);
-    xs[i] = x;
-    ws[i] = x * x;
-    mx = select(abs(x), mx, i > 0u && mx > abs(x));
-  }
-  if (mx < F_1EM7) { return Group(0.0, 0u, 0u, 0u); }
-  // stable ascending sort of the element indices by value
-  for (var j = 0u; j < 16u; j++) {
-    let v = xs[j];
-    var p = j;
-    while (p > 0u && xs[order[p - 1u]] > v) {
-      order[p] = order[p - 1u];
-      p -= 1u;
-    }
-    order[p] = j;
-  }
-  best_score = -FLT_MAX;
-  best_scale = mx;
-  best_k = -1;
-  let zero = Acc(vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0), vec2<f32>(0.0));
-  var a = zero; // positions < i1 at level 0
-  for (var i1 = 0u; i1 <= rolled(16u); i1++) {
-    if (i1 > 0u) { a = acc_add(a, i1 - 1u, 0u); }
-    var b = a; // then positions i1 .. i2-1 at level 1
-    for (var i2 = i1; i2 <= 16u; i2++) {
-      if (i2 > i1) { b = acc_add(b, i2 - 1u, 1u); }
-      var c = b; // then the rest at level 2
-      for (var j = i2; j < 16u; j++) { c = acc_add(c, j, 2u); }
-      try_pattern(c.s0, 0, i1, i2);
-      try_pattern(c.s1, 1, i1, i2);
-      try_pattern(c.s2, 2, i1, i2);
-      try_pattern(c.s3, 3, i1, i2);
-    }
-  }
-  if (best_k < 0) { return Group(0.0, 0u, 0u, 0u); }
-  var scale = best_scale;
-  var k = u32(best_k);
-  var code = array<u32, 2>(0u, 0u);
-  for (var j = 0u; j < 16u; j++) {
-    let l = select(select(2u, 1u, j < best_i2), 0u, j < best_i1);
-    let i = order[j];
-    code[i / 8u] |= l << (2u * (i % 8u));
-  }
-  if (scale < 0.0) {
-    code[0] = 0xaaaau - code[0]; // 2 - L for every element (no borrows: each field <= 2)
-    code[1] = 0xaaaau - code[1];
-    scale = -scale;
-    k = 3u - k;
-  }
-  let plus0 = k < 2u;
-  let plus1 = k % 2u == 0u;
-  var idx = array<u32, 2>(0u, 0u);
-  var all_on_grid = true;
-  for (var h = 0u; h < rolled(2u); h++) {
-    let m = t_map(code[h]);
-    if (m < 0) {
-      all_on_grid = false;
-      idx[h] = best_neighbour(code[h], h, scale, select(plus1, plus0, h == 0u));
-    } else {
-      idx[h] = u32(m);
-    }
-  }
-  if (!all_on_grid) {
-    var sumqx = 0.0;
-    var sumq2 = 0.0;
-    for (var h = 0u; h < 2u; h++) {
-      let c = tbl[idx[h]];
-      let plus = select(plus1, plus0, h == 0u);
-      for (var i = 0u; i < 8u; i++) {
-        let w = ws[8u * h + i];
-        let q = shifted((c >> (2u * i)) & 3u, plus);
-        sumqx = sumqx + no_fma((w * q) * xs[8u * h + i]);
-        sumq2 = sumq2 + no_fma((w * q) * q);
-      }
-    }
-    if (sumqx > 0.0 && sumq2 > 0.0) { scale = div_rn(sumqx, sumq2); }
-  }
-  return Group(scale, k, idx[0], idx[1]);
-}
+//#include iquants_iq1m_body
 
 @compute @workgroup_size(WG)
 fn encode_iq1_m(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let b = flat_index(gid, nwg, WG);
   if (b >= params.n) { return; }
-  let x0 = b * 256u;
-  var qs: array<u32, 8>;  // 32 bytes: low 8 bits of the grid indices
-  var qh: array<u32, 4>;  // 16 bytes: high 3 bits per half, then the shift bits
-  var sc: array<u32, 2>;  // scales as 4 x u16
-  var scales: array<f32, 16>;
-  var shifts: array<u32, 16>;
-  var max_scale = 0.0;
-  for (var ib = 0u; ib < 16u; ib++) {
-    let g = group(x0 + 16u * ib);
-    scales[ib] = g.scale;
-    shifts[ib] = g.shift;
-    qs[ib / 2u] |= ((g.idx0 & 255u) | ((g.idx1 & 255u) << 8u)) << (16u * (ib % 2u));
-    qh[ib / 4u] |= ((g.idx0 >> 8u) | ((g.idx1 >> 8u) << 4u)) << (8u * (ib % 4u));
-    max_scale = select(g.scale, max_scale, max_scale > g.scale);
-  }
-  if (max_scale != 0.0) {
-    let d = div_rn(max_scale, 15.0);
-    let id = div_rn(1.0, d);
-    var sumqx = 0.0;
-    var sumq2 = 0.0;
-    for (var ib = 0u; ib < 16u; ib++) {
-      let l = u32(clamp(nearest_int(0.5 * (no_fma(id * scales[ib]) - 1.0)), 0, 7));
-      sc[ib / 8u] |= l << (3u * (ib % 4u) + 16u * ((ib / 4u) % 2u));
-      let mask = array<u32, 4>(0x00u, 0x80u, 0x08u, 0x88u)[shifts[ib]];
-      qh[ib / 4u] |= mask << (8u * (ib % 4u));
-      let qhb = (qh[ib / 4u] >> (8u * (ib % 4u))) & 0xffu;
-      let q8 = (qs[ib / 2u] >> (16u * (ib % 2u))) & 0xffffu;
-      for (var h = 0u; h < 2u; h++) {
-        let plus = select(shifts[ib] % 2u == 0u, shifts[ib] < 2u, h == 0u);
-        let gidx = ((q8 >> (8u * h)) & 0xffu) + ((qhb << (8u - 4u * h)) & 0x700u);
-        let c = tbl[gidx];
-        for (var i = 0u; i < 8u; i++) {
-          let x = src_f32(x0 + 16u * ib + 8u * h + i);
-          let w = x * x;
-          let q = shifted((c >> (2u * i)) & 3u, plus) * f32(2u * l + 1u);
-          sumqx = sumqx + no_fma((w * q) * x);
-          sumq2 = sumq2 + no_fma((w * q) * q);
-        }
-      }
-    }
-    var d2 = d;
-    if (sumq2 > 0.0) { d2 = div_rn(sumqx, sumq2); }
-    let s = f32_bits_to_f16(bitcast<u32>(d2 * F_1_1125));
-    sc[0] |= ((s & 0x000fu) << 12u) | (((s & 0x00f0u) << 8u) << 16u);
-    sc[1] |= ((s & 0x0f00u) << 4u) | ((s & 0xf000u) << 16u);
-  }
-  let o = b * 14u;
-  for (var w = 0u; w < 8u; w++) { dst[o + w] = qs[w]; }
-  for (var w = 0u; w < 4u; w++) { dst[o + 8u + w] = qh[w]; }
-  dst[o + 12u] = sc[0];
-  dst[o + 13u] = sc[1];
+  encode_block(b);
 }

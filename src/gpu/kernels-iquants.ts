@@ -57,7 +57,10 @@ export const IQ2S_SEARCH: GpuTable = {
   name: 'iq2s-search',
   build: () => buildSearchTable(gridLevels(bytes64(IQ2S_GRID), [0x08, 0x19, 0x2b]), 8, 2, 1, 43692, 2),
 };
-/** iq2xs_init_impl(IQ1_M): nwant 3, grid values -1, 0, +1 as levels 0, 1, 2. */
+/**
+ * iq2xs_init_impl(IQ1_M): nwant 3, grid values -1, 0, +1 as levels 0, 1, 2. iq2xs_init_impl(IQ1_S)
+ * builds the identical table (same grid, kmap_size and nwant), so the IQ1_S encoder binds this one.
+ */
 export const IQ1M_SEARCH: GpuTable = {
   name: 'iq1m-search',
   build: () => buildSearchTable(gridLevels(bytes64(IQ1S_GRID), [0xff, 0x00, 0x01]), 8, 2, 3, 43692, 2),
@@ -82,8 +85,9 @@ const enc = (module: string, entry: string, blocks: number, table?: GpuTable): G
 
 /**
  * IQ kernels: decoders in shaders/iquants-decode.wgsl; encoders in iquants-iq4 / -iq3 / -iq2s /
- * -iq1m.wgsl. IQ2_XXS, IQ2_XS and IQ1_S have no encoder: ggml_quantize_chunk refuses them
- * without an importance matrix, and the encoders here quantize as it does with imatrix = NULL.
+ * -iq1m.wgsl, with an importance matrix in the -w modules. ggml_quantize_chunk refuses IQ2_XXS,
+ * IQ2_XS and IQ1_S without an importance matrix, so IQ1_S has only its weighted encoder
+ * (iquants-iq1s-w.wgsl) and the other two none yet.
  */
 export const IQUANTS_KERNELS = {
   IQ2_XXS: { decode: dec('decode_iq2_xxs', 32), encode: null },
@@ -103,8 +107,16 @@ export const IQUANTS_KERNELS = {
     encode: { ...enc('iquants-iq3', 'encode_iq3_s', 2, IQ3S_SEARCH), reportsAbort: true },
     encodeWeighted: { ...enc('iquants-iq3-w', 'encode_iq3_s_w', 2, IQ3S_SEARCH), reportsAbort: true, weighted: true },
   },
-  IQ1_S: { decode: dec('decode_iq1_s', 32), encode: null },
-  IQ1_M: { decode: dec('decode_iq1_m', 32), encode: enc('iquants-iq1m', 'encode_iq1_m', 1, IQ1M_SEARCH) },
+  IQ1_S: {
+    decode: dec('decode_iq1_s', 32),
+    encode: null,
+    encodeWeighted: { ...enc('iquants-iq1s-w', 'encode_iq1_s_w', 2, IQ1M_SEARCH), reportsAbort: true, weighted: true },
+  },
+  IQ1_M: {
+    decode: dec('decode_iq1_m', 32),
+    encode: { ...enc('iquants-iq1m', 'encode_iq1_m', 1, IQ1M_SEARCH), reportsAbort: true },
+    encodeWeighted: { ...enc('iquants-iq1m-w', 'encode_iq1_m_w', 1, IQ1M_SEARCH), reportsAbort: true, weighted: true },
+  },
   IQ4_NL: { decode: dec('decode_iq4_nl', 4, false), encode: enc('iquants-iq4', 'encode_iq4_nl', 2), encodeWeighted: { ...enc('iquants-iq4', 'encode_iq4_nl_w', 2), weighted: true } },
   IQ4_XS: { decode: dec('decode_iq4_xs', 32, false), encode: enc('iquants-iq4', 'encode_iq4_xs', 1), encodeWeighted: { ...enc('iquants-iq4', 'encode_iq4_xs_w', 1), weighted: true } },
 } as const satisfies Record<string, GpuCodecKernels>;

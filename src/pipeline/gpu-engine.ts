@@ -12,13 +12,13 @@ import { chunkGranule, type TransformEngine } from './engine';
 const TARGET_CHUNK_ELEMENTS = 4 * 1024 * 1024;
 
 /**
- * ggml aborts while quantizing these on some inputs (NaN or Inf, or magnitudes near 1e10 for which
- * no grid neighbour has a finite error). Their CPU twins raise that as an error the user sees with
- * the tensor's name. IQ2_S, IQ3_XXS and IQ3_S report it through their abort word
- * (GpuKernel.reportsAbort); IQ1_M's kernel does not reproduce ggml's fallback scan over the whole
- * grid, so the pipeline leaves it to the CPU codec (the kernel stays tested against ggml).
+ * Encoders the pipeline leaves to the CPU codec because their kernel cannot refuse what ggml
+ * aborts on. None now: ggml aborts the grid-search types (IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M) on
+ * NaN or Inf input, or on magnitudes near 1e10 for which no grid neighbour has a finite error, and
+ * their kernels report that through their abort word (GpuKernel.reportsAbort), which the
+ * ChunkTransformer raises as the CPU twins do (QuantizeAbort, named for the tensor).
  */
-const ENCODERS_THAT_ABORT: ReadonlySet<TypeName> = new Set(['IQ1_M']);
+const ENCODERS_THAT_ABORT: ReadonlySet<TypeName> = new Set<TypeName>();
 
 /**
  * WGSL kernels through two ChunkTransformers used in turn, so one chunk's upload and kernels

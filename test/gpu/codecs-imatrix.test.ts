@@ -22,6 +22,8 @@ const CASES: [string, string][] = [
   ['IQ3_XXS', 'iq3_xxs.quant.bin'],
   ['IQ3_S', 'iq3_s.quant.bin'],
   ['IQ2_S', 'iq2_s.quant.bin'],
+  ['IQ1_S', 'iq1_s.quant.bin'],
+  ['IQ1_M', 'iq1_m.quant.bin'],
 ];
 
 describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU twin', () => {
@@ -40,6 +42,17 @@ describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU tw
     it(`${t}: random rows with random weights (3 seeds, rows of 512 and 2048) identical to the CPU twin`, async () => {
       for (const [seed, rows, n] of [[1, 24, 512], [2, 6, 2048], [3, 40, 256]] as const) {
         const r = (await s.page.evaluate((a, b, c, d) => window.harnessExt.imatrixRandomVsTwin!(a, b, c, d), t, rows, n, seed)) as { blocks: number; vsTwin: { bad: number; first: number } };
+        expect(r.vsTwin, `${t} seed ${seed}: ${r.blocks} blocks ${JSON.stringify(r)}`).toEqual({ bad: 0, first: -1 });
+      }
+    });
+  }
+});
+
+describe('IQ1 weighted kernels where the sums are subnormal', () => {
+  for (const t of ['IQ1_S', 'IQ1_M']) {
+    it(`${t}: rows down to 2^-45 with weights 2^-70..2^-30 identical to the CPU twin`, async () => {
+      for (const [seed, rows, n] of [[4, 24, 512], [6, 12, 1024]] as const) {
+        const r = (await s.page.evaluate((a, b, c, d) => window.harnessExt.imatrixRandomVsTwin!(a, b, c, d, true), t, rows, n, seed)) as { blocks: number; vsTwin: { bad: number; first: number } };
         expect(r.vsTwin, `${t} seed ${seed}: ${r.blocks} blocks ${JSON.stringify(r)}`).toEqual({ bad: 0, first: -1 });
       }
     });

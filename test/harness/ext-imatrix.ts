@@ -27,9 +27,12 @@ function badBlocks(got: Uint8Array, want: Uint8Array, ts: number): { bad: number
 export const harnessExt = {
   /**
    * Four super-blocks of gentle values with block 2 spoilt (`nan`: one NaN; `huge`: magnitudes
-   * around 3e19): what the GPU encoder and the CPU twin each say (an error message or "bytes").
+   * around 3e19; `huge+`: the same, all positive, whose squares overflow to a NaN scale even in
+   * IQ1_S's weighted search): what the GPU encoder and the CPU twin each say (an error message or
+   * "bytes").
+   * `weighted`: both encode with importance weights (one row of 1024, seeded, 0.25 .. 4).
    */
-  async abortProbe(env: HarnessEnv, typeName: string, spoil: 'nan' | 'huge' | 'none') {
+  async abortProbe(env: HarnessEnv, typeName: string, spoil: 'nan' | 'huge' | 'huge+' | 'none', weighted = false) {
     const type = toName(typeName);
     const { tx } = await env();
     const bits = rng(7);
@@ -38,16 +41,22 @@ export const harnessExt = {
     for (let i = 0; i < x.length; i++) x[i] = (r() - 0.5) * 2;
     if (spoil === 'nan') x[2 * 256 + 17] = NaN;
     if (spoil === 'huge') for (let i = 2 * 256; i < 3 * 256; i++) x[i] = (r() < 0.5 ? -3e19 : 3e19) * (0.5 + r());
+    if (spoil === 'huge+') for (let i = 2 * 256; i < 3 * 256; i++) x[i] = 3e19 * (0.5 + r());
+    let w: Float32Array | undefined;
+    if (weighted) {
+      w = new Float32Array(x.length);
+      for (let i = 0; i < w.length; i++) w[i] = 2 ** (4 * r() - 2);
+    }
     const out = new Uint8Array((x.length / TYPES[type].blockSize) * TYPES[type].typeSize);
     let cpu = 'bytes';
     try {
-      CPU_CODECS[type].encode!(x, out);
+      CPU_CODECS[type].encode!(x, out, w);
     } catch (e) {
       cpu = (e as Error).message;
     }
     let gpu = 'bytes';
     try {
-      const got = await tx.run('F32', type, new Uint8Array(x.buffer), x.length);
+      const got = await tx.run('F32', type, new Uint8Array(x.buffer), x.length, undefined, w);
       if (cpu === 'bytes' && !got.every((v, i) => v === out[i])) gpu = 'bytes differ from the CPU twin';
     } catch (e) {
       gpu = (e as Error).message;
@@ -71,16 +80,17 @@ export const harnessExt = {
 
   /**
    * Random rows (magnitudes 2^-20..2^20 by row, zero and constant groups, outliers) with random
-   * weights (some zero, some huge), GPU against the CPU twin.
+   * weights (some zero, some huge), GPU against the CPU twin. `tiny`: rows down to 2^-45 and
+   * weights 2^-70..2^-30 (some zero), where the searches' sums are float32 subnormals.
    */
-  async imatrixRandomVsTwin(env: HarnessEnv, typeName: string, rows: number, n: number, seed: number) {
+  async imatrixRandomVsTwin(env: HarnessEnv, typeName: string, rows: number, n: number, seed: number, tiny = false) {
     const type = toName(typeName);
     const { tx } = await env();
     const bits = rng(seed);
     const r = () => bits() / 2 ** 32;
     const x = new Float32Array(rows * n);
     for (let row = 0; row < rows; row++) {
-      const scale = 2 ** (Math.floor(r() * 41) - 20);
+      const scale = tiny ? 2 ** (Math.floor(r() * 66) - 45) : 2 ** (Math.floor(r() * 41) - 20);
       for (let i = 0; i < n; i++) x[row * n + i] = (r() - 0.5) * 2 * scale * (r() < 0.01 ? 30 : 1);
     }
     for (let g = 0; g < x.length; g += 32) {
@@ -91,7 +101,7 @@ export const harnessExt = {
     const w = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const c = r();
-      w[i] = c < 0.05 ? 0 : c < 0.08 ? 1e5 * r() : r() * r() * 4;
+      w[i] = c < 0.05 ? 0 : tiny ? 2 ** (-30 - 40 * r()) : c < 0.08 ? 1e5 * r() : r() * r() * 4;
     }
     const ts = TYPES[type].typeSize;
     const twin = new Uint8Array((x.length / TYPES[type].blockSize) * ts);
