@@ -10,6 +10,7 @@
 import { ABORT_NO_NEIGHBOUR, ABORT_SCALE, abortAt, f32ToF16, nearestInt } from './common';
 import { gridCode, gridMap } from './grid-table';
 import { bestNeighbour8, IQ1_GRID_SIZE, sortOrder } from './iq1-search';
+import { f, setF, n32, setN } from './mem';
 
 const FLT_MAX: f32 = 3.4028234663852886e38;
 const EPS: f32 = 1e-7;
@@ -32,18 +33,6 @@ const TMM: usize = memory.data(48 * 4, 16);
 const FIRST_HALF: usize = memory.data(16, 16);
 const SC: usize = memory.data(4 * 4, 16);
 
-@inline function f(p: usize, i: i32): f32 {
-  return load<f32>(p + (<usize>i << 2));
-}
-@inline function setF(p: usize, i: i32, v: f32): void {
-  store<f32>(p + (<usize>i << 2), v);
-}
-@inline function n32(p: usize, i: i32): i32 {
-  return load<i32>(p + (<usize>i << 2));
-}
-@inline function setN(p: usize, i: i32, v: i32): void {
-  store<i32>(p + (<usize>i << 2), v);
-}
 
 /** The shifted levels of 8-group k under shift pattern k4. */
 @inline function levelsFor(k4: i32, k: i32): usize {

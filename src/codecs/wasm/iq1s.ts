@@ -9,6 +9,7 @@
 import { ABORT_NO_NEIGHBOUR, ABORT_SCALE, abortAt, nearestInt, writeHalf } from './common';
 import { gridMap } from './grid-table';
 import { bestNeighbour8, IQ1_GRID_SIZE, sortOrder } from './iq1-search';
+import { f, setF, n32, setN } from './mem';
 
 const FLT_MAX: f32 = 3.4028234663852886e38;
 const EPS: f32 = 1e-12;
@@ -26,18 +27,6 @@ const SCALES: usize = memory.data(8 * 4, 16);
 const SHIFTS: usize = memory.data(8 * 4, 16);
 const QH: usize = memory.data(8 * 4, 16);
 
-@inline function f(p: usize, i: i32): f32 {
-  return load<f32>(p + (<usize>i << 2));
-}
-@inline function setF(p: usize, i: i32, v: f32): void {
-  store<f32>(p + (<usize>i << 2), v);
-}
-@inline function n32(p: usize, i: i32): i32 {
-  return load<i32>(p + (<usize>i << 2));
-}
-@inline function setN(p: usize, i: i32, v: i32): void {
-  store<i32>(p + (<usize>i << 2), v);
-}
 
 let sumSq: f32 = 0;
 /** sumqx (returned) and sumq2 (sumSq) of the split (i1, i2) with the levels at xx, as ggml writes them. */

@@ -11,6 +11,7 @@
  */
 import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, abortAt, nearestInt, writeHalf } from './common';
 import { gridCode, gridMap, neighbourList } from './grid-table';
+import { f, setF, b, setB } from './mem';
 
 const MAP_SIZE: i32 = 4096;
 const FLT_MAX: f32 = 3.4028234663852886e38;
@@ -31,18 +32,6 @@ const SCALES: usize = memory.data(8 * 4, 16);
 /** The weighted squared error of each (element, level) of one point, for a neighbour search. */
 const TERMS: usize = memory.data(32 * 4, 16);
 
-@inline function f(p: usize, i: i32): f32 {
-  return load<f32>(p + (<usize>i << 2));
-}
-@inline function setF(p: usize, i: i32, v: f32): void {
-  store<f32>(p + (<usize>i << 2), v);
-}
-@inline function b(p: usize, i: i32): i32 {
-  return <i32>load<u8>(p + <usize>i);
-}
-@inline function setB(p: usize, i: i32, v: i32): void {
-  store<u8>(p + <usize>i, <u8>v);
-}
 
 let gridSize: i32 = 256;
 let table: usize = 0;

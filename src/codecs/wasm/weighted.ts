@@ -11,6 +11,7 @@
  * Q4_0..Q5_1 weigh by the whole row's mean square, hence the row interface for all of them.
  */
 import { nearestInt, writeHalf } from './common';
+import { f, setF, b, setB } from './mem';
 
 const GROUP_MAX_EPS: f32 = 1e-15;
 const RMIN: f32 = -0.9;
@@ -27,18 +28,6 @@ const SW: usize = memory.data(16 * 4, 16);
 const SCALES: usize = memory.data(16 * 4, 16);
 const MINS: usize = memory.data(16 * 4, 16);
 
-@inline function f(p: usize, i: i32): f32 {
-  return load<f32>(p + (<usize>i << 2));
-}
-@inline function setF(p: usize, i: i32, v: f32): void {
-  store<f32>(p + (<usize>i << 2), v);
-}
-@inline function b(p: usize, i: i32): i32 {
-  return <i32>load<u8>(p + <usize>i);
-}
-@inline function setB(p: usize, i: i32, v: i32): void {
-  store<u8>(p + <usize>i, <u8>v);
-}
 @inline function imin(a: i32, c: i32): i32 {
   return a < c ? a : c;
 }
