@@ -22,6 +22,8 @@ const CASES: [string, string][] = [
   ['IQ3_XXS', 'iq3_xxs.quant.bin'],
   ['IQ3_S', 'iq3_s.quant.bin'],
   ['IQ2_S', 'iq2_s.quant.bin'],
+  ['IQ2_XXS', 'iq2_xxs.quant.bin'],
+  ['IQ2_XS', 'iq2_xs.quant.bin'],
 ];
 
 describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU twin', () => {

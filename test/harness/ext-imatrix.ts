@@ -28,6 +28,7 @@ export const harnessExt = {
   /**
    * Four super-blocks of gentle values with block 2 spoilt (`nan`: one NaN; `huge`: magnitudes
    * around 3e19): what the GPU encoder and the CPU twin each say (an error message or "bytes").
+   * The types ggml quantizes only with an importance matrix get all-ones weights.
    */
   async abortProbe(env: HarnessEnv, typeName: string, spoil: 'nan' | 'huge' | 'none') {
     const type = toName(typeName);
@@ -39,15 +40,16 @@ export const harnessExt = {
     if (spoil === 'nan') x[2 * 256 + 17] = NaN;
     if (spoil === 'huge') for (let i = 2 * 256; i < 3 * 256; i++) x[i] = (r() < 0.5 ? -3e19 : 3e19) * (0.5 + r());
     const out = new Uint8Array((x.length / TYPES[type].blockSize) * TYPES[type].typeSize);
+    const w = type === 'IQ2_XXS' || type === 'IQ2_XS' ? new Float32Array(256).fill(1) : undefined;
     let cpu = 'bytes';
     try {
-      CPU_CODECS[type].encode!(x, out);
+      CPU_CODECS[type].encode!(x, out, w);
     } catch (e) {
       cpu = (e as Error).message;
     }
     let gpu = 'bytes';
     try {
-      const got = await tx.run('F32', type, new Uint8Array(x.buffer), x.length);
+      const got = await tx.run('F32', type, new Uint8Array(x.buffer), x.length, undefined, w);
       if (cpu === 'bytes' && !got.every((v, i) => v === out[i])) gpu = 'bytes differ from the CPU twin';
     } catch (e) {
       gpu = (e as Error).message;
