@@ -56,6 +56,11 @@ export class GpuEngine implements TransformEngine {
     return kernelFor(from, 'decode') !== null && kernelFor(to, 'encode') !== null && !ENCODERS_THAT_ABORT.has(to);
   }
 
+  /** With an importance matrix: a decoder and a weighted encoder (IQ2_XXS and IQ2_XS have only that one). */
+  supportsWeighted(from: TypeName, to: TypeName): boolean {
+    return kernelFor(from, 'decode') !== null && hasWeightedEncoder(to) && !ENCODERS_THAT_ABORT.has(to);
+  }
+
   maxChunkElements(from: TypeName, to: TypeName): number {
     const g = chunkGranule(from, to);
     const byLimit = this.slots[0]!.maxElements(from, to);
@@ -108,14 +113,17 @@ export class GpuEngine implements TransformEngine {
 
   /**
    * Compiles the kernels for these pairs before a run: one block-sized transform of zeros per pair
-   * (the pipelines are cached, so the run's first chunk does not wait for the compiler).
+   * (the pipelines are cached, so the run's first chunk does not wait for the compiler). A target
+   * with only a weighted kernel (IQ2_XXS, IQ2_XS: ggml quantizes them only with an importance
+   * matrix) is warmed with weights of one, a row of one granule.
    */
   async prepare(pairs: readonly (readonly [TypeName, TypeName])[], onPair?: (done: number, total: number) => void): Promise<void> {
-    const pairsToCompile = pairs.filter(([from, to]) => from !== to && this.supports(from, to));
+    const pairsToCompile = pairs.filter(([from, to]) => from !== to && (this.supports(from, to) || this.supportsWeighted(from, to)));
     let done = 0;
     for (const [from, to] of pairsToCompile) {
       const n = chunkGranule(from, to);
-      await this.transform(from, to, new Uint8Array((n / TYPES[from].blockSize) * TYPES[from].typeSize), n).catch(() => undefined);
+      const weights = this.supports(from, to) ? undefined : new Float32Array(n).fill(1);
+      await this.transform(from, to, new Uint8Array((n / TYPES[from].blockSize) * TYPES[from].typeSize), n, undefined, weights).catch(() => undefined);
       onPair?.(++done, pairsToCompile.length);
     }
   }
