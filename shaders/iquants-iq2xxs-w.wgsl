@@ -14,7 +14,8 @@
 // nearest_int((s / d - 1) / 2).
 //
 // Exactness as in shaders/iquants-iq2s.wgsl: C's order, div_rn / sqrt_rn, no_fma before adds,
-// the trial and make_qp_quants comparisons on IEEE products down to the subnormals. NaN-aware
+// the trial and make_qp_quants comparisons on IEEE products down to the subnormals, and tiny
+// groups searched with IEEE arithmetic on bits (iquants_iq2xxs_group.wgsl). NaN-aware
 // comparisons on bits where ggml's NaN behaviour decides bytes (a NaN makes every weight of its
 // super-block NaN: IQ2_XXS then skips the groups, IQ2_XS finds no neighbour). Where ggml aborts
 // (no neighbour with a finite error, a scale not >= 0, levels off the grid) the abort word says
@@ -26,7 +27,7 @@ fn sigma2_of(x0: u32) -> f32 {
   var sumx2 = 0.0;
   for (var i = 0u; i < 256u; i++) {
     let x = src_f32(x0 + i);
-    sumx2 = sumx2 + no_fma(x * x);
+    sumx2 = fadd(sumx2, fmul(x, x, true), true);
   }
   return div_rn(sumx2, 256.0);
 }

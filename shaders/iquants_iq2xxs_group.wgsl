@@ -2,6 +2,9 @@
 // and quantize_row_iq2_xs_impl's groups of 16 (ggml-quants.c, llama.cpp 34af94cd), both given
 // quant_weights; CPU twin src/codecs/iq-encode-iq2xxs.ts (groupXXS, groupXS, makeQpQuants).
 // The 8-element sub-vectors are packed as 2-bit level codes (level l, grid value 2l + 1).
+// Groups so small (largest |x| below 2^-20, or a column weight below 2^-40) that their sums,
+// distances and errors may meet float32 subnormals run the same search with `e` set: IEEE
+// products and sums on bits (fmul, fadd, flt of iquants_common), since a GPU may flush them.
 //
 //#include iquants_common
 
@@ -63,14 +66,26 @@ fn flip_cost(w: f32, x: f32) -> f32 {
   return p;
 }
 
+const TINY_WEIGHT: f32 = bitcast<f32>(0x2b800000u); // 2^-40
+
+// Set by prepare: the group takes the exact (subnormal-safe) arithmetic.
+var<private> tiny: bool;
+
 // Weights, |x| and the sign bytes of the n elements at x0; returns the largest xval (C's MAX:
-// `max > v ? max : v`, so a NaN is passed over by the next element).
+// `max > v ? max : v`, so a NaN is passed over by the next element). The weights are IEEE-exact
+// even when subnormal (a few operations per element).
 fn prepare(x0: u32, n: u32, sigma2: f32) -> f32 {
+  var amax = 0u;
+  var small_qw = false;
   for (var i = 0u; i < rolled(n); i++) {
     let x = src_f32(x0 + i);
-    wt[i] = no_fma(qw[(x0 + i) % params._p2] * sqrt_rn(sigma2 + no_fma(x * x)));
+    let q = qw[(x0 + i) % params._p2];
+    wt[i] = fmul(q, sqrt_rn(fadd(sigma2, fmul(x, x, true), true)), true);
     wa[i] = sqrt_rn(wt[i]);
+    amax = max(amax, abs_bits(x));
+    small_qw = small_qw || (abs_bits(q) != 0u && abs_bits(q) < bitcast<u32>(TINY_WEIGHT));
   }
+  tiny = amax < bitcast<u32>(TINY_GROUP) || small_qw;
   for (var k = 0u; k < n / 8u; k++) {
     var nflip = 0u;
     var s = 0u;
@@ -104,7 +119,7 @@ fn prepare(x0: u32, n: u32, sigma2: f32) -> f32 {
 }
 
 // iq2_find_best_neighbour for the 8 values of sub-vector k at `scale`: the point's level code.
-fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
+fn best_neighbour(u: u32, k: u32, scale: f32, e: bool) -> u32 {
   let off = u32(-t_map(u) - 1);
   let cnt = t_list(off);
   var best_d2 = FLT_MAX;
@@ -114,10 +129,10 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
     let code = tbl[t_list(off + j)];
     var d2 = 0.0;
     for (var i = 0u; i < rolled(8u); i++) {
-      let diff = no_fma(scale * level_q(code, i)) - xv[8u * k + i];
-      d2 = d2 + no_fma((wa[8u * k + i] * diff) * diff);
+      let diff = fadd(fmul(scale, level_q(code, i), e), neg(xv[8u * k + i]), e);
+      d2 = fadd(d2, fmul(fmul(wa[8u * k + i], diff, e), diff, e), e);
     }
-    if (d2 < best_d2) {
+    if (flt(d2, best_d2, e)) {
       best_d2 = d2;
       best = code;
       found = true;
@@ -128,24 +143,24 @@ fn best_neighbour(u: u32, k: u32, scale: f32) -> u32 {
 }
 
 // The levels nearest_int(0.5 * (id * x - 1)) of sub-vector k, clamped to [0, 2], packed.
-fn levels_at(k: u32, id: f32) -> u32 {
+fn levels_at(k: u32, id: f32, e: bool) -> u32 {
   var u = 0u;
   for (var i = 0u; i < rolled(8u); i++) {
-    let l = nearest_int(0.5 * (no_fma(id * xv[8u * k + i]) - 1.0));
+    let l = nearest_int(0.5 * (fmul(id, xv[8u * k + i], e) - 1.0));
     u |= u32(clamp(l, 0, 2)) << (2u * i);
   }
   return u;
 }
 
 // The levels of sub-vector k at id, or their best neighbour at `scale` when off the grid.
-fn pick(k: u32, id: f32, scale: f32) -> u32 {
-  let u = levels_at(k, id);
-  if (t_map(u) < 0) { return best_neighbour(u, k, scale); }
+fn pick(k: u32, id: f32, scale: f32, e: bool) -> u32 {
+  let u = levels_at(k, id, e);
+  if (t_map(u) < 0) { return best_neighbour(u, k, scale, e); }
   return u;
 }
 
 // (sumqx, sumq2) of the first 8 * n8 elements with levels Laux (aux) or L.
-fn sums(n8: u32, aux: bool) -> vec2<f32> {
+fn sums(n8: u32, aux: bool, e: bool) -> vec2<f32> {
   var sumqx = 0.0;
   var sumq2 = 0.0;
   for (var k = 0u; k < n8; k++) {
@@ -153,8 +168,8 @@ fn sums(n8: u32, aux: bool) -> vec2<f32> {
     for (var i = 0u; i < 8u; i++) {
       let w = wt[8u * k + i];
       let q = level_q(code, i);
-      sumqx = sumqx + no_fma((w * xv[8u * k + i]) * q);
-      sumq2 = sumq2 + no_fma((w * q) * q);
+      sumqx = fadd(sumqx, fmul(fmul(w, xv[8u * k + i], e), q, e), e);
+      sumq2 = fadd(sumq2, fmul(fmul(w, q, e), q, e), e);
     }
   }
   return vec2<f32>(sumqx, sumq2);
@@ -162,7 +177,7 @@ fn sums(n8: u32, aux: bool) -> vec2<f32> {
 
 // make_qp_quants(32, 4, xval, L, weight) (the twin's makeQpQuants: its max is NaN when an xval
 // is, which changes nothing, the weights being NaN then too); levels into qpl.
-fn make_qp() -> f32 {
+fn make_qp(e: bool) -> f32 {
   var mx = 0.0;
   for (var i = 0u; i < 32u; i++) {
     let v = xv[i];
@@ -173,12 +188,12 @@ fn make_qp() -> f32 {
     return 0.0;
   }
   var iscale = div_rn(4.0, mx);
-  for (var i = 0u; i < 32u; i++) { qpl[i] = nearest_int(iscale * xv[i]) & 0xff; }
+  for (var i = 0u; i < 32u; i++) { qpl[i] = nearest_int(fmul(iscale, xv[i], e)) & 0xff; }
   let scale = div_rn(1.0, iscale);
   var best_mse = 0.0;
   for (var i = 0u; i < rolled(32u); i++) {
-    let diff = xv[i] - no_fma(scale * f32(qpl[i]));
-    best_mse = best_mse + no_fma(no_fma(wt[i] * diff) * diff);
+    let diff = fadd(xv[i], neg(fmul(scale, f32(qpl[i]), e)), e);
+    best_mse = fadd(best_mse, fmul(fmul(wt[i], diff, e), diff, e), e);
   }
   for (var is = -4; is <= 4 + i32(params.zero); is++) {
     if (is == 0) { continue; }
@@ -186,11 +201,11 @@ fn make_qp() -> f32 {
     let scale_is = div_rn(1.0, iscale_is);
     var mse = 0.0;
     for (var i = 0u; i < rolled(32u); i++) {
-      let l = min(4, nearest_int(iscale_is * xv[i]));
-      let diff = xv[i] - no_fma(scale_is * f32(l));
-      mse = mse + no_fma(no_fma(wt[i] * diff) * diff);
+      let l = min(4, nearest_int(fmul(iscale_is, xv[i], e)));
+      let diff = fadd(xv[i], neg(fmul(scale_is, f32(l), e)), e);
+      mse = fadd(mse, fmul(fmul(wt[i], diff, e), diff, e), e);
     }
-    if (mse < best_mse) {
+    if (flt(mse, best_mse, e)) {
       best_mse = mse;
       iscale = iscale_is;
     }
@@ -198,25 +213,25 @@ fn make_qp() -> f32 {
   var sumlx = 0.0;
   var suml2 = 0.0;
   for (var i = 0u; i < rolled(32u); i++) {
-    let l = min(4, nearest_int(iscale * xv[i]));
+    let l = min(4, nearest_int(fmul(iscale, xv[i], e)));
     qpl[i] = l & 0xff;
     let fl = f32(l);
-    sumlx = sumlx + no_fma(no_fma(wt[i] * xv[i]) * fl);
-    suml2 = suml2 + no_fma(no_fma(wt[i] * fl) * fl);
+    sumlx = fadd(sumlx, fmul(fmul(wt[i], xv[i], e), fl, e), e);
+    suml2 = fadd(suml2, fmul(fmul(wt[i], fl, e), fl, e), e);
   }
   for (var itry = 0; itry < 5; itry++) {
     var changed = 0;
     for (var i = 0u; i < rolled(32u); i++) {
       let w = wt[i];
       let li = f32(qpl[i]);
-      var slx = sumlx - no_fma(no_fma(w * xv[i]) * li);
-      var sl2 = suml2 - no_fma(no_fma(w * li) * li);
+      var slx = fadd(sumlx, neg(fmul(fmul(w, xv[i], e), li, e)), e);
+      var sl2 = fadd(suml2, neg(fmul(fmul(w, li, e), li, e)), e);
       if (gt0(slx) && gt0(sl2)) {
-        let new_l = min(4, nearest_int(div_rn(xv[i] * sl2, slx)));
+        let new_l = min(4, nearest_int(div_rn(fmul(xv[i], sl2, e), slx)));
         if (new_l != qpl[i]) {
           let fl = f32(new_l);
-          slx = slx + no_fma(no_fma(w * xv[i]) * fl);
-          sl2 = sl2 + no_fma(no_fma(w * fl) * fl);
+          slx = fadd(slx, fmul(fmul(w, xv[i], e), fl, e), e);
+          sl2 = fadd(sl2, fmul(fmul(w, fl, e), fl, e), e);
           if (prod3_gt(slx, slx, suml2, sumlx, sumlx, sl2)) {
             qpl[i] = new_l & 0xff;
             sumlx = slx;
@@ -243,16 +258,35 @@ fn group_xxs(x0: u32, sigma2: f32) -> f32 {
   from_qp = false;
   let mx = prepare(x0, 32u, sigma2);
   if (flt(mx, F_1EM15, true)) { return 0.0; }
-  var scale = make_qp();
-  let eff_max = no_fma(scale * 3.0);
+  // one of the two runs (loops run once or never: see iquants_common on SwiftShader)
+  var scale = 0.0;
+  for (var k = u32(tiny); k < 1u; k++) { scale = search_xxs(false); }
+  for (var k = u32(!tiny); k < 1u; k++) { scale = search_xxs(true); }
+  if (skipped) { return 0.0; }
+  return flip_negative(scale, 4u);
+}
+
+// A negative scale (which ggml says should never happen) is made positive with all signs flipped.
+fn flip_negative(scale: f32, n8: u32) -> f32 {
+  if (!lt0(scale)) { return scale; }
+  for (var k = 0u; k < n8; k++) { signs[k] = (~signs[k]) & 127u; }
+  return neg(scale);
+}
+
+// make_qp_quants' seed, 13 trial scales, then every sub-vector re-picked at the kept scale;
+// leaves `skipped` set when the seed's scale is not positive.
+fn search_xxs(e: bool) -> f32 {
+  var scale = make_qp(e);
+  let eff_max = fmul(scale, 3.0, e);
   if (!gt0(eff_max) && !is_nan(eff_max)) { return 0.0; }
+  skipped = false;
   from_qp = true;
   var best = 0.0;
   for (var is = -6; is <= 6 + i32(params.zero); is++) {
     let id = div_rn(5.0 + no_fma(f32(is) * F_0_1), eff_max);
     let this_scale = div_rn(1.0, id);
-    for (var k = 0u; k < rolled(4u); k++) { la[k] = pick(k, id, this_scale); }
-    let s = sums(4u, true);
+    for (var k = 0u; k < rolled(4u); k++) { la[k] = pick(k, id, this_scale, e); }
+    let s = sums(4u, true, e);
     if (gt0(s.y) && prod_gt(s.x, s.x, best, s.y)) {
       scale = div_rn(s.x, s.y);
       best = mul_exact(scale, s.x);
@@ -262,16 +296,11 @@ fn group_xxs(x0: u32, sigma2: f32) -> f32 {
   }
   if (gt0(scale)) {
     let id = div_rn(1.0, scale);
-    for (var k = 0u; k < rolled(4u); k++) { lc[k] = pick(k, id, scale); }
+    for (var k = 0u; k < rolled(4u); k++) { lc[k] = pick(k, id, scale, e); }
     from_qp = false;
-    let s = sums(4u, false);
+    let s = sums(4u, false, e);
     if (gt0(s.y)) { scale = div_rn(s.x, s.y); }
   }
-  if (lt0(scale)) {
-    scale = neg(scale);
-    for (var k = 0u; k < 4u; k++) { signs[k] = (~signs[k]) & 127u; }
-  }
-  skipped = false;
   return scale;
 }
 
@@ -283,6 +312,15 @@ fn group_xs(x0: u32, sigma2: f32) -> f32 {
   lc[0] = 0u;
   lc[1] = 0u;
   if (flt(mx, F_1EM15, true)) { return 0.0; }
+  skipped = false;
+  var scale = 0.0;
+  for (var k = u32(tiny); k < 1u; k++) { scale = search_xs(mx, false); }
+  for (var k = u32(!tiny); k < 1u; k++) { scale = search_xs(mx, true); }
+  return flip_negative(scale, 2u);
+}
+
+// 19 trial scales (5 + is * 0.1) / max, then the sub-vectors that were off the grid re-picked.
+fn search_xs(mx: f32, e: bool) -> f32 {
   var best = 0.0;
   var scale = div_rn(mx, 5.0);
   var on_grid = 3u; // bit k: sub-vector k on the grid
@@ -291,15 +329,15 @@ fn group_xs(x0: u32, sigma2: f32) -> f32 {
     let this_scale = div_rn(1.0, id);
     var on_aux = 3u;
     for (var k = 0u; k < 2u; k++) {
-      let u = levels_at(k, id);
+      let u = levels_at(k, id, e);
       if (t_map(u) < 0) {
         on_aux &= ~(1u << k);
-        la[k] = best_neighbour(u, k, this_scale);
+        la[k] = best_neighbour(u, k, this_scale, e);
       } else {
         la[k] = u;
       }
     }
-    let s = sums(2u, true);
+    let s = sums(2u, true, e);
     if (gt0(s.y) && prod_gt(s.x, s.x, best, s.y)) {
       scale = div_rn(s.x, s.y);
       best = mul_exact(scale, s.x);
@@ -311,17 +349,11 @@ fn group_xs(x0: u32, sigma2: f32) -> f32 {
   if (on_grid != 3u && gt0(scale)) {
     let id = div_rn(1.0, scale);
     for (var k = 0u; k < 2u; k++) {
-      if (((on_grid >> k) & 1u) == 0u) { lc[k] = pick(k, id, scale); }
+      if (((on_grid >> k) & 1u) == 0u) { lc[k] = pick(k, id, scale, e); }
     }
-    let s = sums(2u, false);
+    let s = sums(2u, false, e);
     if (gt0(s.y)) { scale = div_rn(s.x, s.y); }
   }
-  if (lt0(scale)) {
-    scale = neg(scale);
-    signs[0] = (~signs[0]) & 127u;
-    signs[1] = (~signs[1]) & 127u;
-  }
-  skipped = false;
   return scale;
 }
 

@@ -47,3 +47,19 @@ describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU tw
     });
   }
 });
+
+/**
+ * The grid-search kernels on rows of 2^-64..2^-30: products and sums of ggml's search below the
+ * float32 normal range, where SwiftShader (like many GPUs) flushes to zero in plain arithmetic.
+ */
+describe('weighted grid-search kernels on tiny rows vs the CPU twin', () => {
+  for (const t of ['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S']) {
+    it(`${t}: rows of 2^-64..2^-30 with random weights (2 seeds) identical to the CPU twin`, async () => {
+      for (const seed of [4, 5]) {
+        const r = (await s.page.evaluate((a, b) => window.harnessExt.imatrixRandomVsTwin!(a, 16, 512, b, -64, -30), t, seed)) as { blocks: number; vsTwin: { bad: number; first: number } };
+        expect(r.blocks).toBe(32);
+        expect(r.vsTwin, `${t} seed ${seed}: ${JSON.stringify(r)}`).toEqual({ bad: 0, first: -1 });
+      }
+    });
+  }
+});

@@ -72,17 +72,17 @@ export const harnessExt = {
   },
 
   /**
-   * Random rows (magnitudes 2^-20..2^20 by row, zero and constant groups, outliers) with random
-   * weights (some zero, some huge), GPU against the CPU twin.
+   * Random rows (magnitudes 2^minExp..2^maxExp by row, zero and constant groups, outliers) with
+   * random weights (some zero, some huge), GPU against the CPU twin.
    */
-  async imatrixRandomVsTwin(env: HarnessEnv, typeName: string, rows: number, n: number, seed: number) {
+  async imatrixRandomVsTwin(env: HarnessEnv, typeName: string, rows: number, n: number, seed: number, minExp = -20, maxExp = 20) {
     const type = toName(typeName);
     const { tx } = await env();
     const bits = rng(seed);
     const r = () => bits() / 2 ** 32;
     const x = new Float32Array(rows * n);
     for (let row = 0; row < rows; row++) {
-      const scale = 2 ** (Math.floor(r() * 41) - 20);
+      const scale = 2 ** (minExp + Math.floor(r() * (maxExp - minExp + 1)));
       for (let i = 0; i < n; i++) x[row * n + i] = (r() - 0.5) * 2 * scale * (r() < 0.01 ? 30 : 1);
     }
     for (let g = 0; g < x.length; g += 32) {
