@@ -59,7 +59,7 @@ fn encode_xxs(b: u32) {
   let sigma2 = sigma2_of(x0);
   var scales: array<f32, 8>;
   var max_scale = 0.0;
-  for (var ib = 0u; ib < 8u; ib++) {
+  for (var ib = 0u; ib < rolled(8u); ib++) {
     let s = group_xxs(x0 + 32u * ib, sigma2);
     scales[ib] = s;
     if (skipped) { continue; }
@@ -91,7 +91,7 @@ fn encode_xs(b: u32) {
   let sigma2 = sigma2_of(x0);
   var scales: array<f32, 16>;
   var max_scale = 0.0;
-  for (var ib = 0u; ib < 16u; ib++) {
+  for (var ib = 0u; ib < rolled(16u); ib++) {
     let s = group_xs(x0 + 16u * ib, sigma2);
     scales[ib] = s;
     if (skipped) { continue; }

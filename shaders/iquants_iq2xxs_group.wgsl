@@ -165,7 +165,7 @@ fn sums(n8: u32, aux: bool, e: bool) -> vec2<f32> {
   var sumq2 = 0.0;
   for (var k = 0u; k < n8; k++) {
     let code = select(lc[k], la[k], aux);
-    for (var i = 0u; i < 8u; i++) {
+    for (var i = 0u; i < rolled(8u); i++) {
       let w = wt[8u * k + i];
       let q = level_q(code, i);
       sumqx = fadd(sumqx, fmul(fmul(w, xv[8u * k + i], e), q, e), e);
@@ -188,7 +188,7 @@ fn make_qp(e: bool) -> f32 {
     return 0.0;
   }
   var iscale = div_rn(4.0, mx);
-  for (var i = 0u; i < 32u; i++) { qpl[i] = nearest_int(fmul(iscale, xv[i], e)) & 0xff; }
+  for (var i = 0u; i < rolled(32u); i++) { qpl[i] = nearest_int(fmul(iscale, xv[i], e)) & 0xff; }
   let scale = div_rn(1.0, iscale);
   var best_mse = 0.0;
   for (var i = 0u; i < rolled(32u); i++) {
@@ -219,7 +219,7 @@ fn make_qp(e: bool) -> f32 {
     sumlx = fadd(sumlx, fmul(fmul(wt[i], xv[i], e), fl, e), e);
     suml2 = fadd(suml2, fmul(fmul(wt[i], fl, e), fl, e), e);
   }
-  for (var itry = 0; itry < 5; itry++) {
+  for (var itry = 0u; itry < rolled(5u); itry++) {
     var changed = 0;
     for (var i = 0u; i < rolled(32u); i++) {
       let w = wt[i];
@@ -258,10 +258,9 @@ fn group_xxs(x0: u32, sigma2: f32) -> f32 {
   from_qp = false;
   let mx = prepare(x0, 32u, sigma2);
   if (flt(mx, F_1EM15, true)) { return 0.0; }
-  // one of the two runs (loops run once or never: see iquants_common on SwiftShader)
-  var scale = 0.0;
-  for (var k = u32(tiny); k < 1u; k++) { scale = search_xxs(false); }
-  for (var k = u32(!tiny); k < 1u; k++) { scale = search_xxs(true); }
+  // one search with `e` at run time: one copy of the code (SwiftShader compiles each call site's
+  // inlined body), the exact paths behind loops no lane enters unless the group is tiny
+  let scale = search_xxs(tiny);
   if (skipped) { return 0.0; }
   return flip_negative(scale, 4u);
 }
@@ -313,10 +312,7 @@ fn group_xs(x0: u32, sigma2: f32) -> f32 {
   lc[1] = 0u;
   if (flt(mx, F_1EM15, true)) { return 0.0; }
   skipped = false;
-  var scale = 0.0;
-  for (var k = u32(tiny); k < 1u; k++) { scale = search_xs(mx, false); }
-  for (var k = u32(!tiny); k < 1u; k++) { scale = search_xs(mx, true); }
-  return flip_negative(scale, 2u);
+  return flip_negative(search_xs(mx, tiny), 2u);
 }
 
 // 19 trial scales (5 + is * 0.1) / max, then the sub-vectors that were off the grid re-picked.
@@ -328,7 +324,7 @@ fn search_xs(mx: f32, e: bool) -> f32 {
     let id = div_rn(5.0 + no_fma(f32(is) * F_0_1), mx);
     let this_scale = div_rn(1.0, id);
     var on_aux = 3u;
-    for (var k = 0u; k < 2u; k++) {
+    for (var k = 0u; k < rolled(2u); k++) {
       let u = levels_at(k, id, e);
       if (t_map(u) < 0) {
         on_aux &= ~(1u << k);
@@ -348,7 +344,7 @@ fn search_xs(mx: f32, e: bool) -> f32 {
   }
   if (on_grid != 3u && gt0(scale)) {
     let id = div_rn(1.0, scale);
-    for (var k = 0u; k < 2u; k++) {
+    for (var k = 0u; k < rolled(2u); k++) {
       if (((on_grid >> k) & 1u) == 0u) { lc[k] = pick(k, id, scale, e); }
     }
     let s = sums(2u, false, e);
