@@ -128,9 +128,15 @@ fn best_neighbour(u: u32, k: u32, scale: f32, e: bool) -> u32 {
   for (var j = 1u; j <= cnt; j++) {
     let code = tbl[t_list(off + j)];
     var d2 = 0.0;
-    for (var i = 0u; i < rolled(8u); i++) {
-      let diff = fadd(fmul(scale, level_q(code, i), e), neg(xv[8u * k + i]), e);
-      d2 = fadd(d2, fmul(fmul(wa[8u * k + i], diff, e), diff, e), e);
+    // plain arithmetic, or (a tiny group) IEEE on bits: one of the loops runs, the other is
+    // skipped whole, so the common case pays nothing for the exact one
+    for (var i = select(0u, 8u, e); i < rolled(8u); i++) {
+      let diff = no_fma(scale * level_q(code, i)) - xv[8u * k + i];
+      d2 = d2 + no_fma((wa[8u * k + i] * diff) * diff);
+    }
+    for (var i = select(8u, 0u, e); i < rolled(8u); i++) {
+      let diff = fadd(fmul(scale, level_q(code, i), true), neg(xv[8u * k + i]), true);
+      d2 = fadd(d2, fmul(fmul(wa[8u * k + i], diff, true), diff, true), true);
     }
     if (flt(d2, best_d2, e)) {
       best_d2 = d2;
@@ -165,11 +171,17 @@ fn sums(n8: u32, aux: bool, e: bool) -> vec2<f32> {
   var sumq2 = 0.0;
   for (var k = 0u; k < n8; k++) {
     let code = select(lc[k], la[k], aux);
-    for (var i = 0u; i < rolled(8u); i++) {
+    for (var i = select(0u, 8u, e); i < rolled(8u); i++) {
       let w = wt[8u * k + i];
       let q = level_q(code, i);
-      sumqx = fadd(sumqx, fmul(fmul(w, xv[8u * k + i], e), q, e), e);
-      sumq2 = fadd(sumq2, fmul(fmul(w, q, e), q, e), e);
+      sumqx = sumqx + no_fma((w * xv[8u * k + i]) * q);
+      sumq2 = sumq2 + no_fma((w * q) * q);
+    }
+    for (var i = select(8u, 0u, e); i < rolled(8u); i++) {
+      let w = wt[8u * k + i];
+      let q = level_q(code, i);
+      sumqx = fadd(sumqx, fmul(fmul(w, xv[8u * k + i], true), q, true), true);
+      sumq2 = fadd(sumq2, fmul(fmul(w, q, true), q, true), true);
     }
   }
   return vec2<f32>(sumqx, sumq2);
