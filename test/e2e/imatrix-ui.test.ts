@@ -10,8 +10,8 @@ import { sha256, tinyLlamaF32 } from '../support/tiny-llama';
 
 /**
  * An importance matrix picked beside the model in the page: the tiny llama's F32 GGUF with
- * tiny-llama.imatrix.gguf converts to IQ2_XXS (offered only once the imatrix is there), Q4_K_M,
- * IQ3_XXS, IQ3_S and IQ2_S, each byte-identical to llama-quantize --imatrix (sha256 from the fixtures' case list;
+ * tiny-llama.imatrix.gguf converts to IQ2_XXS (offered only once the imatrix is there), IQ2_XS,
+ * Q4_K_M, IQ3_XXS, IQ3_S and IQ2_S, each byte-identical to llama-quantize --imatrix (sha256 from the fixtures' case list;
  * llama-quantize ran on the F16 model, whose values the F32 one holds exactly).
  */
 const { cases } = fixtureJson<{ cases: { case: string; sha256?: string }[] }>('imatrix/llama-quantize-cases.json');
@@ -59,7 +59,9 @@ describe('imatrix picked in the page: llama-quantize --imatrix byte for byte', (
   }, 120_000);
 
   for (const [type, c] of [
+    // IQ2_XXS and IQ2_XS: weighted-only WGSL kernels (CompositeEngine sends weighted chunks to the GPU)
     ['IQ2_XXS', 'IQ2_XXS-imat'],
+    ['IQ2_XS', 'IQ2_XS-imat'],
     ['Q4_K_M', 'Q4_K_M-imat'],
     // the grid-search encoders' weighted WGSL kernels (GpuEngine takes their weights)
     ['IQ3_XXS', 'IQ3_XXS-imat'],
