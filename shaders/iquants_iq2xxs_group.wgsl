@@ -148,11 +148,13 @@ fn best_neighbour(u: u32, k: u32, scale: f32, e: bool) -> u32 {
   return best;
 }
 
-// The levels nearest_int(0.5 * (id * x - 1)) of sub-vector k, clamped to [0, 2], packed.
-fn levels_at(k: u32, id: f32, e: bool) -> u32 {
+// The levels nearest_int(0.5 * (id * x - 1)) of sub-vector k, clamped to [0, 2], packed. The
+// product needs no exact path even in a tiny group: any |id * x| below 2^-25 (a subnormal one, or
+// one a GPU flushed to zero, or one of a flushed subnormal x) gives level 0 alike.
+fn levels_at(k: u32, id: f32) -> u32 {
   var u = 0u;
   for (var i = 0u; i < rolled(8u); i++) {
-    let l = nearest_int(0.5 * (fmul(id, xv[8u * k + i], e) - 1.0));
+    let l = nearest_int(0.5 * (no_fma(id * xv[8u * k + i]) - 1.0));
     u |= u32(clamp(l, 0, 2)) << (2u * i);
   }
   return u;
@@ -160,7 +162,7 @@ fn levels_at(k: u32, id: f32, e: bool) -> u32 {
 
 // The levels of sub-vector k at id, or their best neighbour at `scale` when off the grid.
 fn pick(k: u32, id: f32, scale: f32, e: bool) -> u32 {
-  let u = levels_at(k, id, e);
+  let u = levels_at(k, id);
   if (t_map(u) < 0) { return best_neighbour(u, k, scale, e); }
   return u;
 }
@@ -337,7 +339,7 @@ fn search_xs(mx: f32, e: bool) -> f32 {
     let this_scale = div_rn(1.0, id);
     var on_aux = 3u;
     for (var k = 0u; k < rolled(2u); k++) {
-      let u = levels_at(k, id, e);
+      let u = levels_at(k, id);
       if (t_map(u) < 0) {
         on_aux &= ~(1u << k);
         la[k] = best_neighbour(u, k, this_scale, e);
