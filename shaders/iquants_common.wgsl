@@ -312,9 +312,10 @@ const FLT_MAX: f32 = bitcast<f32>(0x7f7fffffu);
 
 // --- abort reports (the grid-search encoders) ---
 // Where ggml's quantizer aborts (a group scale that is not >= 0, from NaN or Inf input; no grid
-// neighbour with a finite error, from magnitudes near 1e10), the encoder records why in this
-// word pair instead of writing bytes the CPU would refuse: abort_word[0] the largest reason code
-// seen (1 no finite neighbour, 2 scale not >= 0), abort_word[1] the lowest block that aborted.
+// neighbour with a finite error, from magnitudes near 1e10; IQ2_XXS / IQ2_XS levels off the grid),
+// the encoder records why in this word pair instead of writing bytes the CPU would refuse:
+// abort_word[0] the largest reason code seen (1 no finite neighbour, 2 scale not >= 0, 3 levels
+// not on the grid), abort_word[1] the lowest block that aborted.
 // The host clears it to (0, 0xffffffff) before the dispatch and refuses the chunk when [0] != 0.
 // Only the entry points that call report_abort have the binding in their layout.
 @group(0) @binding(5) var<storage, read_write> abort_word: array<atomic<u32>, 2>;

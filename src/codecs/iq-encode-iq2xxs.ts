@@ -93,6 +93,8 @@ function indices(g: SearchGrid, s: Scratch, out: Int32Array): void {
   for (let k = 0; k < s.L.length / 8; k++) {
     let u = 0;
     for (let i = 0; i < 8; i++) u |= s.L[8 * k + i]! << (2 * i);
+    // ggml packs into a uint16_t: make_qp_quants' levels (up to 4, or wrapped below 0) are cut to 16 bits
+    u &= 0xffff;
     const gi = g.map[u]!;
     if (gi < 0) throw offGrid(g.type, u);
     out[k] = gi;

@@ -57,6 +57,16 @@ export const IQ2S_SEARCH: GpuTable = {
   name: 'iq2s-search',
   build: () => buildSearchTable(gridLevels(bytes64(IQ2S_GRID), [0x08, 0x19, 0x2b]), 8, 2, 1, 43692, 2),
 };
+/** iq2xs_init_impl(IQ2_XXS): 256 points, nwant 2, kmap_size 43692. */
+export const IQ2XXS_SEARCH: GpuTable = {
+  name: 'iq2xxs-search',
+  build: () => buildSearchTable(gridLevels(bytes64(IQ2XXS_GRID), [0x08, 0x19, 0x2b]), 8, 2, 2, 43692, 2),
+};
+/** iq2xs_init_impl(IQ2_XS): 512 points, nwant 2. */
+export const IQ2XS_SEARCH: GpuTable = {
+  name: 'iq2xs-search',
+  build: () => buildSearchTable(gridLevels(bytes64(IQ2XS_GRID), [0x08, 0x19, 0x2b]), 8, 2, 2, 43692, 2),
+};
 /**
  * iq2xs_init_impl(IQ1_M): nwant 3, grid values -1, 0, +1 as levels 0, 1, 2. iq2xs_init_impl(IQ1_S)
  * builds the identical table (same grid, kmap_size and nwant), so the IQ1_S encoder binds this one.
@@ -86,12 +96,20 @@ const enc = (module: string, entry: string, blocks: number, table?: GpuTable): G
 /**
  * IQ kernels: decoders in shaders/iquants-decode.wgsl; encoders in iquants-iq4 / -iq3 / -iq2s /
  * -iq1m.wgsl, with an importance matrix in the -w modules. ggml_quantize_chunk refuses IQ2_XXS,
- * IQ2_XS and IQ1_S without an importance matrix, so IQ1_S has only its weighted encoder
- * (iquants-iq1s-w.wgsl) and the other two none yet.
+ * IQ2_XS and IQ1_S without an importance matrix, so they have only weighted encoders
+ * (iquants-iq2xxs-w.wgsl, iquants-iq1s-w.wgsl).
  */
 export const IQUANTS_KERNELS = {
-  IQ2_XXS: { decode: dec('decode_iq2_xxs', 32), encode: null },
-  IQ2_XS: { decode: dec('decode_iq2_xs', 32), encode: null },
+  IQ2_XXS: {
+    decode: dec('decode_iq2_xxs', 32),
+    encode: null,
+    encodeWeighted: { ...enc('iquants-iq2xxs-w', 'encode_iq2_xxs_w', 2, IQ2XXS_SEARCH), reportsAbort: true, weighted: true },
+  },
+  IQ2_XS: {
+    decode: dec('decode_iq2_xs', 32),
+    encode: null,
+    encodeWeighted: { ...enc('iquants-iq2xxs-w', 'encode_iq2_xs_w', 2, IQ2XS_SEARCH), reportsAbort: true, weighted: true },
+  },
   IQ2_S: {
     decode: dec('decode_iq2_s', 32),
     encode: { ...enc('iquants-iq2s', 'encode_iq2_s', 2, IQ2S_SEARCH), reportsAbort: true },

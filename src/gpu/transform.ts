@@ -198,7 +198,7 @@ export class ChunkTransformer {
       const [code, block] = new Uint32Array(staging.getMappedRange(abortAt, 8));
       if (code !== 0) {
         staging.unmap();
-        const why = code === 2 ? 'a group scale is not >= 0; the input holds NaN or Inf' : 'no grid point has a finite error; values around 1e10 and beyond overflow float32';
+        const why = ABORT_REASONS[code] ?? ABORT_REASONS[1]!;
         throw new QuantizeAbort(to, `${why}; block ${block} of the chunk`);
       }
     }
@@ -217,6 +217,13 @@ export class ChunkTransformer {
     this.quality?.destroy();
   }
 }
+
+/** What the grid-search encoders' abort codes mean (shaders/iquants_common.wgsl, report_abort). */
+const ABORT_REASONS: Record<number, string> = {
+  1: 'no grid point has a finite error; values around 1e10 and beyond overflow float32',
+  2: 'a group scale is not >= 0; the input holds NaN or Inf',
+  3: "a group's levels are not on the grid (ggml: \"Oops: found point ... not on grid\"); the input holds NaN or Inf",
+};
 
 /** Whether `to` has a GPU encoder that takes an importance matrix (or one whose ggml quantizer ignores it). */
 export function hasWeightedEncoder(to: TypeName): boolean {

@@ -22,9 +22,19 @@ export class CompositeEngine implements TransformEngine {
     return this.primary.acceptsWeights === true || this.fallback.acceptsWeights === true;
   }
 
-  private pick(from: TypeName, to: TypeName, weighted = false): TransformEngine {
+  /** Whether the primary converts the pair with importance weights (see TransformEngine.supportsWeighted). */
+  private primaryWeighted(from: TypeName, to: TypeName): boolean {
+    if (this.primary.supportsWeighted !== undefined) return this.primary.supportsWeighted(from, to);
     const takesWeights = this.primary.acceptsWeights === true && (this.primary.acceptsWeightsFor?.(to) ?? true);
-    if (this.primary.supports(from, to) && (!weighted || takesWeights)) return this.primary;
+    return takesWeights && this.primary.supports(from, to);
+  }
+
+  /**
+   * Weighted chunks go to the primary when it has a weighted kernel for the pair, even where it has
+   * no unweighted one (IQ2_XXS on the GPU); unweighted ones when it supports the pair.
+   */
+  private pick(from: TypeName, to: TypeName, weighted = false): TransformEngine {
+    if (weighted ? this.primaryWeighted(from, to) : this.primary.supports(from, to)) return this.primary;
     this.usedFallback = true;
     return this.fallback;
   }
@@ -37,8 +47,10 @@ export class CompositeEngine implements TransformEngine {
     return this.primary.supports(from, to) || this.fallback.supports(from, to);
   }
 
+  /** The primary's size wherever it may take the pair's chunks (weighted-only pairs included). */
   maxChunkElements(from: TypeName, to: TypeName): number {
-    return (this.primary.supports(from, to) ? this.primary : this.fallback).maxChunkElements(from, to);
+    const primary = this.primary.supports(from, to) || this.primary.supportsWeighted?.(from, to) === true;
+    return (primary ? this.primary : this.fallback).maxChunkElements(from, to);
   }
 
   transform(from: TypeName, to: TypeName, bytes: Uint8Array, elements: number, out?: Uint8Array, weights?: Float32Array): Promise<Uint8Array> {

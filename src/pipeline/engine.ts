@@ -21,6 +21,12 @@ export interface TransformEngine {
   /** With acceptsWeights, the targets it takes them for when not all (the GPU: those with a weighted kernel). */
   acceptsWeightsFor?(to: TypeName): boolean;
   /**
+   * Whether the pair can be converted with importance weights, where that differs from `supports`
+   * (the GPU has a weighted kernel for IQ2_XXS and IQ2_XS, which have no unweighted one). Absent:
+   * supports(from, to) and the weights accepted for `to`.
+   */
+  supportsWeighted?(from: TypeName, to: TypeName): boolean;
+  /**
    * Converts `elements` elements. `out`, when given and large enough, receives the result and the
    * returned array is a view of it (so a caller can recycle output buffers). `weights`, the
    * importance matrix's per-column weights for these rows (one per element of a row), makes the

@@ -12,15 +12,6 @@ import { chunkGranule, type TransformEngine } from './engine';
 const TARGET_CHUNK_ELEMENTS = 4 * 1024 * 1024;
 
 /**
- * Encoders the pipeline leaves to the CPU codec because their kernel cannot refuse what ggml
- * aborts on. None now: ggml aborts the grid-search types (IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M) on
- * NaN or Inf input, or on magnitudes near 1e10 for which no grid neighbour has a finite error, and
- * their kernels report that through their abort word (GpuKernel.reportsAbort), which the
- * ChunkTransformer raises as the CPU twins do (QuantizeAbort, named for the tensor).
- */
-const ENCODERS_THAT_ABORT: ReadonlySet<TypeName> = new Set<TypeName>();
-
-/**
  * WGSL kernels through two ChunkTransformers used in turn, so one chunk's upload and kernels
  * overlap the previous chunk's readback.
  */
@@ -52,8 +43,18 @@ export class GpuEngine implements TransformEngine {
     return this.slots.length;
   }
 
+  /**
+   * Every encoder kernel can refuse what ggml aborts on: the grid-search types (IQ2_*, IQ3_*, IQ1_*)
+   * report NaN or Inf input, or magnitudes for which no grid neighbour has a finite error, through
+   * their abort word (GpuKernel.reportsAbort), raised as the CPU twins raise it (QuantizeAbort).
+   */
   supports(from: TypeName, to: TypeName): boolean {
-    return kernelFor(from, 'decode') !== null && kernelFor(to, 'encode') !== null && !ENCODERS_THAT_ABORT.has(to);
+    return kernelFor(from, 'decode') !== null && kernelFor(to, 'encode') !== null;
+  }
+
+  /** With an importance matrix: a decoder and a weighted encoder (IQ2_XXS and IQ2_XS have only that one). */
+  supportsWeighted(from: TypeName, to: TypeName): boolean {
+    return kernelFor(from, 'decode') !== null && hasWeightedEncoder(to);
   }
 
   maxChunkElements(from: TypeName, to: TypeName): number {
@@ -108,14 +109,17 @@ export class GpuEngine implements TransformEngine {
 
   /**
    * Compiles the kernels for these pairs before a run: one block-sized transform of zeros per pair
-   * (the pipelines are cached, so the run's first chunk does not wait for the compiler).
+   * (the pipelines are cached, so the run's first chunk does not wait for the compiler). A target
+   * with only a weighted kernel (IQ2_XXS, IQ2_XS: ggml quantizes them only with an importance
+   * matrix) is warmed with weights of one, a row of one granule.
    */
   async prepare(pairs: readonly (readonly [TypeName, TypeName])[], onPair?: (done: number, total: number) => void): Promise<void> {
-    const pairsToCompile = pairs.filter(([from, to]) => from !== to && this.supports(from, to));
+    const pairsToCompile = pairs.filter(([from, to]) => from !== to && (this.supports(from, to) || this.supportsWeighted(from, to)));
     let done = 0;
     for (const [from, to] of pairsToCompile) {
       const n = chunkGranule(from, to);
-      await this.transform(from, to, new Uint8Array((n / TYPES[from].blockSize) * TYPES[from].typeSize), n).catch(() => undefined);
+      const weights = this.supports(from, to) ? undefined : new Float32Array(n).fill(1);
+      await this.transform(from, to, new Uint8Array((n / TYPES[from].blockSize) * TYPES[from].typeSize), n, undefined, weights).catch(() => undefined);
       onPair?.(++done, pairsToCompile.length);
     }
   }

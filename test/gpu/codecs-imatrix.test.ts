@@ -24,6 +24,8 @@ const CASES: [string, string][] = [
   ['IQ2_S', 'iq2_s.quant.bin'],
   ['IQ1_S', 'iq1_s.quant.bin'],
   ['IQ1_M', 'iq1_m.quant.bin'],
+  ['IQ2_XXS', 'iq2_xxs.quant.bin'],
+  ['IQ2_XS', 'iq2_xs.quant.bin'],
 ];
 
 describe('weighted encode kernels vs ggml_quantize_chunk(imatrix) and the CPU twin', () => {
@@ -52,8 +54,24 @@ describe('IQ1 weighted kernels where the sums are subnormal', () => {
   for (const t of ['IQ1_S', 'IQ1_M']) {
     it(`${t}: rows down to 2^-45 with weights 2^-70..2^-30 identical to the CPU twin`, async () => {
       for (const [seed, rows, n] of [[4, 24, 512], [6, 12, 1024]] as const) {
-        const r = (await s.page.evaluate((a, b, c, d) => window.harnessExt.imatrixRandomVsTwin!(a, b, c, d, true), t, rows, n, seed)) as { blocks: number; vsTwin: { bad: number; first: number } };
+        const r = (await s.page.evaluate((a, b, c, d) => window.harnessExt.imatrixRandomVsTwin!(a, b, c, d, -45, 20, true), t, rows, n, seed)) as { blocks: number; vsTwin: { bad: number; first: number } };
         expect(r.vsTwin, `${t} seed ${seed}: ${r.blocks} blocks ${JSON.stringify(r)}`).toEqual({ bad: 0, first: -1 });
+      }
+    });
+  }
+});
+
+/**
+ * The grid-search kernels on rows of 2^-64..2^-30: products and sums of ggml's search below the
+ * float32 normal range, where SwiftShader (like many GPUs) flushes to zero in plain arithmetic.
+ */
+describe('weighted grid-search kernels on tiny rows vs the CPU twin', () => {
+  for (const t of ['IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S']) {
+    it(`${t}: rows of 2^-64..2^-30 with random weights (2 seeds) identical to the CPU twin`, async () => {
+      for (const seed of [4, 5]) {
+        const r = (await s.page.evaluate((a, b) => window.harnessExt.imatrixRandomVsTwin!(a, 16, 512, b, -64, -30), t, seed)) as { blocks: number; vsTwin: { bad: number; first: number } };
+        expect(r.blocks).toBe(32);
+        expect(r.vsTwin, `${t} seed ${seed}: ${JSON.stringify(r)}`).toEqual({ bad: 0, first: -1 });
       }
     });
   }

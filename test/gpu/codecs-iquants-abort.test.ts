@@ -4,10 +4,12 @@ import { useHarness } from '../support/gpu-suite';
 /**
  * The grid-search encoders report ggml's abort conditions through their abort word: input the
  * CPU twin refuses (NaN: a group scale not >= 0; magnitudes near 3e19: no grid neighbour with a
- * finite error, or all positive ones a NaN scale) is refused by the GPU too, naming the block, and
- * input the twin encodes (clean input always; for IQ1_S / IQ1_M a NaN, which leaves every split's
- * sums NaN and the group empty; IQ1_S's mixed-sign 3e19, whose infinite weights do the same)
- * gives the twin's bytes. With importance weights for the weighted kernels.
+ * finite error, all positive ones a NaN scale, or IQ2_XXS levels off the grid) is refused by the
+ * GPU too, naming the block, and input the twin encodes (clean input always; for IQ1_S / IQ1_M a
+ * NaN, which leaves every split's sums NaN and the group empty; IQ1_S's mixed-sign 3e19, whose
+ * infinite weights do the same; IQ2_XXS's NaN, which makes its super-block's weights NaN so ggml
+ * skips each group) gives the twin's bytes. With importance weights for the weighted kernels
+ * (IQ2_XXS, IQ2_XS and IQ1_S have no other).
  */
 const s = useHarness();
 
@@ -19,6 +21,8 @@ const KERNELS: [string, boolean][] = [
   ['IQ2_S', true],
   ['IQ1_S', true],
   ['IQ1_M', true],
+  ['IQ2_XXS', true],
+  ['IQ2_XS', true],
 ];
 
 describe('grid-search encoders: abort word', () => {

@@ -79,18 +79,18 @@ export const harnessExt = {
   },
 
   /**
-   * Random rows (magnitudes 2^-20..2^20 by row, zero and constant groups, outliers) with random
-   * weights (some zero, some huge), GPU against the CPU twin. `tiny`: rows down to 2^-45 and
-   * weights 2^-70..2^-30 (some zero), where the searches' sums are float32 subnormals.
+   * Random rows (magnitudes 2^minExp..2^maxExp by row, zero and constant groups, outliers) with
+   * random weights (some zero, some huge), GPU against the CPU twin. `tinyWeights`: weights
+   * 2^-70..2^-30 (some zero), so that with tiny rows the searches' sums are float32 subnormals.
    */
-  async imatrixRandomVsTwin(env: HarnessEnv, typeName: string, rows: number, n: number, seed: number, tiny = false) {
+  async imatrixRandomVsTwin(env: HarnessEnv, typeName: string, rows: number, n: number, seed: number, minExp = -20, maxExp = 20, tinyWeights = false) {
     const type = toName(typeName);
     const { tx } = await env();
     const bits = rng(seed);
     const r = () => bits() / 2 ** 32;
     const x = new Float32Array(rows * n);
     for (let row = 0; row < rows; row++) {
-      const scale = tiny ? 2 ** (Math.floor(r() * 66) - 45) : 2 ** (Math.floor(r() * 41) - 20);
+      const scale = 2 ** (minExp + Math.floor(r() * (maxExp - minExp + 1)));
       for (let i = 0; i < n; i++) x[row * n + i] = (r() - 0.5) * 2 * scale * (r() < 0.01 ? 30 : 1);
     }
     for (let g = 0; g < x.length; g += 32) {
@@ -101,7 +101,7 @@ export const harnessExt = {
     const w = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const c = r();
-      w[i] = c < 0.05 ? 0 : tiny ? 2 ** (-30 - 40 * r()) : c < 0.08 ? 1e5 * r() : r() * r() * 4;
+      w[i] = c < 0.05 ? 0 : tinyWeights ? 2 ** (-30 - 40 * r()) : c < 0.08 ? 1e5 * r() : r() * r() * 4;
     }
     const ts = TYPES[type].typeSize;
     const twin = new Uint8Array((x.length / TYPES[type].blockSize) * ts);

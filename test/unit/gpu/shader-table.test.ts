@@ -10,9 +10,9 @@ describe('shader table', () => {
   });
   it('every registered kernel names an existing module and an entry point in it', () => {
     for (const t of TYPE_NAMES) {
-      for (const dir of ['decode', 'encode'] as const) {
+      for (const dir of ['decode', 'encode', 'encodeWeighted'] as const) {
         const k = GPU_KERNELS[t][dir];
-        if (k === null || k === 'identity') continue;
+        if (k === undefined || k === null || k === 'identity') continue;
         expect(shaderNames(), `${t} ${dir}`).toContain(k.module);
         expect(shaderSource(k.module), `${t} ${dir}: fn ${k.entry}`).toMatch(new RegExp(`@compute[^;{]*\\bfn ${k.entry}\\s*\\(`));
         expect(k.blocksPerInvocation).toBeGreaterThan(0);
