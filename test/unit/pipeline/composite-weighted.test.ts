@@ -39,7 +39,7 @@ const bytes = new Uint8Array(256 * 2);
 const ones = new Float32Array(256).fill(1);
 
 describe('CompositeEngine routes weighted-only types', () => {
-  for (const to of ['IQ2_XXS', 'IQ2_XS'] as const) {
+  for (const to of ['IQ2_XXS', 'IQ2_XS', 'IQ1_S'] as const) {
     it(`${to}: weighted chunks to the GPU, unweighted ones to the CPU`, async () => {
       const gpu = fake('gpu', true);
       const cpu = fake('cpu', false);
@@ -66,8 +66,8 @@ describe('CompositeEngine routes weighted-only types', () => {
       { to: 'IQ2_S', weighted: true },
       { to: 'IQ2_S', weighted: false },
     ]);
-    await c.transform('F16', 'IQ1_S', bytes, 256, undefined, ones);
-    expect(cpu.calls).toEqual([{ to: 'IQ1_S', weighted: true }]);
+    await c.transform('F16', 'Q8_K', bytes, 256, undefined, ones);
+    expect(cpu.calls).toEqual([{ to: 'Q8_K', weighted: true }]);
   });
 
   it('an engine without supportsWeighted takes weights where it supports the pair and accepts them', async () => {
@@ -84,7 +84,7 @@ describe('CompositeEngine routes weighted-only types', () => {
 describe('GpuEngine.prepare warms weighted-only targets with weights', () => {
   afterEach(() => vi.unstubAllGlobals());
 
-  it('IQ2_XXS and IQ2_XS get a row of weights, Q4_K none, IQ1_S (no GPU encoder) nothing', async () => {
+  it('IQ2_XXS, IQ2_XS and IQ1_S get a row of weights, Q4_K none, Q8_K (no GPU encoder) nothing', async () => {
     vi.stubGlobal('GPUBufferUsage', { MAP_READ: 1, COPY_SRC: 4, COPY_DST: 8, STORAGE: 128 });
     const ctx = { device: {} as GPUDevice, maxBinding: 1 << 27, maxBuffer: 1 << 28, maxWorkgroupsPerDim: 65535, maxInvocations: 256, adapterLabel: 'fake', isFallback: true, lost: new Promise<never>(() => undefined) } satisfies GpuContext;
     const engine = new GpuEngine(ctx);
@@ -98,11 +98,13 @@ describe('GpuEngine.prepare warms weighted-only targets with weights', () => {
       ['F16', 'IQ2_XS'],
       ['F16', 'Q4_K'],
       ['F16', 'IQ1_S'],
+      ['F16', 'Q8_K'],
     ]);
     expect(warmed).toEqual([
       { to: 'IQ2_XXS', elements: 256, weights: 256 },
       { to: 'IQ2_XS', elements: 256, weights: 256 },
       { to: 'Q4_K', elements: 256, weights: null },
+      { to: 'IQ1_S', elements: 256, weights: 256 },
     ]);
   });
 });
