@@ -10,8 +10,8 @@ import { sha256 } from './tiny-llama';
  * tensor-kiln convert --imatrix on the tiny llama: every case llama-quantize 34af94cd was run on
  * (../shared/models/tiny-llama/imatrix) gives its bytes, and its failures fail with nothing
  * written. The imatrix is passed by its bare name, as there, since quantize.imatrix.file keeps
- * the argument as given. `npm test` runs a subset (test/unit/cli-imatrix.test.ts), `npm run bench`
- * all of them (bench/cli-imatrix.bench.ts).
+ * the argument as given. test/unit/cli-imatrix.test.ts runs them all; the page runs them in
+ * imatrix-page-cases.ts.
  */
 export interface ImatrixCase {
   case: string;
