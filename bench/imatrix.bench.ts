@@ -21,8 +21,10 @@ import { fmt, mb, report } from './support/report';
  * Q4_K_M with --imatrix through the built CLI (child process: time, peak RSS from VmHWM, peak PSS)
  * and through the page (model picked with 'open-files', imatrix with 'imatrix-file', engine auto:
  * time and peak PSS of Chromium), in one run; each page output is downloaded and must equal the
- * CLI's byte for byte. llama-quantize --imatrix is measured only when KILN_LLAMA_QUANTIZE names
- * the binary (none on the machine this was written on).
+ * CLI's byte for byte. llama-quantize --imatrix runs beside them, its output compared with the
+ * CLI's, when KILN_LLAMA_QUANTIZE names the binary: a CPU Release build of llama.cpp 34af94cd
+ * (`cmake -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build --target llama-quantize`;
+ * the unslothai/llama.cpp mirror holds that commit).
  * KILN_IMATRIX_BENCH_LAYERS (default 8) and KILN_IMATRIX_BENCH_VOCAB (default 32000) shrink the
  * model; KILN_IMATRIX_BENCH_TYPES (comma-separated) picks the types.
  */
