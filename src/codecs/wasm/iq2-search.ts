@@ -216,26 +216,27 @@ export function weightedFit(n: i32, levels: usize): f32 {
 }
 
 /**
- * The grid indices of LV's n / 8 pieces into GIDX, as the twins read the map (a JavaScript
- * array with -1 for every code of 16 bits that is not a grid point, undefined beyond): a code
- * in range that is no grid point aborts (OFF_GRID with the code); false then.
+ * The grid indices of LV's n / 8 pieces into GIDX. ggml packs the levels into a uint16_t, so
+ * make_qp_quants' out-of-range levels (from NaN or Inf input) are cut to 16 bits, as the twins
+ * cut them; a code that is no grid point aborts (OFF_GRID with the code); false then.
  */
 export function gridIndices(table: usize, size: i32, n: i32): bool {
   for (let k = 0; k < n >> 3; k++) {
     let u = 0;
     for (let i = 0; i < 8; i++) u |= lv(LV, 8 * k + i) << (2 * i);
+    u &= 0xffff;
     let gi = -1;
-    if (u >= 0 && u < IQ2_MAP) {
+    if (u < IQ2_MAP) {
       const m = gridMap(table, size, u);
       // unreachable codes hold 0 in the table: a grid point only when its code is u
       if (m >= 0 && <i32>gridCode(table, m) == u) gi = m;
     }
-    if (gi < 0 && u >= 0 && u < 65536) {
+    if (gi < 0) {
       status = ABORT_OFF_GRID;
       statusLevels = u;
       return false;
     }
-    store<i32>(GIDX + (<usize>k << 2), gi < 0 ? 0 : gi);
+    store<i32>(GIDX + (<usize>k << 2), gi);
   }
   return true;
 }

@@ -111,9 +111,11 @@ function randomCase(seed: number, rows: number, n: number, top = 1e20): { x: Flo
 
 /**
  * Kinds of abort these cases reach, where fewer than two: IQ3's end in the neighbour search (a
- * NaN or Inf error), IQ1_S's at the scale check (its overflowing sums give a NaN scale).
+ * NaN or Inf error), IQ1_S's at the scale check (its overflowing sums give a NaN scale), IQ2_XXS's
+ * at the grid lookup (make_qp_quants' out-of-range levels, cut to 16 bits as ggml's uint16_t cuts
+ * them, are no grid point before any scale is checked).
  */
-const ABORT_KINDS: Partial<Record<TypeName, number>> = { IQ3_XXS: 1, IQ3_S: 1, IQ1_S: 1 };
+const ABORT_KINDS: Partial<Record<TypeName, number>> = { IQ3_XXS: 1, IQ3_S: 1, IQ1_S: 1, IQ2_XXS: 1 };
 
 describe('wasm encoders with importance weights', () => {
   for (const t of TYPES_W) {
@@ -156,7 +158,7 @@ describe('wasm encoders with importance weights', () => {
         one[1000] = v;
         cases.push([`a block of ${v}`, block, weights], [`one ${v}`, one, weights]);
       }
-      // random rows at 1e20 where IQ2_XXS's twin stops on a NaN scale and on levels off the grid
+      // random rows at 1e20, where the twins stop on levels off the grid or a NaN scale
       const { x, w } = randomCase(8 * 7919 + 7, 3, 2048);
       for (let r = 0; r < 3; r++) cases.push([`random row ${r}`, x.slice(r * 2048, (r + 1) * 2048), w]);
       const reasons = new Set<string>();
