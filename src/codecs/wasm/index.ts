@@ -16,10 +16,8 @@ export { encode_IQ1_M, encode_IQ1_M_w } from './iq1m';
 export { abortInfo } from './common';
 export { encode_IQ2_XXS_w, encode_IQ2_XS_w } from './iq2-xxs';
 export { encode_IQ2_S, encode_IQ2_S_w } from './iq2-s';
-export {
-  encode_Q2_K_w, encode_Q3_K_w, encode_Q4_K_w, encode_Q5_K_w, encode_Q6_K_w,
-  encode_Q4_0_w, encode_Q4_1_w, encode_Q5_0_w, encode_Q5_1_w, encode_IQ4_NL_w, encode_IQ4_XS_w,
-} from './weighted';
+export { encode_Q2_K_w, encode_Q3_K_w, encode_Q4_K_w, encode_Q5_K_w, encode_Q6_K_w } from './kquants-weighted';
+export { encode_Q4_0_w, encode_Q4_1_w, encode_Q5_0_w, encode_Q5_1_w, encode_IQ4_NL_w, encode_IQ4_XS_w } from './weighted';
 
 /** The first free byte after the static scratch, 16-byte aligned. */
 export function ioBase(): usize {

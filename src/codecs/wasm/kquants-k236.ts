@@ -20,7 +20,7 @@ const GROUP_MAX_EPS: f32 = 1e-15;
 }
 
 /** Levels of the 16 elements of group j: clamp(nearest_int((x + dm) / d), lo, hi) + bias, as bytes in LB. */
-@inline function requant16(x: usize, j: i32, d: f32, dm: f32, lo: i32, hi: i32, bias: i32): void {
+@inline export function requant16(x: usize, j: i32, d: f32, dm: f32, lo: i32, hi: i32, bias: i32): void {
   const p = x + (<usize>j << 6);
   const dv = f32x4.splat(d);
   const mv = f32x4.splat(dm);
@@ -33,7 +33,7 @@ const GROUP_MAX_EPS: f32 = 1e-15;
 }
 
 /** Four 2-bit levels per byte: byte l of each 32 holds elements l, l + 32, l + 64, l + 96 of each 128. */
-@inline function pack2(q: usize): void {
+@inline export function pack2(q: usize): void {
   for (let j = 0; j < 2; j++) {
     for (let h = 0; h < 2; h++) {
       const l = LB + (<usize>j << 7) + (<usize>h << 4);
@@ -146,89 +146,103 @@ export function encode_Q3_K(src: usize, dst: usize, nb: i32): void {
         for (let r = 0; r < 16; r++) store<u8>(lg + r, <u8>(<i32>load<f32>(lv + (<usize>r << 4)) + 4));
       }
     }
-    // the third bit of each level goes to hmask (bit m of byte l for element 32 * m + l)
-    const four = i8x16.splat(4);
-    for (let h = 0; h < 2; h++) {
-      let hm = i8x16.splat(0);
-      for (let m = 0; m < 8; m++) {
-        const p = LB + (<usize>m << 5) + (<usize>h << 4);
-        const v = v128.load(p);
-        const high = i8x16.gt_u(v, i8x16.splat(3));
-        const bit: i32 = 1 << m;
-        hm = v128.or(hm, v128.and(high, i8x16.splat(<i8>bit)));
-        v128.store(p, i8x16.sub(v, v128.and(high, four)));
-      }
-      v128.store(o + (<usize>h << 4), hm);
-    }
-    pack2(o + 32);
+    packQ3(o);
   }
+}
+
+/** Q3_K's hmask[32] at o (the third bit of LB's levels 0..7) and qs[64] at o + 32 (their low two bits). */
+export function packQ3(o: usize): void {
+  // bit m of byte l for element 32 * m + l
+  const four = i8x16.splat(4);
+  for (let h = 0; h < 2; h++) {
+    let hm = i8x16.splat(0);
+    for (let m = 0; m < 8; m++) {
+      const p = LB + (<usize>m << 5) + (<usize>h << 4);
+      const v = v128.load(p);
+      const high = i8x16.gt_u(v, i8x16.splat(3));
+      const bit: i32 = 1 << m;
+      hm = v128.or(hm, v128.and(high, i8x16.splat(<i8>bit)));
+      v128.store(p, i8x16.sub(v, v128.and(high, four)));
+    }
+    v128.store(o + (<usize>h << 4), hm);
+  }
+  pack2(o + 32);
 }
 
 /** matches quantize_row_q6_K_ref: ql[128], qh[64], scales[16] (int8), d. */
 export function encode_Q6_K(src: usize, dst: usize, nb: i32): void {
-  const low = i8x16.splat(15);
   for (let i = 0; i < nb; i++) {
     const x = src + (<usize>i << 10);
     const o = dst + <usize>i * 210;
     transposeK16(x);
     searchQ6_K(0);
     searchQ6_K(2);
-    let maxScale: f32 = 0;
-    let maxAbs: f32 = 0;
-    for (let g = 0; g < 16; g++) {
-      const s = load<f32>(SCALES + (<usize>g << 2));
-      const a = Mathf.abs(s);
-      if (a > maxAbs) {
-        maxAbs = a;
-        maxScale = s;
-      }
+    finishQ6(x, o);
+  }
+}
+
+/**
+ * The rest of quantize_row_q6_K_ref / _impl once the 16 group searches have left SCALES,
+ * LISCALE and FLAT: int8 scales and d, the levels re-quantized (or the search's where a
+ * scale decodes to 0), ql and qh.
+ */
+export function finishQ6(x: usize, o: usize): void {
+  const low = i8x16.splat(15);
+  let maxScale: f32 = 0;
+  let maxAbs: f32 = 0;
+  for (let g = 0; g < 16; g++) {
+    const s = load<f32>(SCALES + (<usize>g << 2));
+    const a = Mathf.abs(s);
+    if (a > maxAbs) {
+      maxAbs = a;
+      maxScale = s;
     }
-    if (maxAbs < GROUP_MAX_EPS) {
-      memory.fill(o, 0, 210);
+  }
+  if (maxAbs < GROUP_MAX_EPS) {
+    memory.fill(o, 0, 210);
+    return;
+  }
+  const iscale: f32 = <f32>-128.0 / maxScale;
+  const dv = writeHalf(o + 208, <f32>1.0 / iscale);
+  for (let g = 0; g < 16; g++) {
+    const l = nearestInt(iscale * load<f32>(SCALES + (<usize>g << 2)));
+    store<u8>(o + 192 + g, <u8>(l < 127 ? l : 127));
+  }
+  for (let j = 0; j < 16; j++) {
+    const d: f32 = dv * <f32>load<i8>(o + 192 + j);
+    if (d != 0) {
+      requant16(x, j, d, 0, -32, 31, 32);
       continue;
     }
-    const iscale: f32 = <f32>-128.0 / maxScale;
-    const dv = writeHalf(o + 208, <f32>1.0 / iscale);
-    for (let g = 0; g < 16; g++) {
-      const l = nearestInt(iscale * load<f32>(SCALES + (<usize>g << 2)));
-      store<u8>(o + 192 + g, <u8>(l < 127 ? l : 127));
-    }
-    for (let j = 0; j < 16; j++) {
-      const d: f32 = dv * <f32>load<i8>(o + 192 + j);
-      if (d != 0) {
-        requant16(x, j, d, 0, -32, 31, 32);
-        continue;
-      }
-      // the levels make_qx_quants left: 0 for an all-zero group, else those of its kept iscale
-      const lg = LB + (<usize>j << 4);
-      if (load<i32>(FLAT + (<usize>j << 2)) != 0) {
-        memory.fill(lg, 0, 16);
-      } else {
-        const k = f32x4.splat(load<f32>(LISCALE + (<usize>j << 2)));
-        for (let r = 0; r < 16; r++) {
-          const v = f32x4.splat(load<f32>(x + (<usize>(16 * j + r) << 2)));
-          store<u8>(lg + r, <u8>(i32x4.extract_lane(clampV(nearestIntV(f32x4.mul(k, v)), -32, 31), 0) + 32));
-        }
+    // the levels make_qx_quants left: 0 for an all-zero group, else those of its kept iscale
+    const lg = LB + (<usize>j << 4);
+    if (load<i32>(FLAT + (<usize>j << 2)) != 0) {
+      memory.fill(lg, 0, 16);
+    } else {
+      const k = f32x4.splat(load<f32>(LISCALE + (<usize>j << 2)));
+      for (let r = 0; r < 16; r++) {
+        const v = f32x4.splat(load<f32>(x + (<usize>(16 * j + r) << 2)));
+        store<u8>(lg + r, <u8>(i32x4.extract_lane(clampV(nearestIntV(f32x4.mul(k, v)), -32, 31), 0) + 32));
       }
     }
-    for (let n = 0; n < 2; n++) {
-      const ql = o + (<usize>n << 6);
-      const qh = o + 128 + (<usize>n << 5);
-      for (let h = 0; h < 2; h++) {
-        const l = LB + (<usize>n << 7) + (<usize>h << 4);
-        const a = v128.load(l);
-        const c = v128.load(l, 32);
-        const e = v128.load(l, 64);
-        const f = v128.load(l, 96);
-        const hOff = <usize>h << 4;
-        v128.store(ql + hOff, v128.or(v128.and(a, low), i8x16.shl(v128.and(e, low), 4)));
-        v128.store(ql + 32 + hOff, v128.or(v128.and(c, low), i8x16.shl(v128.and(f, low), 4)));
-        const hb = v128.or(
-          v128.or(i8x16.shr_u(a, 4), i8x16.shl(i8x16.shr_u(c, 4), 2)),
-          v128.or(i8x16.shl(i8x16.shr_u(e, 4), 4), i8x16.shl(i8x16.shr_u(f, 4), 6)),
-        );
-        v128.store(qh + hOff, hb);
-      }
+  }
+  for (let n = 0; n < 2; n++) {
+    const ql = o + (<usize>n << 6);
+    const qh = o + 128 + (<usize>n << 5);
+    for (let h = 0; h < 2; h++) {
+      const l = LB + (<usize>n << 7) + (<usize>h << 4);
+      const a = v128.load(l);
+      const c = v128.load(l, 32);
+      const e = v128.load(l, 64);
+      const f = v128.load(l, 96);
+      const hOff = <usize>h << 4;
+      v128.store(ql + hOff, v128.or(v128.and(a, low), i8x16.shl(v128.and(e, low), 4)));
+      v128.store(ql + 32 + hOff, v128.or(v128.and(c, low), i8x16.shl(v128.and(f, low), 4)));
+      const hb = v128.or(
+        v128.or(i8x16.shr_u(a, 4), i8x16.shl(i8x16.shr_u(c, 4), 2)),
+        v128.or(i8x16.shl(i8x16.shr_u(e, 4), 4), i8x16.shl(i8x16.shr_u(f, 4), 6)),
+      );
+      v128.store(qh + hOff, hb);
     }
   }
 }

@@ -67,6 +67,15 @@ function levelsK4(x: usize, o: usize, nmax: i32, q5: bool): void {
   if (q5) searchQ5_K(0);
   else searchQ4_K(0);
   packScalesK4(o);
+  requantK4(x, o, nmax, superD, superMin);
+}
+
+/**
+ * The 256 levels into LB from the packed 6-bit scales and mins at o + 4 and the decoded super
+ * scales dv, mv: clamp(nearest_int((x + dm) / d), 0, nmax) per group, or, where d is 0, the
+ * levels the group search kept (search-qkx2.ts levelsOfSearch).
+ */
+export function requantK4(x: usize, o: usize, nmax: i32, dv0: f32, mv0: f32): void {
   const s = o + 4;
   for (let j = 0; j < 8; j++) {
     let sc: u32;
@@ -80,13 +89,13 @@ function levelsK4(x: usize, o: usize, nmax: i32, q5: bool): void {
     }
     const xg = x + (<usize>j << 7);
     const lg = LB + (<usize>j << 5);
-    const d: f32 = superD * <f32>sc;
+    const d: f32 = dv0 * <f32>sc;
     if (d == 0) {
       levelsOfSearch(xg, lg, j, 32, nmax);
       continue;
     }
     const dv = f32x4.splat(d);
-    const dm = f32x4.splat(superMin * <f32>m);
+    const dm = f32x4.splat(mv0 * <f32>m);
     for (let k = 0; k < 2; k++) {
       const p = xg + (<usize>k << 6);
       const l0 = clampV(nearestIntV(f32x4.div(f32x4.add(v128.load(p), dm), dv)), 0, nmax);
@@ -104,34 +113,44 @@ export function encode_Q4_K(src: usize, dst: usize, nb: i32): void {
     const x = src + (<usize>i << 10);
     const o = dst + <usize>i * 144;
     levelsK4(x, o, 15, false);
-    for (let c = 0; c < 4; c++) {
-      const l = LB + (<usize>c << 6);
-      const q = o + 16 + (<usize>c << 5);
-      v128.store(q, v128.or(v128.load(l), i8x16.shl(v128.load(l, 32), 4)));
-      v128.store(q, v128.or(v128.load(l, 16), i8x16.shl(v128.load(l, 48), 4)), 16);
-    }
+    packQ4(o);
+  }
+}
+
+/** Q4_K's qs[128] at o + 16 from LB: byte l of each 32 holds elements l and l + 32 of each 64. */
+export function packQ4(o: usize): void {
+  for (let c = 0; c < 4; c++) {
+    const l = LB + (<usize>c << 6);
+    const q = o + 16 + (<usize>c << 5);
+    v128.store(q, v128.or(v128.load(l), i8x16.shl(v128.load(l, 32), 4)));
+    v128.store(q, v128.or(v128.load(l, 16), i8x16.shl(v128.load(l, 48), 4)), 16);
   }
 }
 
 /** matches quantize_row_q5_K_ref: d, dmin, scales[12], qh[32] (fifth bits), qs[128] (low nibbles). */
 export function encode_Q5_K(src: usize, dst: usize, nb: i32): void {
-  const low = i8x16.splat(15);
   for (let i = 0; i < nb; i++) {
     const x = src + (<usize>i << 10);
     const o = dst + <usize>i * 176;
     levelsK4(x, o, 31, true);
-    for (let half = 0; half < 2; half++) {
-      const hOff = <usize>half << 4;
-      let h = i8x16.splat(0);
-      for (let c = 0; c < 4; c++) {
-        const l = LB + (<usize>c << 6) + hOff;
-        const a = v128.load(l);
-        const b = v128.load(l, 32);
-        h = v128.or(h, i8x16.shl(i8x16.shr_u(a, 4), 2 * c));
-        h = v128.or(h, i8x16.shl(i8x16.shr_u(b, 4), 2 * c + 1));
-        v128.store(o + 48 + (<usize>c << 5) + hOff, v128.or(v128.and(a, low), i8x16.shl(v128.and(b, low), 4)));
-      }
-      v128.store(o + 16 + hOff, h);
+    packQ5(o);
+  }
+}
+
+/** Q5_K's qh[32] at o + 16 (fifth bits) and qs[128] at o + 48 (low nibbles) from LB. */
+export function packQ5(o: usize): void {
+  const low = i8x16.splat(15);
+  for (let half = 0; half < 2; half++) {
+    const hOff = <usize>half << 4;
+    let h = i8x16.splat(0);
+    for (let c = 0; c < 4; c++) {
+      const l = LB + (<usize>c << 6) + hOff;
+      const a = v128.load(l);
+      const b = v128.load(l, 32);
+      h = v128.or(h, i8x16.shl(i8x16.shr_u(a, 4), 2 * c));
+      h = v128.or(h, i8x16.shl(i8x16.shr_u(b, 4), 2 * c + 1));
+      v128.store(o + 48 + (<usize>c << 5) + hOff, v128.or(v128.and(a, low), i8x16.shl(v128.and(b, low), 4)));
     }
+    v128.store(o + 16 + hOff, h);
   }
 }

@@ -51,6 +51,10 @@ const NEAREST_RANGE: f32 = 4194303.0;
   return f32x4.mul(w, mad ? f32x4.abs(diff) : f32x4.mul(diff, diff));
 }
 
+/** rmin and rdelta of every make_qkx3_quants call (-0.9f, 0.05f). */
+const RMIN_W: f32 = -0.9;
+const RDELTA_W: f32 = 0.05;
+
 /** The next quartet's rows, relative to a row of this one. */
 const NEXT: usize = QUARTET_BYTES;
 
@@ -237,6 +241,42 @@ function q2Fast(q: i32): bool {
 }
 function q2Exact(q: i32): void {
   qkx2(q, 16, 3, -0.5, 0.1, 15, true, false);
+}
+
+function q4wFast(q: i32): bool {
+  return qkx2(q, 32, 15, RMIN_W, RDELTA_W, 36, false, true);
+}
+function q4wExact(q: i32): void {
+  qkx2(q, 32, 15, RMIN_W, RDELTA_W, 36, false, false);
+}
+function q5wFast(q: i32): bool {
+  return qkx2(q, 32, 31, RMIN_W, RDELTA_W, 36, false, true);
+}
+function q5wExact(q: i32): void {
+  qkx2(q, 32, 31, RMIN_W, RDELTA_W, 36, false, false);
+}
+function q2wFast(q: i32): bool {
+  return qkx2(q, 16, 3, RMIN_W, RDELTA_W, 36, false, true);
+}
+function q2wExact(q: i32): void {
+  qkx2(q, 16, 3, RMIN_W, RDELTA_W, 36, false, false);
+}
+
+/**
+ * The searches with an importance matrix: make_qkx3_quants(n, nmax, x, weights, L, &min, Laux,
+ * -0.9f, 0.05f, 36, false). With weights given and nstep >= 1 its steps are make_qkx2_quants's
+ * (same first fit, tries, sums, least-squares scale and min, squared error, strict improvement;
+ * its flat test max <= min holds exactly when max == min, since min <= x[0] <= max or a NaN
+ * fails both), so qkx2 runs it. Quartets q and q + 1; the weights at +OFF_W.
+ */
+export function searchQ4_Kw(q: i32): void {
+  if (!q4wFast(q)) q4wExact(q);
+}
+export function searchQ5_Kw(q: i32): void {
+  if (!q5wFast(q)) q5wExact(q);
+}
+export function searchQ2_Kw(q: i32): void {
+  if (!q2wFast(q)) q2wExact(q);
 }
 
 /** The Q4_K search of quartets q and q + 1: n = 32, nmax = 15, rmin = -1, rdelta = 0.1, nstep = 20, squared error. */

@@ -1,6 +1,6 @@
 /**
- * ggml's symmetric searches, make_qx_quants (as Q6_K calls it: rmse_type 1, no quant weights)
- * and make_q3_quants (as Q3_K calls it: do_rmse), on four groups of 16 at once, one group per
+ * ggml's symmetric searches, make_qx_quants (rmse_type 1: as Q6_K calls it without quant weights,
+ * and as Q3_K and Q6_K call it with them) and make_q3_quants (as Q3_K calls it: do_rmse), on four groups of 16 at once, one group per
  * f32x4 lane (make_qx_quants on two such quartets in lockstep), each lane doing the reference's
  * operations in the reference's order.
  *
@@ -66,13 +66,14 @@ const NEXT: usize = QUARTET_BYTES;
 }
 
 /**
- * matches make_qx_quants(16, 32, x, L, 1, NULL), the Q6_K group search, for quartets qa and
- * qa + 1 in lockstep (their sums are independent chains that overlap). The fast instance
- * refuses quartets holding a non-finite value (returns false), which the exact one then takes.
+ * matches make_qx_quants(16, nmax, x, L, 1, weights) for quartets qa and qa + 1 in lockstep
+ * (their sums are independent chains that overlap): with weights (given), the caller has put
+ * them at +OFF_W and weight * x at +OFF_L; without (Q6_K's _ref), they are x^2, as ggml's
+ * rmse_type 1. The fast instance refuses quartets holding a non-finite x (returns false),
+ * which the exact one then takes; the weights do not enter the levels, so they may be anything.
  */
-@inline function qx(qa: i32, fast: bool): bool {
+@inline function qx(qa: i32, nmax: i32, given: bool, fast: bool): bool {
   const n = 16;
-  const nmax = 32;
   const zero = f32x4.splat(0);
   const a = quartet(qa);
   const end = a + (<usize>n << 4);
@@ -82,8 +83,10 @@ const NEXT: usize = QUARTET_BYTES;
   const eps = f32x4.splat(GROUP_MAX_EPS);
   const allZeroA = f32x4.lt(f32x4.abs(maxA), eps);
   const allZeroB = f32x4.lt(f32x4.abs(maxB), eps);
-  weights(a, end);
-  weights(a + NEXT, end + NEXT);
+  if (!given) {
+    weights(a, end);
+    weights(a + NEXT, end + NEXT);
+  }
   const first = f32x4.splat(<f32>-nmax);
   let iscaleA = f32x4.div(first, maxA);
   let iscaleB = f32x4.div(first, maxB);
@@ -143,15 +146,37 @@ const NEXT: usize = QUARTET_BYTES;
 }
 
 function q6Fast(q: i32): bool {
-  return qx(q, true);
+  return qx(q, 32, false, true);
 }
 function q6Exact(q: i32): void {
-  qx(q, false);
+  qx(q, 32, false, false);
+}
+function q6wFast(q: i32): bool {
+  return qx(q, 32, true, true);
+}
+function q6wExact(q: i32): void {
+  qx(q, 32, true, false);
+}
+function q3wFast(q: i32): bool {
+  return qx(q, 4, true, true);
+}
+function q3wExact(q: i32): void {
+  qx(q, 4, true, false);
 }
 
 /** The Q6_K search of quartets q and q + 1. */
 export function searchQ6_K(q: i32): void {
   if (!q6Fast(q)) q6Exact(q);
+}
+
+/** quantize_row_q6_K_impl's search (nmax 32) of quartets q and q + 1, weights and weight * x given. */
+export function searchQ6_Kw(q: i32): void {
+  if (!q6wFast(q)) q6wExact(q);
+}
+
+/** quantize_row_q3_K_impl's search (make_qx_quants, nmax 4) of quartets q and q + 1, weights and weight * x given. */
+export function searchQ3_Kw(q: i32): void {
+  if (!q3wFast(q)) q3wExact(q);
 }
 
 /**

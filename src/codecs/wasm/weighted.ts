@@ -1,7 +1,8 @@
 /**
- * The encoders with an importance matrix (ggml_quantize_chunk's quant_weights): scalar float32
- * ports of the TypeScript twins in src/codecs (kquants-encode-imatrix.ts, legacy-encode-imatrix.ts,
- * kquants-search-weighted.ts, iq-encode-iq4.ts), which match quantize_row_<type>_impl of
+ * The encoders with an importance matrix (ggml_quantize_chunk's quant_weights) other than the
+ * K-quants (kquants-weighted.ts, which uses make_qp_quants and make_qx_quants from here for its
+ * super-block scales): scalar float32 ports of the TypeScript twins in src/codecs
+ * (legacy-encode-imatrix.ts, kquants-search-weighted.ts, iq-encode-iq4.ts), which match quantize_row_<type>_impl of
  * ggml-quants.c at llama.cpp 34af94cd. Every C float operation is one f32 operation here in the
  * C order (wasm has no fused multiply-add), so the bytes are the C code's; the speed over the
  * TypeScript twins comes from not rounding every double with Math.fround.
@@ -18,13 +19,10 @@ const RMIN: f32 = -0.9;
 const RDELTA: f32 = 0.05;
 const TENTH: f32 = 0.1;
 
-/** One super-block's levels (256 bytes), the search scratch, the group weights and results. */
+/** Levels (256 bytes: an IQ4_XS super-block), the search scratch, the element weights and the results. */
 const L: usize = memory.data(256, 16);
 const LAUX: usize = memory.data(32, 16);
-const LS: usize = memory.data(16, 16);
-const LM: usize = memory.data(16, 16);
 const WEIGHT: usize = memory.data(32 * 4, 16);
-const SW: usize = memory.data(16 * 4, 16);
 const SCALES: usize = memory.data(16 * 4, 16);
 const MINS: usize = memory.data(16 * 4, 16);
 
@@ -172,7 +170,7 @@ export function makeQp(n: i32, nmax: i32, x: usize, l: usize, qw: usize): f32 {
 }
 
 /** make_qx_quants with weights (rmse_type 1; see kquants-search.ts): levels + nmax in l; returns the scale. */
-function makeQx(n: i32, nmax: i32, x: usize, l: usize, qw: usize): f32 {
+export function makeQx(n: i32, nmax: i32, x: usize, l: usize, qw: usize): f32 {
   let max: f32 = 0;
   let amax: f32 = 0;
   for (let i = 0; i < n; i++) {
@@ -236,223 +234,6 @@ function groupWeights(x: usize, qw: usize, n: i32, sigma2: f32): f32 {
   let s: f32 = 0;
   for (let i = 0; i < n; i++) s += f(WEIGHT, i);
   return s;
-}
-
-function pack2(q: usize): void {
-  for (let j = 0; j < 256; j += 128) {
-    for (let l = 0; l < 32; l++) {
-      setB(q, j / 4 + l, b(L, j + l) | (b(L, j + l + 32) << 2) | (b(L, j + l + 64) << 4) | (b(L, j + l + 96) << 6));
-    }
-  }
-}
-
-function q2kBlock(x: usize, qw: usize, o: usize): void {
-  const sigma2 = sumSquares(x, 256) / <f32>256;
-  for (let j = 0; j < 16; j++) {
-    const g = <usize>(16 * j);
-    setF(SW, j, groupWeights(x + (g << 2), qw + (g << 2), 16, sigma2));
-    setF(SCALES, j, makeQkx3(16, 3, x + (g << 2), WEIGHT, L + g, MINS, j, 36));
-  }
-  const dm = writeHalf(o + 80, makeQp(16, 15, SCALES, LS, SW));
-  const mm = writeHalf(o + 82, makeQp(16, 15, MINS, LM, SW));
-  for (let j = 0; j < 16; j++) setB(o, j, (b(LS, j) | (b(LM, j) << 4)) & 0xff);
-  for (let j = 0; j < 16; j++) {
-    const sc = b(o, j);
-    const d = dm * <f32>(sc & 15);
-    if (d == 0) continue;
-    const m = mm * <f32>(sc >> 4);
-    for (let ii = 0; ii < 16; ii++) setB(L, 16 * j + ii, imax(0, imin(3, nearestInt((f(x, 16 * j + ii) + m) / d))));
-  }
-  pack2(o + 16);
-}
-
-function q3kBlock(x: usize, qw: usize, o: usize): void {
-  const sigma2 = (<f32>2 * sumSquares(x, 256)) / <f32>256;
-  for (let j = 0; j < 16; j++) {
-    const g = <usize>(16 * j);
-    setF(SW, j, groupWeights(x + (g << 2), qw + (g << 2), 16, sigma2));
-    setF(SCALES, j, makeQx(16, 4, x + (g << 2), L + g, WEIGHT));
-  }
-  const sc = o + 96;
-  memory.fill(sc, 0, 12);
-  const dBlock = makeQx(16, 32, SCALES, LS, SW);
-  for (let j = 0; j < 16; j++) {
-    const l = b(LS, j);
-    if (j < 8) setB(sc, j, l & 15);
-    else setB(sc, j - 8, b(sc, j - 8) | ((l & 15) << 4));
-    setB(sc, 8 + (j & 3), b(sc, 8 + (j & 3)) | ((l >> 4) << (2 * (j >> 2))));
-  }
-  const dv = writeHalf(o + 108, dBlock);
-  for (let j = 0; j < 16; j++) {
-    const lo = j < 8 ? b(sc, j) & 15 : b(sc, j - 8) >> 4;
-    const s = (((lo | (((b(sc, 8 + (j & 3)) >> (2 * (j >> 2))) & 3) << 4)) << 24) >> 24) - 32;
-    const d = dv * <f32>s;
-    if (d == 0) continue;
-    for (let ii = 0; ii < 16; ii++) setB(L, 16 * j + ii, imax(-4, imin(3, nearestInt(f(x, 16 * j + ii) / d))) + 4);
-  }
-  memory.fill(o, 0, 32);
-  for (let j = 0; j < 256; j++) {
-    if (b(L, j) > 3) {
-      setB(o, j & 31, b(o, j & 31) | (1 << (j >> 5)));
-      setB(L, j, b(L, j) - 4);
-    }
-  }
-  pack2(o + 32);
-}
-
-function k4Block(x: usize, qw: usize, o: usize, nmax: i32): void {
-  const sigma2 = (<f32>2 * sumSquares(x, 256)) / <f32>256;
-  for (let j = 0; j < 8; j++) {
-    const g = <usize>(32 * j);
-    setF(SW, j, groupWeights(x + (g << 2), qw + (g << 2), 32, sigma2));
-    setF(SCALES, j, makeQkx3(32, nmax, x + (g << 2), WEIGHT, L + g, MINS, j, 36));
-  }
-  const dBlock = makeQp(8, 63, SCALES, LS, SW);
-  const mBlock = makeQp(8, 63, MINS, LM, SW);
-  const s = o + 4;
-  for (let j = 0; j < 8; j++) {
-    const ls = imin(63, b(LS, j));
-    const lm = imin(63, b(LM, j));
-    if (j < 4) {
-      setB(s, j, ls);
-      setB(s, j + 4, lm);
-    } else {
-      setB(s, j + 4, (ls & 15) | ((lm & 15) << 4));
-      setB(s, j - 4, b(s, j - 4) | ((ls >> 4) << 6));
-      setB(s, j, b(s, j) | ((lm >> 4) << 6));
-    }
-  }
-  const dv = writeHalf(o, dBlock);
-  const mv = writeHalf(o + 2, mBlock);
-  for (let j = 0; j < 8; j++) {
-    let sc: i32;
-    let m: i32;
-    if (j < 4) {
-      sc = b(s, j) & 63;
-      m = b(s, j + 4) & 63;
-    } else {
-      sc = (b(s, j + 4) & 15) | ((b(s, j - 4) >> 6) << 4);
-      m = (b(s, j + 4) >> 4) | ((b(s, j) >> 6) << 4);
-    }
-    const d = dv * <f32>sc;
-    if (d == 0) continue;
-    const dm = mv * <f32>m;
-    for (let ii = 0; ii < 32; ii++) setB(L, 32 * j + ii, imax(0, imin(nmax, nearestInt((f(x, 32 * j + ii) + dm) / d))));
-  }
-}
-
-function q4kBlock(x: usize, qw: usize, o: usize): void {
-  k4Block(x, qw, o, 15);
-  for (let c = 0; c < 4; c++) {
-    for (let l = 0; l < 32; l++) setB(o + 16 + 32 * c, l, b(L, 64 * c + l) | (b(L, 64 * c + l + 32) << 4));
-  }
-}
-
-function q5kBlock(x: usize, qw: usize, o: usize): void {
-  k4Block(x, qw, o, 31);
-  const qh = o + 16;
-  memory.fill(qh, 0, 32);
-  for (let c = 0; c < 4; c++) {
-    const q = o + 48 + 32 * c;
-    const m1 = 1 << (2 * c);
-    const m2 = 2 << (2 * c);
-    for (let l = 0; l < 32; l++) {
-      let l1 = b(L, 64 * c + l);
-      let l2 = b(L, 64 * c + l + 32);
-      let h = b(qh, l);
-      if (l1 > 15) {
-        l1 -= 16;
-        h |= m1;
-      }
-      if (l2 > 15) {
-        l2 -= 16;
-        h |= m2;
-      }
-      setB(qh, l, h);
-      setB(q, l, l1 | (l2 << 4));
-    }
-  }
-}
-
-function q6kBlock(x: usize, qw: usize, o: usize): void {
-  let maxScale: f32 = 0;
-  let maxAbs: f32 = 0;
-  for (let g = 0; g < 16; g++) {
-    const off = <usize>(16 * g);
-    const s = makeQx(16, 32, x + (off << 2), L + off, qw + (off << 2));
-    setF(SCALES, g, s);
-    const a = Mathf.abs(s);
-    if (a > maxAbs) {
-      maxAbs = a;
-      maxScale = s;
-    }
-  }
-  if (maxAbs < GROUP_MAX_EPS) {
-    memory.fill(o, 0, 210);
-    return;
-  }
-  const iscale: f32 = <f32>-128 / maxScale;
-  const dv = writeHalf(o + 208, <f32>1.0 / iscale);
-  for (let g = 0; g < 16; g++) setB(o + 192, g, imin(127, nearestInt(iscale * f(SCALES, g))) & 0xff);
-  for (let j = 0; j < 16; j++) {
-    const d = dv * <f32>((b(o + 192, j) << 24) >> 24);
-    if (d == 0) continue;
-    for (let ii = 0; ii < 16; ii++) setB(L, 16 * j + ii, imax(-32, imin(31, nearestInt(f(x, 16 * j + ii) / d))) + 32);
-  }
-  for (let n = 0; n < 2; n++) {
-    const ql = o + 64 * n;
-    const qh = o + 128 + 32 * n;
-    const j = 128 * n;
-    for (let l = 0; l < 32; l++) {
-      const a = b(L, j + l);
-      const c = b(L, j + l + 32);
-      const e = b(L, j + l + 64);
-      const g = b(L, j + l + 96);
-      setB(ql, l, (a & 15) | ((e & 15) << 4));
-      setB(ql, l + 32, (c & 15) | ((g & 15) << 4));
-      setB(qh, l, (a >> 4) | ((c >> 4) << 2) | ((e >> 4) << 4) | ((g >> 4) << 6));
-    }
-  }
-}
-
-/** Runs a 256-element super-block encoder over every block of every row. */
-@inline function superBlocks(src: usize, dst: usize, rows: i32, n: i32, w: usize, size: i32, kind: i32): void {
-  const nb = n >> 8;
-  let o = dst;
-  for (let r = 0; r < rows; r++) {
-    const row = src + (<usize>r * <usize>n << 2);
-    for (let i = 0; i < nb; i++) {
-      const x = row + (<usize>i << 10);
-      const qw = w + (<usize>i << 10);
-      if (kind == 2) q2kBlock(x, qw, o);
-      else if (kind == 3) q3kBlock(x, qw, o);
-      else if (kind == 4) q4kBlock(x, qw, o);
-      else if (kind == 5) q5kBlock(x, qw, o);
-      else q6kBlock(x, qw, o);
-      o += <usize>size;
-    }
-  }
-}
-
-/** matches quantize_row_q2_K_impl with quant_weights. */
-export function encode_Q2_K_w(src: usize, dst: usize, rows: i32, n: i32, w: usize): void {
-  superBlocks(src, dst, rows, n, w, 84, 2);
-}
-/** matches quantize_row_q3_K_impl with quant_weights. */
-export function encode_Q3_K_w(src: usize, dst: usize, rows: i32, n: i32, w: usize): void {
-  superBlocks(src, dst, rows, n, w, 110, 3);
-}
-/** matches quantize_row_q4_K_impl with quant_weights. */
-export function encode_Q4_K_w(src: usize, dst: usize, rows: i32, n: i32, w: usize): void {
-  superBlocks(src, dst, rows, n, w, 144, 4);
-}
-/** matches quantize_row_q5_K_impl with quant_weights. */
-export function encode_Q5_K_w(src: usize, dst: usize, rows: i32, n: i32, w: usize): void {
-  superBlocks(src, dst, rows, n, w, 176, 5);
-}
-/** matches quantize_row_q6_K_impl with quant_weights. */
-export function encode_Q6_K_w(src: usize, dst: usize, rows: i32, n: i32, w: usize): void {
-  superBlocks(src, dst, rows, n, w, 210, 6);
 }
 
 /** Nibbles of L: byte j holds elements j and j + 16 (low 4 bits each). */

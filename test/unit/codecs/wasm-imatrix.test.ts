@@ -171,6 +171,64 @@ describe('wasm encoders with importance weights', () => {
     });
   }
 
+  /**
+   * The K-quant encoders search four groups at once, one per SIMD lane, with the reference's
+   * branches as lane masks: rows whose groups (of 16, so every lane of a quartet differs) take
+   * different corners, in the values (NaN, ±Inf, -0, all zero, constant, subnormal, huge) and in
+   * the weights (all zero, all -0, half zero, a NaN or Inf, subnormal), next to plain groups and
+   * blocks.
+   */
+  function laneCorners(seed: number, rows: number, n: number): { x: Float32Array; w: Float32Array } {
+    const r = rng(seed);
+    const x = new Float32Array(rows * n);
+    for (let i = 0; i < x.length; i++) x[i] = (r() - 0.5) * 2 * (r() < 0.02 ? 40 : 1);
+    const at = (g: number) => g + Math.floor(r() * 16);
+    // a NaN or Inf spreads through its super-block's scale search: only some blocks get one
+    let wild = false;
+    for (let g = 0; g < x.length; g += 16) {
+      if (g % 256 === 0) wild = r() < 0.3;
+      const c = Math.floor(r() * 16);
+      if (c <= 2 && !wild) continue;
+      if (c === 0) x[at(g)] = NaN;
+      else if (c === 1) x[at(g)] = Infinity;
+      else if (c === 2) x[at(g)] = -Infinity;
+      else if (c === 3) x.fill(0, g, g + 16);
+      else if (c === 4) x.fill(x[g]!, g, g + 16);
+      else if (c === 5) x[at(g)] = -0;
+      else if (c === 6) for (let k = g; k < g + 16; k++) x[k] = x[k]! * 1e-40;
+      else if (c === 7) for (let k = g; k < g + 16; k++) x[k] = x[k]! * 1e30;
+      else if (c === 8) for (let k = g; k < g + 16; k++) x[k] = Math.abs(x[k]!);
+    }
+    const w = new Float32Array(n);
+    for (let i = 0; i < n; i++) w[i] = r() * r() * 3;
+    for (let g = 0; g < n; g += 16) {
+      const c = Math.floor(r() * 12);
+      if ((c === 3 || c === 4) && g >= 256) continue;
+      if (c === 0) w.fill(0, g, g + 16);
+      else if (c === 1) w.fill(-0, g, g + 16);
+      else if (c === 2) w.fill(0, g, g + 8);
+      else if (c === 3) w[at(g)] = NaN;
+      else if (c === 4) w[at(g)] = Infinity;
+      else if (c === 5) for (let k = g; k < g + 16; k++) w[k] = w[k]! * 1e-40;
+    }
+    return { x, w };
+  }
+
+  for (const t of ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const) {
+    it(`${t}: groups taking different corners side by side (lanes of one search) as the TypeScript twin`, () => {
+      const enc = wasmWeightedEncoder(t)!;
+      for (let seed = 1; seed <= 6; seed++) {
+        const { x, w } = laneCorners(seed * 104729 + t.length, 4, 1024);
+        const a = bytesFor(t, x.length);
+        const b = bytesFor(t, x.length);
+        CPU_CODECS[t].encode!(x, a, w);
+        enc(x, b, w);
+        const m = badBlocks(t, b, a);
+        expect(m.bad, `${t} seed ${seed}: ${m.bad} blocks differ from the TypeScript twin, first ${m.first}`).toBe(0);
+      }
+    });
+  }
+
   it('several pieces of rows (more than one call into wasm) give the same bytes', () => {
     const n = 4096 * 4;
     const rows = Math.ceil((WASM_WEIGHTED_MAX_ROW * 2.5) / n);
