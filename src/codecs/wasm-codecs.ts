@@ -10,6 +10,7 @@
 import { isTypeName, TYPES, type TypeName } from './catalogue';
 import { badScale, noFiniteNeighbour, offGrid } from './iq-math';
 import { SEARCH_TABLES } from './iq-search-table';
+import { wasmSearchTable } from './wasm-search-table';
 import { blockCodec } from './quant-math';
 import { KQUANTS_WASM_BASE64 } from './wasm/build/kquants-wasm';
 
@@ -111,11 +112,11 @@ class Loaded {
     return this.fresh().weights;
   }
 
-  /** The pointer to `type`'s search table (SEARCH_TABLES), copied past everything else on first use. */
+  /** The pointer to `type`'s search table (wasmSearchTable), copied past everything else on first use. */
   table(type: GridType): number {
     let at = this.tables.get(type);
     if (at === undefined) {
-      const words = SEARCH_TABLES[type]();
+      const words = wasmSearchTable(type);
       at = (this.top + 15) & ~15;
       this.top = at + words.byteLength;
       this.reserve(this.top);

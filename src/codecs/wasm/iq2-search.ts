@@ -8,7 +8,7 @@
  * the scale or levels for the host's message; callers check it after each group.
  */
 import { abortAt, ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, clampV, nearestInt, nearestIntV } from './common';
-import { gridCode, gridMap, neighbourList } from './grid-table';
+import { byteIndices, firstBatch, gridCode, gridMap, neighbourList } from './grid-table';
 
 /** Map entries of the 8-element grids: every code of levels 0..2 is below this. */
 export const IQ2_MAP: i32 = 43692;
@@ -80,15 +80,18 @@ export function gridLevels8(id: f32, x: usize, out: usize, o: i32): i32 {
   return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
 }
 
-/** Byte indices that pick, in each i32 lane, the f32 at lane l (0..2) of a v128: 4l..4l+3. */
-@inline function pick(c: v128, shift: i32): v128 {
-  const l = v128.and(i32x4.shr_u(c, shift), i32x4.splat(3));
-  return i32x4.add(i32x4.mul(l, i32x4.splat(0x04040404)), i32x4.splat(0x03020100));
-}
-
-/** Element i's error term of level l: (w * diff) * diff, diff = scale * (2l + 1) - x. */
-@inline function term(i: i32, c: u32): f32 {
-  return load<f32>(TERMS + (<usize>i << 4) + (<usize>((c >> (2 * i)) & 3) << 2));
+/** The four neighbours' summed errors of the batch at bt: each lane's terms in element order. */
+@inline function batchErrors(bt: usize, t0: v128, t1: v128, t2: v128, t3: v128, t4: v128, t5: v128, t6: v128, t7: v128): v128 {
+  const lo = v128.load(bt, 16);
+  const hi = v128.load(bt, 32);
+  let d2 = i8x16.swizzle(t0, byteIndices(lo, 0));
+  d2 = f32x4.add(d2, i8x16.swizzle(t1, byteIndices(lo, 1)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t2, byteIndices(lo, 2)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t3, byteIndices(lo, 3)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t4, byteIndices(hi, 0)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t5, byteIndices(hi, 1)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t6, byteIndices(hi, 2)));
+  return f32x4.add(d2, i8x16.swizzle(t7, byteIndices(hi, 3)));
 }
 
 /**
@@ -97,9 +100,9 @@ export function gridLevels8(id: f32, x: usize, out: usize, o: i32): i32 {
  * levels into out[o..o+8). Returns its grid index, or -1 with status set when no error is
  * finite (ggml's GGML_ASSERT(grid_index >= 0)).
  *
- * Each element's three error terms sit in one v128 (TERMS + 16 i); four neighbours are summed
- * at once, one per lane, each in element order as ggml sums one neighbour, then compared in
- * list order.
+ * Each element's three error terms sit in one v128 (TERMS + 16 i); the regrouped list gives
+ * four neighbours' level byte offsets per batch, summed one per lane, each in element order as
+ * ggml sums one neighbour, then compared in list order.
  */
 export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usize, out: usize, o: i32, scale: f32): i32 {
   const levels = f32x4(scale, scale * <f32>3, scale * <f32>5, 0);
@@ -109,74 +112,40 @@ export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usi
   }
   const list = neighbourList(table, size, IQ2_MAP, m);
   const count = load<i32>(list);
+  const t0 = v128.load(TERMS);
+  const t1 = v128.load(TERMS, 16);
+  const t2 = v128.load(TERMS, 32);
+  const t3 = v128.load(TERMS, 48);
+  const t4 = v128.load(TERMS, 64);
+  const t5 = v128.load(TERMS, 80);
+  const t6 = v128.load(TERMS, 96);
+  const t7 = v128.load(TERMS, 112);
   let best: f32 = f32.MAX_VALUE;
   let gi = -1;
-  let n = 1;
-  if (count >= 4) {
-    const t0 = v128.load(TERMS);
-    const t1 = v128.load(TERMS, 16);
-    const t2 = v128.load(TERMS, 32);
-    const t3 = v128.load(TERMS, 48);
-    const t4 = v128.load(TERMS, 64);
-    const t5 = v128.load(TERMS, 80);
-    const t6 = v128.load(TERMS, 96);
-    const t7 = v128.load(TERMS, 112);
-    for (; n + 3 <= count; n += 4) {
-      const at = list + (<usize>n << 2);
-      const k0 = load<i32>(at);
-      const k1 = load<i32>(at, 4);
-      const k2 = load<i32>(at, 8);
-      const k3 = load<i32>(at, 12);
-      let c = i32x4.splat(<i32>gridCode(table, k0));
-      c = i32x4.replace_lane(c, 1, <i32>gridCode(table, k1));
-      c = i32x4.replace_lane(c, 2, <i32>gridCode(table, k2));
-      c = i32x4.replace_lane(c, 3, <i32>gridCode(table, k3));
-      let d2 = i8x16.swizzle(t0, pick(c, 0));
-      d2 = f32x4.add(d2, i8x16.swizzle(t1, pick(c, 2)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t2, pick(c, 4)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t3, pick(c, 6)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t4, pick(c, 8)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t5, pick(c, 10)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t6, pick(c, 12)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t7, pick(c, 14)));
-      // most batches hold nothing below the best so far: one lane-wise test skips them
-      if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
-      let v = f32x4.extract_lane(d2, 0);
-      if (v < best) {
-        best = v;
-        gi = k0;
-      }
-      v = f32x4.extract_lane(d2, 1);
-      if (v < best) {
-        best = v;
-        gi = k1;
-      }
-      v = f32x4.extract_lane(d2, 2);
-      if (v < best) {
-        best = v;
-        gi = k2;
-      }
-      v = f32x4.extract_lane(d2, 3);
-      if (v < best) {
-        best = v;
-        gi = k3;
-      }
+  const end = firstBatch(list) + <usize>((count + 3) >> 2) * 48;
+  for (let bt = firstBatch(list); bt < end; bt += 48) {
+    const d2 = batchErrors(bt, t0, t1, t2, t3, t4, t5, t6, t7);
+    // most batches hold nothing below the best so far: one lane-wise test skips them
+    if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
+    let v = f32x4.extract_lane(d2, 0);
+    if (v < best) {
+      best = v;
+      gi = load<i32>(bt);
     }
-  }
-  for (; n <= count; n++) {
-    const k = load<i32>(list + (<usize>n << 2));
-    const c = gridCode(table, k);
-    let d2 = term(0, c);
-    d2 += term(1, c);
-    d2 += term(2, c);
-    d2 += term(3, c);
-    d2 += term(4, c);
-    d2 += term(5, c);
-    d2 += term(6, c);
-    d2 += term(7, c);
-    if (d2 < best) {
-      best = d2;
-      gi = k;
+    v = f32x4.extract_lane(d2, 1);
+    if (v < best) {
+      best = v;
+      gi = load<i32>(bt, 4);
+    }
+    v = f32x4.extract_lane(d2, 2);
+    if (v < best) {
+      best = v;
+      gi = load<i32>(bt, 8);
+    }
+    v = f32x4.extract_lane(d2, 3);
+    if (v < best) {
+      best = v;
+      gi = load<i32>(bt, 12);
     }
   }
   if (gi < 0) {
@@ -201,15 +170,29 @@ export const TENTH: f32 = 0.1;
 
 export let fitQ2: f32 = 0;
 
-/** sumqx (returned) and sumq2 (fitQ2) of q = 2l + 1 over n elements, in element order. */
+/** Per element (16 bytes each), (w * x) * q and (w * q) * q of levels 0, 1, 2 (q = 1, 3, 5) and a spare lane. */
+const FIT_QX: usize = memory.data(32 * 16, 16);
+const FIT_Q2: usize = memory.data(32 * 16, 16);
+
+/** The fit's products of the group in XVAL / WEIGHT, each with C's roundings: w * xval[i] * q is (w * x) * q. */
+function fitTables(n: i32): void {
+  const q = f32x4(1, 3, 5, 0);
+  for (let i = 0; i < n; i++) {
+    const w = fl(WEIGHT, i);
+    const o = <usize>i << 4;
+    v128.store(FIT_QX + o, f32x4.mul(f32x4.splat(w * fl(XVAL, i)), q));
+    v128.store(FIT_Q2 + o, f32x4.mul(f32x4.mul(f32x4.splat(w), q), q));
+  }
+}
+
+/** sumqx (returned) and sumq2 (fitQ2) of q = 2l + 1 over n elements, in element order, from fitTables. */
 export function weightedFit(n: i32, levels: usize): f32 {
   let sumqx: f32 = 0;
   let sumq2: f32 = 0;
   for (let i = 0; i < n; i++) {
-    const wi = fl(WEIGHT, i);
-    const q = <f32>((lv(levels, i) << 1) + 1);
-    sumqx += wi * fl(XVAL, i) * q;
-    sumq2 += wi * q * q;
+    const o = (<usize>i << 4) + (<usize>lv(levels, i) << 2);
+    sumqx += load<f32>(FIT_QX + o);
+    sumq2 += load<f32>(FIT_Q2 + o);
   }
   fitQ2 = sumq2;
   return sumqx;
@@ -254,7 +237,7 @@ export function sumSquares256(x: usize): f32 {
  * WEIGHT = qw * sqrt(sigma2 + x^2) (or sigma2 / 4 + x^2 without qw: qw == 0), WAUX = sqrt(WEIGHT),
  * XVAL = |x| with the sign bits in SIGNS per 8 (when `even`, the cheapest element by
  * weight * x * x flipped back so each 8 has an even count, 7 bits kept). Returns max |x| in
- * the twins' order (a NaN takes over only where it is compared last).
+ * the twins' order (a NaN takes over only where it is compared last). Fills the fit's tables.
  */
 export function prepareGroup(x: usize, qw: usize, n: i32, sigma2: f32, even: bool): f32 {
   const quarter: f32 = <f32>0.25 * sigma2;
@@ -295,6 +278,7 @@ export function prepareGroup(x: usize, qw: usize, n: i32, sigma2: f32, even: boo
     }
     store<u8>(SIGNS + <usize>k, <u8>sg);
   }
+  fitTables(n);
   let max = fl(XVAL, 0);
   for (let i = 1; i < n; i++) {
     const v = fl(XVAL, i);

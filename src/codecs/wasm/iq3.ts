@@ -9,8 +9,8 @@
  *
  * The search table (grid-table.ts) is ggml's kgrid / kmap / neighbour lists for the type.
  */
-import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, abortAt, nearestInt, writeHalf } from './common';
-import { gridCode, gridMap, neighbourList } from './grid-table';
+import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, abortAt, clampV, nearestInt, nearestIntV, writeHalf } from './common';
+import { byteIndices, firstBatch, gridCode, gridMap, neighbourList } from './grid-table';
 import { f, setF, b, setB } from './mem';
 
 const MAP_SIZE: i32 = 4096;
@@ -29,8 +29,11 @@ const ON_GRID_AUX: usize = memory.data(8, 16);
 const SIGNS: usize = memory.data(4, 16);
 const INDEX: usize = memory.data(8 * 4, 16);
 const SCALES: usize = memory.data(8 * 4, 16);
-/** The weighted squared error of each (element, level) of one point, for a neighbour search. */
-const TERMS: usize = memory.data(32 * 4, 16);
+/** Per element of one point, the weighted squared errors of levels 0..3 and 4..7: two v128 each. */
+const TERMS: usize = memory.data(4 * 32, 16);
+/** Per element and level, (w * x) * q and (w * q) * q for the fit: 32 x 8 f32 each. */
+const FIT_QX: usize = memory.data(32 * 8 * 4, 16);
+const FIT_Q2: usize = memory.data(32 * 8 * 4, 16);
 
 
 let gridSize: i32 = 256;
@@ -41,32 +44,74 @@ let abortScale: f32 = 0;
 let abortU: i32 = 0;
 
 /**
+ * Each lane's f32 at the byte indices idx (0..31) of the pair of v128 holding levels 0..3 and
+ * 4..7: a swizzle index of 16 or more gives zero, so one swizzle gives the value, the other zero.
+ */
+@inline function pickTerm(lo: v128, hi: v128, idx: v128): v128 {
+  return v128.or(i8x16.swizzle(lo, idx), i8x16.swizzle(hi, i8x16.sub(idx, i8x16.splat(16))));
+}
+
+/**
  * matches iq3_find_best_neighbour: the neighbour of off-grid u nearest to XVAL[xo..xo+4) at
  * `scale` (weighted by WAUX), the first on ties; its levels into out[xo..]. Sets status when
  * no neighbour has an error below FLT_MAX.
+ *
+ * The (element, level) terms are computed once per call, lane-wise as C computes each; the
+ * regrouped list (grid-table.ts firstBatch) gives four neighbours' level byte offsets per
+ * batch, summed one per lane, each in element order as ggml sums one, compared in list order.
  */
 function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
+  const vs = f32x4.splat(scale);
+  const qlo = f32x4.mul(vs, f32x4(1, 3, 5, 7));
+  const qhi = f32x4.mul(vs, f32x4(9, 11, 13, 15));
   for (let i = 0; i < 4; i++) {
-    const w = f(WAUX, xo + i);
-    const x = f(XVAL, xo + i);
-    for (let l = 0; l < 8; l++) {
-      const q: i32 = 2 * l + 1;
-      const diff: f32 = scale * <f32>q - x;
-      setF(TERMS, 8 * i + l, w * diff * diff);
-    }
+    const w = f32x4.splat(f(WAUX, xo + i));
+    const x = f32x4.splat(f(XVAL, xo + i));
+    const dlo = f32x4.sub(qlo, x);
+    const dhi = f32x4.sub(qhi, x);
+    v128.store(TERMS + (<usize>i << 5), f32x4.mul(f32x4.mul(w, dlo), dlo));
+    v128.store(TERMS + (<usize>i << 5), f32x4.mul(f32x4.mul(w, dhi), dhi), 16);
   }
   const list = neighbourList(table, gridSize, MAP_SIZE, gridMap(table, gridSize, u));
   const count = load<i32>(list);
+  const t0 = v128.load(TERMS);
+  const t0h = v128.load(TERMS, 16);
+  const t1 = v128.load(TERMS, 32);
+  const t1h = v128.load(TERMS, 48);
+  const t2 = v128.load(TERMS, 64);
+  const t2h = v128.load(TERMS, 80);
+  const t3 = v128.load(TERMS, 96);
+  const t3h = v128.load(TERMS, 112);
   let best = FLT_MAX;
   let gi = -1;
-  for (let n = 0; n < count; n++) {
-    const k = load<i32>(list + (<usize>(n + 1) << 2));
-    const c = gridCode(table, k);
-    let d2: f32 = 0;
-    for (let i = 0; i < 4; i++) d2 += f(TERMS, 8 * i + <i32>((c >> (3 * i)) & 7));
-    if (d2 < best) {
-      best = d2;
-      gi = k;
+  const end = firstBatch(list) + <usize>((count + 3) >> 2) * 32;
+  for (let bt = firstBatch(list); bt < end; bt += 32) {
+    const lv = v128.load(bt, 16);
+    let d2 = pickTerm(t0, t0h, byteIndices(lv, 0));
+    d2 = f32x4.add(d2, pickTerm(t1, t1h, byteIndices(lv, 1)));
+    d2 = f32x4.add(d2, pickTerm(t2, t2h, byteIndices(lv, 2)));
+    d2 = f32x4.add(d2, pickTerm(t3, t3h, byteIndices(lv, 3)));
+    // a batch with nothing below the best so far is passed over with one lane-wise test
+    if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
+    let v = f32x4.extract_lane(d2, 0);
+    if (v < best) {
+      best = v;
+      gi = load<i32>(bt);
+    }
+    v = f32x4.extract_lane(d2, 1);
+    if (v < best) {
+      best = v;
+      gi = load<i32>(bt, 4);
+    }
+    v = f32x4.extract_lane(d2, 2);
+    if (v < best) {
+      best = v;
+      gi = load<i32>(bt, 8);
+    }
+    v = f32x4.extract_lane(d2, 3);
+    if (v < best) {
+      best = v;
+      gi = load<i32>(bt, 12);
     }
   }
   if (gi < 0) {
@@ -78,29 +123,44 @@ function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
   for (let i = 0; i < 4; i++) setB(out, xo + i, <i32>((c >> (3 * i)) & 7));
 }
 
-/** nearest_int((id * x - 1) / 2) clamped to 0..7 for XVAL[xo..xo+4), into out; returns them packed. */
+/** nearest_int((id * x - 1) / 2) clamped to 0..7 for XVAL[xo..xo+4), lane-wise, into out; returns them packed. */
 @inline function gridLevels(id: f32, xo: i32, out: usize): i32 {
-  let u = 0;
-  for (let i = 0; i < 4; i++) {
-    let l = nearestInt(<f32>0.5 * (id * f(XVAL, xo + i) - <f32>1));
-    l = l < 0 ? 0 : l > 7 ? 7 : l;
-    setB(out, xo + i, l);
-    u |= l << (3 * i);
+  const v = v128.load(XVAL + (<usize>xo << 2));
+  const t = f32x4.mul(f32x4.splat(0.5), f32x4.sub(f32x4.mul(f32x4.splat(id), v), f32x4.splat(1)));
+  const l = clampV(nearestIntV(t), 0, 7);
+  v128.store32_lane(out + <usize>xo, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(l, l), i16x8.splat(0)), 0);
+  // 3 bits per element: the lanes times 8^i do not overlap, so their sum is the OR
+  const s = i32x4.mul(l, i32x4(1, 8, 64, 512));
+  return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
+}
+
+/**
+ * The fit's per-element products for the group in XVAL / WEIGHT: C's w * xval[i] * q is
+ * (w * x) * q and w * q * q is (w * q) * q, each one rounding per step as here.
+ */
+function fitTables(): void {
+  const qlo = f32x4(1, 3, 5, 7);
+  const qhi = f32x4(9, 11, 13, 15);
+  for (let i = 0; i < 32; i++) {
+    const w = f32x4.splat(f(WEIGHT, i));
+    const wx = f32x4.splat(f(WEIGHT, i) * f(XVAL, i));
+    const o = <usize>i << 5;
+    v128.store(FIT_QX + o, f32x4.mul(wx, qlo));
+    v128.store(FIT_QX + o, f32x4.mul(wx, qhi), 16);
+    v128.store(FIT_Q2 + o, f32x4.mul(f32x4.mul(w, qlo), qlo));
+    v128.store(FIT_Q2 + o, f32x4.mul(f32x4.mul(w, qhi), qhi), 16);
   }
-  return u;
 }
 
 let fitQ2: f32 = 0;
-/** sumqx (returned) and sumq2 (fitQ2) of the levels at lv, in element order. */
+/** sumqx (returned) and sumq2 (fitQ2) of the levels at lv, in element order, from fitTables. */
 function weightedFit(lv: usize): f32 {
   let sumqx: f32 = 0;
   let sumq2: f32 = 0;
   for (let i = 0; i < 32; i++) {
-    const w = f(WEIGHT, i);
-    const l: i32 = 2 * b(lv, i) + 1;
-    const q = <f32>l;
-    sumqx += w * f(XVAL, i) * q;
-    sumq2 += w * q * q;
+    const o = (<usize>i << 5) + (<usize>b(lv, i) << 2);
+    sumqx += load<f32>(FIT_QX + o);
+    sumq2 += load<f32>(FIT_Q2 + o);
   }
   fitQ2 = sumq2;
   return sumqx;
@@ -115,6 +175,7 @@ function search(max: f32, nsteps: i32, startOnGrid: i32, allRefit: bool): f32 {
   let best: f32 = 0;
   let scale: f32 = max / <f32>15;
   memory.fill(ON_GRID, <u8>startOnGrid, 8);
+  fitTables();
   for (let is = -nsteps; is <= nsteps; is++) {
     const id: f32 = (<f32>15 + <f32>is * FIFTH) / max;
     const thisScale: f32 = <f32>1 / id;
