@@ -166,6 +166,30 @@ export function searchPiece(table: usize, size: i32, id: f32, scale: f32, out: u
   return bestNeighbour8(table, size, m, XVAL, WAUX, out, o, scale) >= 0;
 }
 
+/** Map entries of the pieces of one trial scale (searchPieces). */
+const MAPS: usize = memory.data(4 * 4, 16);
+
+/**
+ * searchPiece for the n / 8 pieces of the group, in piece order as ggml's loop: every piece's
+ * levels and map entry first, so the table loads overlap, then the neighbour searches of those
+ * off the grid. Returns the mask of pieces that were off the grid, or -1 when a search aborted.
+ */
+export function searchPieces(table: usize, size: i32, id: f32, scale: f32, out: usize, n: i32): i32 {
+  let off = 0;
+  for (let k = 0; k < n >> 3; k++) {
+    const m = gridMap(table, size, gridLevels8(id, XVAL, out, 8 * k));
+    store<i32>(MAPS + (<usize>k << 2), m);
+    off |= <i32>(m < 0) << k;
+  }
+  const mask = off;
+  while (off != 0) {
+    const k = ctz(off);
+    off &= off - 1;
+    if (bestNeighbour8(table, size, load<i32>(MAPS + (<usize>k << 2)), XVAL, WAUX, out, 8 * k, scale) < 0) return -1;
+  }
+  return mask;
+}
+
 export const TENTH: f32 = 0.1;
 
 export let fitQ2: f32 = 0;
@@ -299,17 +323,10 @@ export function searchXS(table: usize, size: i32, max: f32, n: i32): f32 {
   for (let is = -9; is <= 9; is++) {
     const id = (<f32>5 + <f32>is * TENTH) / max;
     const thisScale = <f32>1 / id;
-    let aux0 = true;
-    let aux1 = true;
-    for (let k = 0; k < 2; k++) {
-      const u = gridLevels8(id, XVAL, LAUX, 8 * k);
-      const m = gridMap(table, size, u);
-      if (m < 0) {
-        if (k == 0) aux0 = false;
-        else aux1 = false;
-        if (bestNeighbour8(table, size, m, XVAL, WAUX, LAUX, 8 * k, thisScale) < 0) return scale;
-      }
-    }
+    const off = searchPieces(table, size, id, thisScale, LAUX, 16);
+    if (off < 0) return scale;
+    const aux0 = (off & 1) == 0;
+    const aux1 = (off & 2) == 0;
     const sumqx = weightedFit(n, LAUX);
     const sumq2 = fitQ2;
     if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {

@@ -26,6 +26,8 @@ const L: usize = memory.data(32, 16);
 const LAUX: usize = memory.data(32, 16);
 const ON_GRID: usize = memory.data(8, 16);
 const ON_GRID_AUX: usize = memory.data(8, 16);
+/** The packed levels of the 8 points at one trial scale. */
+const CODES: usize = memory.data(8 * 4, 16);
 const SIGNS: usize = memory.data(4, 16);
 const INDEX: usize = memory.data(8 * 4, 16);
 const SCALES: usize = memory.data(8 * 4, 16);
@@ -179,14 +181,20 @@ function search(max: f32, nsteps: i32, startOnGrid: i32, allRefit: bool): f32 {
   for (let is = -nsteps; is <= nsteps; is++) {
     const id: f32 = (<f32>15 + <f32>is * FIFTH) / max;
     const thisScale: f32 = <f32>1 / id;
+    // every point's levels and map entry first, so the table loads overlap
+    let off = 0;
     for (let k = 0; k < 8; k++) {
       const u = gridLevels(id, 4 * k, LAUX);
-      setB(ON_GRID_AUX, k, 1);
-      if (gridMap(table, gridSize, u) < 0) {
-        setB(ON_GRID_AUX, k, 0);
-        bestNeighbour(u, 4 * k, thisScale, LAUX);
-        if (status != 0) return 0;
-      }
+      store<i32>(CODES + (<usize>k << 2), u);
+      const on = gridMap(table, gridSize, u) >= 0;
+      setB(ON_GRID_AUX, k, <i32>on);
+      off |= <i32>!on << k;
+    }
+    while (off != 0) {
+      const k = ctz(off);
+      off &= off - 1;
+      bestNeighbour(load<i32>(CODES + (<usize>k << 2)), 4 * k, thisScale, LAUX);
+      if (status != 0) return 0;
     }
     const sumqx = weightedFit(LAUX);
     const sumq2 = fitQ2;
