@@ -43,3 +43,22 @@
 @inline export function byteIndices(v: v128, e: i32): v128 {
   return i32x4.add(laneByte(v, e), i32x4.splat(0x03020100));
 }
+
+/** The least error firstLeast found. */
+export let least: f32 = 0;
+
+/**
+ * ggml's list-order comparison `d2 < best_d2` over the four lanes of a batch, without a branch
+ * per lane: among the lanes below `best` (NaN never is), the first that holds their least value
+ * (equal values, +0 and -0 included, go to the first, as ggml keeps it). Returns its lane and
+ * sets `least`, or -1 when no lane is below best.
+ */
+@inline export function firstLeast(d2: v128, best: f32): i32 {
+  const below = f32x4.lt(d2, f32x4.splat(best));
+  const c = v128.bitselect(d2, f32x4.splat(Infinity), below);
+  let m = f32x4.pmin(c, i32x4.shuffle(c, c, 2, 3, 0, 1));
+  m = f32x4.pmin(m, i32x4.shuffle(m, m, 1, 0, 3, 2));
+  const bits = i32x4.bitmask(v128.and(below, f32x4.eq(c, m)));
+  least = f32x4.extract_lane(m, 0);
+  return bits == 0 ? -1 : ctz(bits);
+}

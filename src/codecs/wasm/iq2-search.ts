@@ -8,7 +8,7 @@
  * the scale or levels for the host's message; callers check it after each group.
  */
 import { abortAt, ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, clampV, nearestInt, nearestIntV } from './common';
-import { byteIndices, firstBatch, gridCode, gridMap, neighbourList } from './grid-table';
+import { byteIndices, firstBatch, firstLeast, gridCode, gridMap, least, neighbourList } from './grid-table';
 
 /** Map entries of the 8-element grids: every code of levels 0..2 is below this. */
 export const IQ2_MAP: i32 = 43692;
@@ -127,26 +127,9 @@ export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usi
     const d2 = batchErrors(bt, t0, t1, t2, t3, t4, t5, t6, t7);
     // most batches hold nothing below the best so far: one lane-wise test skips them
     if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
-    let v = f32x4.extract_lane(d2, 0);
-    if (v < best) {
-      best = v;
-      gi = load<i32>(bt);
-    }
-    v = f32x4.extract_lane(d2, 1);
-    if (v < best) {
-      best = v;
-      gi = load<i32>(bt, 4);
-    }
-    v = f32x4.extract_lane(d2, 2);
-    if (v < best) {
-      best = v;
-      gi = load<i32>(bt, 8);
-    }
-    v = f32x4.extract_lane(d2, 3);
-    if (v < best) {
-      best = v;
-      gi = load<i32>(bt, 12);
-    }
+    const j = firstLeast(d2, best);
+    best = least;
+    gi = load<i32>(bt + (<usize>j << 2));
   }
   if (gi < 0) {
     status = ABORT_NO_NEIGHBOUR;

@@ -10,7 +10,7 @@
  * The search table (grid-table.ts) is ggml's kgrid / kmap / neighbour lists for the type.
  */
 import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, abortAt, clampV, nearestInt, nearestIntV, writeHalf } from './common';
-import { byteIndices, firstBatch, gridCode, gridMap, neighbourList } from './grid-table';
+import { byteIndices, firstBatch, firstLeast, gridCode, gridMap, least, neighbourList } from './grid-table';
 import { f, setF, b, setB } from './mem';
 
 const MAP_SIZE: i32 = 4096;
@@ -95,26 +95,9 @@ function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
     d2 = f32x4.add(d2, pickTerm(t3, t3h, byteIndices(lv, 3)));
     // a batch with nothing below the best so far is passed over with one lane-wise test
     if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
-    let v = f32x4.extract_lane(d2, 0);
-    if (v < best) {
-      best = v;
-      gi = load<i32>(bt);
-    }
-    v = f32x4.extract_lane(d2, 1);
-    if (v < best) {
-      best = v;
-      gi = load<i32>(bt, 4);
-    }
-    v = f32x4.extract_lane(d2, 2);
-    if (v < best) {
-      best = v;
-      gi = load<i32>(bt, 8);
-    }
-    v = f32x4.extract_lane(d2, 3);
-    if (v < best) {
-      best = v;
-      gi = load<i32>(bt, 12);
-    }
+    const j = firstLeast(d2, best);
+    best = least;
+    gi = load<i32>(bt + (<usize>j << 2));
   }
   if (gi < 0) {
     status = ABORT_NO_NEIGHBOUR;
