@@ -214,6 +214,8 @@ export function gridIndices(table: usize, size: i32, n: i32): bool {
   for (let k = 0; k < n >> 3; k++) {
     let u = 0;
     for (let i = 0; i < 8; i++) u |= lv(LV, 8 * k + i) << (2 * i);
+    // ggml packs into a uint16_t: make_qp_quants' levels (up to 4, or wrapped below 0) are cut to 16 bits
+    u &= 0xffff;
     let gi = -1;
     if (u >= 0 && u < IQ2_MAP) {
       const m = gridMap(table, size, u);
