@@ -121,7 +121,7 @@ export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usi
   const t6 = v128.load(TERMS, 96);
   const t7 = v128.load(TERMS, 112);
   let best: f32 = f32.MAX_VALUE;
-  let gi = -1;
+  let won: usize = 0;
   const end = firstBatch(list) + <usize>((count + 3) >> 2) * 48;
   for (let bt = firstBatch(list); bt < end; bt += 48) {
     const d2 = batchErrors(bt, t0, t1, t2, t3, t4, t5, t6, t7);
@@ -129,16 +129,17 @@ export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usi
     if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
     const j = firstLeast(d2, best);
     best = least;
-    gi = load<i32>(bt + (<usize>j << 2));
+    won = bt + (<usize>j << 2);
   }
-  if (gi < 0) {
+  if (won == 0) {
     status = ABORT_NO_NEIGHBOUR;
     statusScale = scale;
     return -1;
   }
-  const c = gridCode(table, gi);
-  for (let i = 0; i < 8; i++) store<i8>(out + <usize>(o + i), <i8>((c >> (2 * i)) & 3));
-  return gi;
+  // the winner's level bytes (levels * 4) sit in its batch, 16 and 32 bytes past its index
+  store<u32>(out + <usize>o, (load<u32>(won, 16) >> 2) & 0x3f3f3f3f);
+  store<u32>(out + <usize>o, (load<u32>(won, 32) >> 2) & 0x3f3f3f3f, 4);
+  return load<i32>(won);
 }
 
 /** Levels at `id` for the piece at o, moved to the best neighbour when off the grid; false when that aborted. */

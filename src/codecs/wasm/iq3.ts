@@ -85,7 +85,7 @@ function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
   const t3 = v128.load(TERMS, 96);
   const t3h = v128.load(TERMS, 112);
   let best = FLT_MAX;
-  let gi = -1;
+  let won: usize = 0;
   const end = firstBatch(list) + <usize>((count + 3) >> 2) * 32;
   for (let bt = firstBatch(list); bt < end; bt += 32) {
     const lv = v128.load(bt, 16);
@@ -97,15 +97,15 @@ function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
     if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
     const j = firstLeast(d2, best);
     best = least;
-    gi = load<i32>(bt + (<usize>j << 2));
+    won = bt + (<usize>j << 2);
   }
-  if (gi < 0) {
+  if (won == 0) {
     status = ABORT_NO_NEIGHBOUR;
     abortScale = scale;
     return;
   }
-  const c = gridCode(table, gi);
-  for (let i = 0; i < 4; i++) setB(out, xo + i, <i32>((c >> (3 * i)) & 7));
+  // the winner's level bytes (levels * 4) sit in its batch, 16 bytes past its index
+  store<u32>(out + <usize>xo, (load<u32>(won, 16) >> 2) & 0x3f3f3f3f);
 }
 
 /** nearest_int((id * x - 1) / 2) clamped to 0..7 for XVAL[xo..xo+4), lane-wise, into out; returns them packed. */
