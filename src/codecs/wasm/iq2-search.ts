@@ -250,27 +250,29 @@ export function sumSquares256(x: usize): f32 {
  * the twins' order (a NaN takes over only where it is compared last). Fills the fit's tables.
  */
 export function prepareGroup(x: usize, qw: usize, n: i32, sigma2: f32, even: bool): f32 {
-  const quarter: f32 = <f32>0.25 * sigma2;
-  for (let i = 0; i < n; i++) {
-    const v = fl(x, i);
-    const w: f32 = qw != 0 ? fl(qw, i) * Mathf.sqrt(sigma2 + v * v) : quarter + v * v;
-    setFl(WEIGHT, i, w);
-    setFl(WAUX, i, Mathf.sqrt(w));
+  // lane-wise, each lane the scalar steps: qw * sqrt(sigma2 + x * x) or sigma2 / 4 + x * x
+  const vs = f32x4.splat(sigma2);
+  const vq = f32x4.splat(<f32>0.25 * sigma2);
+  for (let i = 0; i < n; i += 4) {
+    const p = <usize>i << 2;
+    const v = v128.load(x + p);
+    const v2 = f32x4.mul(v, v);
+    const w = qw != 0 ? f32x4.mul(v128.load(qw + p), f32x4.sqrt(f32x4.add(vs, v2))) : f32x4.add(vq, v2);
+    v128.store(WEIGHT + p, w);
+    v128.store(WAUX + p, f32x4.sqrt(w));
   }
   for (let k = 0; k < n >> 3; k++) {
-    let nflip = 0;
-    let sg = 0;
-    for (let i = 0; i < 8; i++) {
-      const v = fl(x, 8 * k + i);
-      if (v >= 0) setFl(XVAL, 8 * k + i, v);
-      else {
-        setFl(XVAL, 8 * k + i, -v);
-        nflip++;
-        sg |= 1 << i;
-      }
-    }
+    // |x| as `v >= 0 ? v : -v` (NaN and -0 keep that rule's bits), a sign bit where v >= 0 fails
+    const p = <usize>k << 5;
+    const a = v128.load(x + p);
+    const b = v128.load(x + p, 16);
+    const ga = f32x4.ge(a, f32x4.splat(0));
+    const gb = f32x4.ge(b, f32x4.splat(0));
+    v128.store(XVAL + p, v128.bitselect(a, f32x4.neg(a), ga));
+    v128.store(XVAL + p, v128.bitselect(b, f32x4.neg(b), gb), 16);
+    let sg = i32x4.bitmask(v128.not(ga)) | (i32x4.bitmask(v128.not(gb)) << 4);
     if (even) {
-      if (nflip & 1) {
+      if (popcnt(sg) & 1) {
         let imin = 0;
         let min = fl(WEIGHT, 8 * k) * fl(x, 8 * k) * fl(x, 8 * k);
         for (let i = 1; i < 8; i++) {
