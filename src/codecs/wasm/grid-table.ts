@@ -23,25 +23,10 @@
 /**
  * Pointer to the first batch of a regrouped neighbour list (IQ2 and IQ3 types, see
  * src/codecs/wasm-search-table.ts) whose header is at `list`: per 4 neighbours, 4 grid indices
- * then `dim` / 4 v128 of level byte offsets (lane j: neighbour j, byte i: element i's level * 4).
+ * then, per element, a v128 of the byte indices of each lane's level in a v128 of terms.
  */
 @inline export function firstBatch(list: usize): usize {
   return list + 16;
-}
-
-/** Byte e of each i32 lane copied to all four of its bytes. */
-@inline export function laneByte(v: v128, e: i32): v128 {
-  switch (e) {
-    case 0: return i8x16.shuffle(v, v, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12);
-    case 1: return i8x16.shuffle(v, v, 1, 1, 1, 1, 5, 5, 5, 5, 9, 9, 9, 9, 13, 13, 13, 13);
-    case 2: return i8x16.shuffle(v, v, 2, 2, 2, 2, 6, 6, 6, 6, 10, 10, 10, 10, 14, 14, 14, 14);
-    default: return i8x16.shuffle(v, v, 3, 3, 3, 3, 7, 7, 7, 7, 11, 11, 11, 11, 15, 15, 15, 15);
-  }
-}
-
-/** The byte indices of the f32 at each lane's byte offset (levels * 4 from laneByte): +0..3. */
-@inline export function byteIndices(v: v128, e: i32): v128 {
-  return i32x4.add(laneByte(v, e), i32x4.splat(0x03020100));
 }
 
 /** The least error firstLeast found. */

@@ -8,7 +8,7 @@
  * the scale or levels for the host's message; callers check it after each group.
  */
 import { abortAt, ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, clampV, nearestInt, nearestIntV } from './common';
-import { byteIndices, firstBatch, firstLeast, gridCode, gridMap, least, neighbourList } from './grid-table';
+import { firstBatch, firstLeast, gridCode, gridMap, least, neighbourList } from './grid-table';
 
 /** Map entries of the 8-element grids: every code of levels 0..2 is below this. */
 export const IQ2_MAP: i32 = 43692;
@@ -101,8 +101,8 @@ export function gridLevels8(id: f32, x: usize, out: usize, o: i32): i32 {
  * finite (ggml's GGML_ASSERT(grid_index >= 0)).
  *
  * Each element's three error terms sit in one v128 (TERMS + 16 i); the regrouped list gives
- * four neighbours' level byte offsets per batch, summed one per lane, each in element order as
- * ggml sums one neighbour, then compared in list order.
+ * four neighbours' byte indices into it per element and batch: one swizzle per element, summed
+ * one neighbour per lane in element order as ggml sums one, then compared as in list order.
  */
 export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usize, out: usize, o: i32, scale: f32): i32 {
   const levels = f32x4(scale, scale * <f32>3, scale * <f32>5, 0);
@@ -122,9 +122,16 @@ export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usi
   const t7 = v128.load(TERMS, 112);
   let best: f32 = f32.MAX_VALUE;
   let won: usize = 0;
-  const end = firstBatch(list) + <usize>((count + 3) >> 2) * 48;
-  for (let bt = firstBatch(list); bt < end; bt += 48) {
-    const d2 = batchErrors(bt, t0, t1, t2, t3, t4, t5, t6, t7);
+  const end = firstBatch(list) + <usize>((count + 3) >> 2) * 144;
+  for (let bt = firstBatch(list); bt < end; bt += 144) {
+    let d2 = i8x16.swizzle(t0, v128.load(bt, 16));
+    d2 = f32x4.add(d2, i8x16.swizzle(t1, v128.load(bt, 32)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t2, v128.load(bt, 48)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t3, v128.load(bt, 64)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t4, v128.load(bt, 80)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t5, v128.load(bt, 96)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t6, v128.load(bt, 112)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t7, v128.load(bt, 128)));
     // most batches hold nothing below the best so far: one lane-wise test skips them
     if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
     const j = firstLeast(d2, best);
@@ -136,9 +143,8 @@ export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usi
     statusScale = scale;
     return -1;
   }
-  // the winner's level bytes (levels * 4) sit in its batch, 16 and 32 bytes past its index
-  store<u32>(out + <usize>o, (load<u32>(won, 16) >> 2) & 0x3f3f3f3f);
-  store<u32>(out + <usize>o, (load<u32>(won, 32) >> 2) & 0x3f3f3f3f, 4);
+  // element i's byte index 4l of the winner sits 16 (i + 1) bytes past its index word
+  for (let i = 0; i < 8; i++) store<u8>(out + <usize>(o + i), load<u8>(won + 16 + (<usize>i << 4)) >> 2);
   return load<i32>(won);
 }
 

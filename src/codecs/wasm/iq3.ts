@@ -10,7 +10,7 @@
  * The search table (grid-table.ts) is ggml's kgrid / kmap / neighbour lists for the type.
  */
 import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, abortAt, clampV, nearestInt, nearestIntV, writeHalf } from './common';
-import { byteIndices, firstBatch, firstLeast, gridCode, gridMap, least, neighbourList } from './grid-table';
+import { firstBatch, firstLeast, gridCode, gridMap, least, neighbourList } from './grid-table';
 import { f, setF, b, setB } from './mem';
 
 const MAP_SIZE: i32 = 4096;
@@ -59,8 +59,8 @@ let abortU: i32 = 0;
  * no neighbour has an error below FLT_MAX.
  *
  * The (element, level) terms are computed once per call, lane-wise as C computes each; the
- * regrouped list (grid-table.ts firstBatch) gives four neighbours' level byte offsets per
- * batch, summed one per lane, each in element order as ggml sums one, compared in list order.
+ * regrouped list (grid-table.ts firstBatch) gives four neighbours' byte indices per element
+ * and batch, summed one per lane, each in element order as ggml sums one, compared in list order.
  */
 function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
   const vs = f32x4.splat(scale);
@@ -86,13 +86,12 @@ function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
   const t3h = v128.load(TERMS, 112);
   let best = FLT_MAX;
   let won: usize = 0;
-  const end = firstBatch(list) + <usize>((count + 3) >> 2) * 32;
-  for (let bt = firstBatch(list); bt < end; bt += 32) {
-    const lv = v128.load(bt, 16);
-    let d2 = pickTerm(t0, t0h, byteIndices(lv, 0));
-    d2 = f32x4.add(d2, pickTerm(t1, t1h, byteIndices(lv, 1)));
-    d2 = f32x4.add(d2, pickTerm(t2, t2h, byteIndices(lv, 2)));
-    d2 = f32x4.add(d2, pickTerm(t3, t3h, byteIndices(lv, 3)));
+  const end = firstBatch(list) + <usize>((count + 3) >> 2) * 80;
+  for (let bt = firstBatch(list); bt < end; bt += 80) {
+    let d2 = pickTerm(t0, t0h, v128.load(bt, 16));
+    d2 = f32x4.add(d2, pickTerm(t1, t1h, v128.load(bt, 32)));
+    d2 = f32x4.add(d2, pickTerm(t2, t2h, v128.load(bt, 48)));
+    d2 = f32x4.add(d2, pickTerm(t3, t3h, v128.load(bt, 64)));
     // a batch with nothing below the best so far is passed over with one lane-wise test
     if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
     const j = firstLeast(d2, best);
@@ -104,8 +103,8 @@ function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
     abortScale = scale;
     return;
   }
-  // the winner's level bytes (levels * 4) sit in its batch, 16 bytes past its index
-  store<u32>(out + <usize>xo, (load<u32>(won, 16) >> 2) & 0x3f3f3f3f);
+  // element i's byte index 4l of the winner sits 16 (i + 1) bytes past its index word
+  for (let i = 0; i < 4; i++) setB(out, xo + i, load<u8>(won + 16 + (<usize>i << 4)) >> 2);
 }
 
 /** nearest_int((id * x - 1) / 2) clamped to 0..7 for XVAL[xo..xo+4), lane-wise, into out; returns them packed. */
