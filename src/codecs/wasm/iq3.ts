@@ -226,28 +226,29 @@ function sigma2Of(x: usize): f32 {
   return <f32>2 * sumx2 / <f32>256;
 }
 
-/** x^2 without weights; qw * sqrt(sigma2 + x^2) with them. */
+/** x^2 without weights; qw * sqrt(sigma2 + x^2) with them; lane-wise, each lane the scalar steps. */
 function setWeights(x: usize, qw: usize, weighted: bool, sigma2: f32): void {
-  for (let i = 0; i < 32; i++) {
-    const v = f(x, i);
-    const w: f32 = weighted ? f(qw, i) * Mathf.sqrt(sigma2 + v * v) : v * v;
-    setF(WEIGHT, i, w);
-    setF(WAUX, i, Mathf.sqrt(w));
+  const vs = f32x4.splat(sigma2);
+  for (let i = 0; i < 32; i += 4) {
+    const p = <usize>i << 2;
+    const v = v128.load(x + p);
+    const v2 = f32x4.mul(v, v);
+    const w = weighted ? f32x4.mul(v128.load(qw + p), f32x4.sqrt(f32x4.add(vs, v2))) : v2;
+    v128.store(WEIGHT + p, w);
+    v128.store(WAUX + p, f32x4.sqrt(w));
   }
 }
 
-/** |x| of the 8 values of 8-group k into XVAL; returns the mask of negative ones. */
+/** |x| (as `v >= 0 ? v : -v`, NaN and -0 keeping that rule's bits) of the 8 values of 8-group k into XVAL; returns the mask of the others. */
 function splitSigns(x: usize, k: i32): i32 {
-  let s = 0;
-  for (let i = 0; i < 8; i++) {
-    const v = f(x, 8 * k + i);
-    if (v >= 0) setF(XVAL, 8 * k + i, v);
-    else {
-      setF(XVAL, 8 * k + i, -v);
-      s |= 1 << i;
-    }
-  }
-  return s;
+  const p = <usize>k << 5;
+  const a = v128.load(x + p);
+  const b = v128.load(x + p, 16);
+  const ga = f32x4.ge(a, f32x4.splat(0));
+  const gb = f32x4.ge(b, f32x4.splat(0));
+  v128.store(XVAL + p, v128.bitselect(a, f32x4.neg(a), ga));
+  v128.store(XVAL + p, v128.bitselect(b, f32x4.neg(b), gb), 16);
+  return i32x4.bitmask(v128.not(ga)) | (i32x4.bitmask(v128.not(gb)) << 4);
 }
 
 function maxOf(): f32 {
