@@ -11,7 +11,7 @@ import { report, fmt } from './support/report';
  * columns) repeated to KILN_BENCH_ELEMENTS (default 1 Mi); every row checks the bytes are equal.
  */
 const N = Number(process.env.KILN_BENCH_ELEMENTS ?? 1 << 20);
-const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S'];
+const TYPES_W: TypeName[] = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'IQ4_NL', 'IQ4_XS', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ1_S', 'IQ1_M'];
 
 function best(fn: () => void): number {
   let t = Infinity;

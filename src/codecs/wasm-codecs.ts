@@ -10,6 +10,7 @@
 import { isTypeName, TYPES, type TypeName } from './catalogue';
 import { badScale, noFiniteNeighbour, offGrid } from './iq-math';
 import { SEARCH_TABLES } from './iq-search-table';
+import { wasmSearchTable } from './wasm-search-table';
 import { blockCodec } from './quant-math';
 import { KQUANTS_WASM_BASE64 } from './wasm/build/kquants-wasm';
 
@@ -34,7 +35,8 @@ const isGridType = (t: TypeName): t is GridType => (WASM_GRID_TYPES as readonly 
 /**
  * Floats copied into wasm memory per call: 256 KiB, a whole number of blocks of every type
  * (256 and 32 divide it), so the io area stays under half a MiB whatever the row length; the
- * search tables of the grid types in use add 0.4 to 0.9 MiB each.
+ * search tables of the grid types in use add 0.1 to 7 MiB each (wasm-search-table.ts: IQ2_XS
+ * 7, IQ2_XXS 4.7, IQ2_S 2.2, the others under 1).
  */
 const PIECE_ELEMENTS = 64 * 1024;
 const WASM_PAGE = 65536;
@@ -111,11 +113,11 @@ class Loaded {
     return this.fresh().weights;
   }
 
-  /** The pointer to `type`'s search table (SEARCH_TABLES), copied past everything else on first use. */
+  /** The pointer to `type`'s search table (wasmSearchTable), copied past everything else on first use. */
   table(type: GridType): number {
     let at = this.tables.get(type);
     if (at === undefined) {
-      const words = SEARCH_TABLES[type]();
+      const words = wasmSearchTable(type);
       at = (this.top + 15) & ~15;
       this.top = at + words.byteLength;
       this.reserve(this.top);

@@ -8,7 +8,7 @@
  * the scale or levels for the host's message; callers check it after each group.
  */
 import { abortAt, ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, clampV, nearestInt, nearestIntV } from './common';
-import { gridCode, gridMap, neighbourList } from './grid-table';
+import { firstBatch, firstLeast, gridCode, gridMap, least, neighbourList } from './grid-table';
 
 /** Map entries of the 8-element grids: every code of levels 0..2 is below this. */
 export const IQ2_MAP: i32 = 43692;
@@ -80,15 +80,18 @@ export function gridLevels8(id: f32, x: usize, out: usize, o: i32): i32 {
   return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
 }
 
-/** Byte indices that pick, in each i32 lane, the f32 at lane l (0..2) of a v128: 4l..4l+3. */
-@inline function pick(c: v128, shift: i32): v128 {
-  const l = v128.and(i32x4.shr_u(c, shift), i32x4.splat(3));
-  return i32x4.add(i32x4.mul(l, i32x4.splat(0x04040404)), i32x4.splat(0x03020100));
-}
-
-/** Element i's error term of level l: (w * diff) * diff, diff = scale * (2l + 1) - x. */
-@inline function term(i: i32, c: u32): f32 {
-  return load<f32>(TERMS + (<usize>i << 4) + (<usize>((c >> (2 * i)) & 3) << 2));
+/** The four neighbours' summed errors of the batch at bt: each lane's terms in element order. */
+@inline function batchErrors(bt: usize, t0: v128, t1: v128, t2: v128, t3: v128, t4: v128, t5: v128, t6: v128, t7: v128): v128 {
+  const lo = v128.load(bt, 16);
+  const hi = v128.load(bt, 32);
+  let d2 = i8x16.swizzle(t0, byteIndices(lo, 0));
+  d2 = f32x4.add(d2, i8x16.swizzle(t1, byteIndices(lo, 1)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t2, byteIndices(lo, 2)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t3, byteIndices(lo, 3)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t4, byteIndices(hi, 0)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t5, byteIndices(hi, 1)));
+  d2 = f32x4.add(d2, i8x16.swizzle(t6, byteIndices(hi, 2)));
+  return f32x4.add(d2, i8x16.swizzle(t7, byteIndices(hi, 3)));
 }
 
 /**
@@ -97,9 +100,9 @@ export function gridLevels8(id: f32, x: usize, out: usize, o: i32): i32 {
  * levels into out[o..o+8). Returns its grid index, or -1 with status set when no error is
  * finite (ggml's GGML_ASSERT(grid_index >= 0)).
  *
- * Each element's three error terms sit in one v128 (TERMS + 16 i); four neighbours are summed
- * at once, one per lane, each in element order as ggml sums one neighbour, then compared in
- * list order.
+ * Each element's three error terms sit in one v128 (TERMS + 16 i); the regrouped list gives
+ * four neighbours' byte indices into it per element and batch: one swizzle per element, summed
+ * one neighbour per lane in element order as ggml sums one, then compared as in list order.
  */
 export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usize, out: usize, o: i32, scale: f32): i32 {
   const levels = f32x4(scale, scale * <f32>3, scale * <f32>5, 0);
@@ -109,84 +112,40 @@ export function bestNeighbour8(table: usize, size: i32, m: i32, x: usize, w: usi
   }
   const list = neighbourList(table, size, IQ2_MAP, m);
   const count = load<i32>(list);
+  const t0 = v128.load(TERMS);
+  const t1 = v128.load(TERMS, 16);
+  const t2 = v128.load(TERMS, 32);
+  const t3 = v128.load(TERMS, 48);
+  const t4 = v128.load(TERMS, 64);
+  const t5 = v128.load(TERMS, 80);
+  const t6 = v128.load(TERMS, 96);
+  const t7 = v128.load(TERMS, 112);
   let best: f32 = f32.MAX_VALUE;
-  let gi = -1;
-  let n = 1;
-  if (count >= 4) {
-    const t0 = v128.load(TERMS);
-    const t1 = v128.load(TERMS, 16);
-    const t2 = v128.load(TERMS, 32);
-    const t3 = v128.load(TERMS, 48);
-    const t4 = v128.load(TERMS, 64);
-    const t5 = v128.load(TERMS, 80);
-    const t6 = v128.load(TERMS, 96);
-    const t7 = v128.load(TERMS, 112);
-    for (; n + 3 <= count; n += 4) {
-      const at = list + (<usize>n << 2);
-      const k0 = load<i32>(at);
-      const k1 = load<i32>(at, 4);
-      const k2 = load<i32>(at, 8);
-      const k3 = load<i32>(at, 12);
-      let c = i32x4.splat(<i32>gridCode(table, k0));
-      c = i32x4.replace_lane(c, 1, <i32>gridCode(table, k1));
-      c = i32x4.replace_lane(c, 2, <i32>gridCode(table, k2));
-      c = i32x4.replace_lane(c, 3, <i32>gridCode(table, k3));
-      let d2 = i8x16.swizzle(t0, pick(c, 0));
-      d2 = f32x4.add(d2, i8x16.swizzle(t1, pick(c, 2)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t2, pick(c, 4)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t3, pick(c, 6)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t4, pick(c, 8)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t5, pick(c, 10)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t6, pick(c, 12)));
-      d2 = f32x4.add(d2, i8x16.swizzle(t7, pick(c, 14)));
-      // most batches hold nothing below the best so far: one lane-wise test skips them
-      if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
-      let v = f32x4.extract_lane(d2, 0);
-      if (v < best) {
-        best = v;
-        gi = k0;
-      }
-      v = f32x4.extract_lane(d2, 1);
-      if (v < best) {
-        best = v;
-        gi = k1;
-      }
-      v = f32x4.extract_lane(d2, 2);
-      if (v < best) {
-        best = v;
-        gi = k2;
-      }
-      v = f32x4.extract_lane(d2, 3);
-      if (v < best) {
-        best = v;
-        gi = k3;
-      }
-    }
+  let won: usize = 0;
+  const end = firstBatch(list) + <usize>((count + 3) >> 2) * 144;
+  for (let bt = firstBatch(list); bt < end; bt += 144) {
+    let d2 = i8x16.swizzle(t0, v128.load(bt, 16));
+    d2 = f32x4.add(d2, i8x16.swizzle(t1, v128.load(bt, 32)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t2, v128.load(bt, 48)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t3, v128.load(bt, 64)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t4, v128.load(bt, 80)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t5, v128.load(bt, 96)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t6, v128.load(bt, 112)));
+    d2 = f32x4.add(d2, i8x16.swizzle(t7, v128.load(bt, 128)));
+    // most batches hold nothing below the best so far: one lane-wise test skips them
+    if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
+    const j = firstLeast(d2, best);
+    best = least;
+    won = bt + (<usize>j << 2);
   }
-  for (; n <= count; n++) {
-    const k = load<i32>(list + (<usize>n << 2));
-    const c = gridCode(table, k);
-    let d2 = term(0, c);
-    d2 += term(1, c);
-    d2 += term(2, c);
-    d2 += term(3, c);
-    d2 += term(4, c);
-    d2 += term(5, c);
-    d2 += term(6, c);
-    d2 += term(7, c);
-    if (d2 < best) {
-      best = d2;
-      gi = k;
-    }
-  }
-  if (gi < 0) {
+  if (won == 0) {
     status = ABORT_NO_NEIGHBOUR;
     statusScale = scale;
     return -1;
   }
-  const c = gridCode(table, gi);
-  for (let i = 0; i < 8; i++) store<i8>(out + <usize>(o + i), <i8>((c >> (2 * i)) & 3));
-  return gi;
+  // element i's byte index 4l of the winner sits 16 (i + 1) bytes past its index word
+  for (let i = 0; i < 8; i++) store<u8>(out + <usize>(o + i), load<u8>(won + 16 + (<usize>i << 4)) >> 2);
+  return load<i32>(won);
 }
 
 /** Levels at `id` for the piece at o, moved to the best neighbour when off the grid; false when that aborted. */
@@ -197,19 +156,57 @@ export function searchPiece(table: usize, size: i32, id: f32, scale: f32, out: u
   return bestNeighbour8(table, size, m, XVAL, WAUX, out, o, scale) >= 0;
 }
 
+/** Map entries of the pieces of one trial scale (searchPieces). */
+const MAPS: usize = memory.data(4 * 4, 16);
+
+/**
+ * searchPiece for the n / 8 pieces of the group, in piece order as ggml's loop: every piece's
+ * levels and map entry first, so the table loads overlap, then the neighbour searches of those
+ * off the grid. Returns the mask of pieces that were off the grid, or -1 when a search aborted.
+ */
+export function searchPieces(table: usize, size: i32, id: f32, scale: f32, out: usize, n: i32): i32 {
+  let off = 0;
+  for (let k = 0; k < n >> 3; k++) {
+    const m = gridMap(table, size, gridLevels8(id, XVAL, out, 8 * k));
+    store<i32>(MAPS + (<usize>k << 2), m);
+    off |= <i32>(m < 0) << k;
+  }
+  const mask = off;
+  while (off != 0) {
+    const k = ctz(off);
+    off &= off - 1;
+    if (bestNeighbour8(table, size, load<i32>(MAPS + (<usize>k << 2)), XVAL, WAUX, out, 8 * k, scale) < 0) return -1;
+  }
+  return mask;
+}
+
 export const TENTH: f32 = 0.1;
 
 export let fitQ2: f32 = 0;
 
-/** sumqx (returned) and sumq2 (fitQ2) of q = 2l + 1 over n elements, in element order. */
+/** Per element (16 bytes each), (w * x) * q and (w * q) * q of levels 0, 1, 2 (q = 1, 3, 5) and a spare lane. */
+const FIT_QX: usize = memory.data(32 * 16, 16);
+const FIT_Q2: usize = memory.data(32 * 16, 16);
+
+/** The fit's products of the group in XVAL / WEIGHT, each with C's roundings: w * xval[i] * q is (w * x) * q. */
+function fitTables(n: i32): void {
+  const q = f32x4(1, 3, 5, 0);
+  for (let i = 0; i < n; i++) {
+    const w = fl(WEIGHT, i);
+    const o = <usize>i << 4;
+    v128.store(FIT_QX + o, f32x4.mul(f32x4.splat(w * fl(XVAL, i)), q));
+    v128.store(FIT_Q2 + o, f32x4.mul(f32x4.mul(f32x4.splat(w), q), q));
+  }
+}
+
+/** sumqx (returned) and sumq2 (fitQ2) of q = 2l + 1 over n elements, in element order, from fitTables. */
 export function weightedFit(n: i32, levels: usize): f32 {
   let sumqx: f32 = 0;
   let sumq2: f32 = 0;
   for (let i = 0; i < n; i++) {
-    const wi = fl(WEIGHT, i);
-    const q = <f32>((lv(levels, i) << 1) + 1);
-    sumqx += wi * fl(XVAL, i) * q;
-    sumq2 += wi * q * q;
+    const o = (<usize>i << 4) + (<usize>lv(levels, i) << 2);
+    sumqx += load<f32>(FIT_QX + o);
+    sumq2 += load<f32>(FIT_Q2 + o);
   }
   fitQ2 = sumq2;
   return sumqx;
@@ -255,30 +252,32 @@ export function sumSquares256(x: usize): f32 {
  * WEIGHT = qw * sqrt(sigma2 + x^2) (or sigma2 / 4 + x^2 without qw: qw == 0), WAUX = sqrt(WEIGHT),
  * XVAL = |x| with the sign bits in SIGNS per 8 (when `even`, the cheapest element by
  * weight * x * x flipped back so each 8 has an even count, 7 bits kept). Returns max |x| in
- * the twins' order (a NaN takes over only where it is compared last).
+ * the twins' order (a NaN takes over only where it is compared last). Fills the fit's tables.
  */
 export function prepareGroup(x: usize, qw: usize, n: i32, sigma2: f32, even: bool): f32 {
-  const quarter: f32 = <f32>0.25 * sigma2;
-  for (let i = 0; i < n; i++) {
-    const v = fl(x, i);
-    const w: f32 = qw != 0 ? fl(qw, i) * Mathf.sqrt(sigma2 + v * v) : quarter + v * v;
-    setFl(WEIGHT, i, w);
-    setFl(WAUX, i, Mathf.sqrt(w));
+  // lane-wise, each lane the scalar steps: qw * sqrt(sigma2 + x * x) or sigma2 / 4 + x * x
+  const vs = f32x4.splat(sigma2);
+  const vq = f32x4.splat(<f32>0.25 * sigma2);
+  for (let i = 0; i < n; i += 4) {
+    const p = <usize>i << 2;
+    const v = v128.load(x + p);
+    const v2 = f32x4.mul(v, v);
+    const w = qw != 0 ? f32x4.mul(v128.load(qw + p), f32x4.sqrt(f32x4.add(vs, v2))) : f32x4.add(vq, v2);
+    v128.store(WEIGHT + p, w);
+    v128.store(WAUX + p, f32x4.sqrt(w));
   }
   for (let k = 0; k < n >> 3; k++) {
-    let nflip = 0;
-    let sg = 0;
-    for (let i = 0; i < 8; i++) {
-      const v = fl(x, 8 * k + i);
-      if (v >= 0) setFl(XVAL, 8 * k + i, v);
-      else {
-        setFl(XVAL, 8 * k + i, -v);
-        nflip++;
-        sg |= 1 << i;
-      }
-    }
+    // |x| as `v >= 0 ? v : -v` (NaN and -0 keep that rule's bits), a sign bit where v >= 0 fails
+    const p = <usize>k << 5;
+    const a = v128.load(x + p);
+    const b = v128.load(x + p, 16);
+    const ga = f32x4.ge(a, f32x4.splat(0));
+    const gb = f32x4.ge(b, f32x4.splat(0));
+    v128.store(XVAL + p, v128.bitselect(a, f32x4.neg(a), ga));
+    v128.store(XVAL + p, v128.bitselect(b, f32x4.neg(b), gb), 16);
+    let sg = i32x4.bitmask(v128.not(ga)) | (i32x4.bitmask(v128.not(gb)) << 4);
     if (even) {
-      if (nflip & 1) {
+      if (popcnt(sg) & 1) {
         let imin = 0;
         let min = fl(WEIGHT, 8 * k) * fl(x, 8 * k) * fl(x, 8 * k);
         for (let i = 1; i < 8; i++) {
@@ -296,6 +295,7 @@ export function prepareGroup(x: usize, qw: usize, n: i32, sigma2: f32, even: boo
     }
     store<u8>(SIGNS + <usize>k, <u8>sg);
   }
+  fitTables(n);
   let max = fl(XVAL, 0);
   for (let i = 1; i < n; i++) {
     const v = fl(XVAL, i);
@@ -316,17 +316,10 @@ export function searchXS(table: usize, size: i32, max: f32, n: i32): f32 {
   for (let is = -9; is <= 9; is++) {
     const id = (<f32>5 + <f32>is * TENTH) / max;
     const thisScale = <f32>1 / id;
-    let aux0 = true;
-    let aux1 = true;
-    for (let k = 0; k < 2; k++) {
-      const u = gridLevels8(id, XVAL, LAUX, 8 * k);
-      const m = gridMap(table, size, u);
-      if (m < 0) {
-        if (k == 0) aux0 = false;
-        else aux1 = false;
-        if (bestNeighbour8(table, size, m, XVAL, WAUX, LAUX, 8 * k, thisScale) < 0) return scale;
-      }
-    }
+    const off = searchPieces(table, size, id, thisScale, LAUX, 16);
+    if (off < 0) return scale;
+    const aux0 = (off & 1) == 0;
+    const aux1 = (off & 2) == 0;
     const sumqx = weightedFit(n, LAUX);
     const sumq2 = fitQ2;
     if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {

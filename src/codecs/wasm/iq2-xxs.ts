@@ -9,7 +9,7 @@
  */
 import { writeHalf } from './common';
 import {
-  fitQ2, GIDX, gridIndices, groupAbort, LAUX, LV, prepareGroup, scaleNibble, scaleOk, searchPiece, searchXS, SIGNS,
+  fitQ2, GIDX, gridIndices, groupAbort, LAUX, LV, prepareGroup, scaleNibble, scaleOk, searchPieces, searchXS, SIGNS,
   status, sumSquares256, TENTH, weightedFit, WEIGHT, XVAL,
 } from './iq2-search';
 import { makeQp } from './weighted';
@@ -49,9 +49,7 @@ function groupXXS(table: usize, x: usize, qw: usize, sigma2: f32): f32 {
   for (let is = -6; is <= 6; is++) {
     const id = (<f32>5 + <f32>is * TENTH) / effMax;
     const thisScale = <f32>1 / id;
-    for (let k = 0; k < 4; k++) {
-      if (!searchPiece(table, XXS_SIZE, id, thisScale, LAUX, 8 * k)) return scale;
-    }
+    if (searchPieces(table, XXS_SIZE, id, thisScale, LAUX, 32) < 0) return scale;
     const sumqx = weightedFit(32, LAUX);
     const sumq2 = fitQ2;
     if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
@@ -62,9 +60,7 @@ function groupXXS(table: usize, x: usize, qw: usize, sigma2: f32): f32 {
   }
   if (scale > 0) {
     const id = <f32>1 / scale;
-    for (let k = 0; k < 4; k++) {
-      if (!searchPiece(table, XXS_SIZE, id, scale, LV, 8 * k)) return scale;
-    }
+    if (searchPieces(table, XXS_SIZE, id, scale, LV, 32) < 0) return scale;
     const sumqx = weightedFit(32, LV);
     if (fitQ2 > 0) scale = sumqx / fitQ2;
   }

@@ -9,8 +9,8 @@
  *
  * The search table (grid-table.ts) is ggml's kgrid / kmap / neighbour lists for the type.
  */
-import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, abortAt, nearestInt, writeHalf } from './common';
-import { gridCode, gridMap, neighbourList } from './grid-table';
+import { ABORT_NO_NEIGHBOUR, ABORT_OFF_GRID, ABORT_SCALE, abortAt, clampV, nearestInt, nearestIntV, writeHalf } from './common';
+import { firstBatch, firstLeast, gridCode, gridMap, least, neighbourList } from './grid-table';
 import { f, setF, b, setB } from './mem';
 
 const MAP_SIZE: i32 = 4096;
@@ -26,11 +26,16 @@ const L: usize = memory.data(32, 16);
 const LAUX: usize = memory.data(32, 16);
 const ON_GRID: usize = memory.data(8, 16);
 const ON_GRID_AUX: usize = memory.data(8, 16);
+/** The packed levels of the 8 points at one trial scale. */
+const CODES: usize = memory.data(8 * 4, 16);
 const SIGNS: usize = memory.data(4, 16);
 const INDEX: usize = memory.data(8 * 4, 16);
 const SCALES: usize = memory.data(8 * 4, 16);
-/** The weighted squared error of each (element, level) of one point, for a neighbour search. */
-const TERMS: usize = memory.data(32 * 4, 16);
+/** Per element of one point, the weighted squared errors of levels 0..3 and 4..7: two v128 each. */
+const TERMS: usize = memory.data(4 * 32, 16);
+/** Per element and level, (w * x) * q and (w * q) * q for the fit: 32 x 8 f32 each. */
+const FIT_QX: usize = memory.data(32 * 8 * 4, 16);
+const FIT_Q2: usize = memory.data(32 * 8 * 4, 16);
 
 
 let gridSize: i32 = 256;
@@ -41,66 +46,105 @@ let abortScale: f32 = 0;
 let abortU: i32 = 0;
 
 /**
+ * Each lane's f32 at the byte indices idx (0..31) of the pair of v128 holding levels 0..3 and
+ * 4..7: a swizzle index of 16 or more gives zero, so one swizzle gives the value, the other zero.
+ */
+@inline function pickTerm(lo: v128, hi: v128, idx: v128): v128 {
+  return v128.or(i8x16.swizzle(lo, idx), i8x16.swizzle(hi, i8x16.sub(idx, i8x16.splat(16))));
+}
+
+/**
  * matches iq3_find_best_neighbour: the neighbour of off-grid u nearest to XVAL[xo..xo+4) at
  * `scale` (weighted by WAUX), the first on ties; its levels into out[xo..]. Sets status when
  * no neighbour has an error below FLT_MAX.
+ *
+ * The (element, level) terms are computed once per call, lane-wise as C computes each; the
+ * regrouped list (grid-table.ts firstBatch) gives four neighbours' byte indices per element
+ * and batch, summed one per lane, each in element order as ggml sums one, compared in list order.
  */
 function bestNeighbour(u: i32, xo: i32, scale: f32, out: usize): void {
+  const vs = f32x4.splat(scale);
+  const qlo = f32x4.mul(vs, f32x4(1, 3, 5, 7));
+  const qhi = f32x4.mul(vs, f32x4(9, 11, 13, 15));
   for (let i = 0; i < 4; i++) {
-    const w = f(WAUX, xo + i);
-    const x = f(XVAL, xo + i);
-    for (let l = 0; l < 8; l++) {
-      const q: i32 = 2 * l + 1;
-      const diff: f32 = scale * <f32>q - x;
-      setF(TERMS, 8 * i + l, w * diff * diff);
-    }
+    const w = f32x4.splat(f(WAUX, xo + i));
+    const x = f32x4.splat(f(XVAL, xo + i));
+    const dlo = f32x4.sub(qlo, x);
+    const dhi = f32x4.sub(qhi, x);
+    v128.store(TERMS + (<usize>i << 5), f32x4.mul(f32x4.mul(w, dlo), dlo));
+    v128.store(TERMS + (<usize>i << 5), f32x4.mul(f32x4.mul(w, dhi), dhi), 16);
   }
   const list = neighbourList(table, gridSize, MAP_SIZE, gridMap(table, gridSize, u));
   const count = load<i32>(list);
+  const t0 = v128.load(TERMS);
+  const t0h = v128.load(TERMS, 16);
+  const t1 = v128.load(TERMS, 32);
+  const t1h = v128.load(TERMS, 48);
+  const t2 = v128.load(TERMS, 64);
+  const t2h = v128.load(TERMS, 80);
+  const t3 = v128.load(TERMS, 96);
+  const t3h = v128.load(TERMS, 112);
   let best = FLT_MAX;
-  let gi = -1;
-  for (let n = 0; n < count; n++) {
-    const k = load<i32>(list + (<usize>(n + 1) << 2));
-    const c = gridCode(table, k);
-    let d2: f32 = 0;
-    for (let i = 0; i < 4; i++) d2 += f(TERMS, 8 * i + <i32>((c >> (3 * i)) & 7));
-    if (d2 < best) {
-      best = d2;
-      gi = k;
-    }
+  let won: usize = 0;
+  const end = firstBatch(list) + <usize>((count + 3) >> 2) * 80;
+  for (let bt = firstBatch(list); bt < end; bt += 80) {
+    let d2 = pickTerm(t0, t0h, v128.load(bt, 16));
+    d2 = f32x4.add(d2, pickTerm(t1, t1h, v128.load(bt, 32)));
+    d2 = f32x4.add(d2, pickTerm(t2, t2h, v128.load(bt, 48)));
+    d2 = f32x4.add(d2, pickTerm(t3, t3h, v128.load(bt, 64)));
+    // a batch with nothing below the best so far is passed over with one lane-wise test
+    if (!v128.any_true(f32x4.lt(d2, f32x4.splat(best)))) continue;
+    const j = firstLeast(d2, best);
+    best = least;
+    won = bt + (<usize>j << 2);
   }
-  if (gi < 0) {
+  if (won == 0) {
     status = ABORT_NO_NEIGHBOUR;
     abortScale = scale;
     return;
   }
-  const c = gridCode(table, gi);
-  for (let i = 0; i < 4; i++) setB(out, xo + i, <i32>((c >> (3 * i)) & 7));
+  // element i's byte index 4l of the winner sits 16 (i + 1) bytes past its index word
+  for (let i = 0; i < 4; i++) setB(out, xo + i, load<u8>(won + 16 + (<usize>i << 4)) >> 2);
 }
 
-/** nearest_int((id * x - 1) / 2) clamped to 0..7 for XVAL[xo..xo+4), into out; returns them packed. */
+/** nearest_int((id * x - 1) / 2) clamped to 0..7 for XVAL[xo..xo+4), lane-wise, into out; returns them packed. */
 @inline function gridLevels(id: f32, xo: i32, out: usize): i32 {
-  let u = 0;
-  for (let i = 0; i < 4; i++) {
-    let l = nearestInt(<f32>0.5 * (id * f(XVAL, xo + i) - <f32>1));
-    l = l < 0 ? 0 : l > 7 ? 7 : l;
-    setB(out, xo + i, l);
-    u |= l << (3 * i);
+  const v = v128.load(XVAL + (<usize>xo << 2));
+  const t = f32x4.mul(f32x4.splat(0.5), f32x4.sub(f32x4.mul(f32x4.splat(id), v), f32x4.splat(1)));
+  const l = clampV(nearestIntV(t), 0, 7);
+  v128.store32_lane(out + <usize>xo, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(l, l), i16x8.splat(0)), 0);
+  // 3 bits per element: the lanes times 8^i do not overlap, so their sum is the OR
+  const s = i32x4.mul(l, i32x4(1, 8, 64, 512));
+  return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
+}
+
+/**
+ * The fit's per-element products for the group in XVAL / WEIGHT: C's w * xval[i] * q is
+ * (w * x) * q and w * q * q is (w * q) * q, each one rounding per step as here.
+ */
+function fitTables(): void {
+  const qlo = f32x4(1, 3, 5, 7);
+  const qhi = f32x4(9, 11, 13, 15);
+  for (let i = 0; i < 32; i++) {
+    const w = f32x4.splat(f(WEIGHT, i));
+    const wx = f32x4.splat(f(WEIGHT, i) * f(XVAL, i));
+    const o = <usize>i << 5;
+    v128.store(FIT_QX + o, f32x4.mul(wx, qlo));
+    v128.store(FIT_QX + o, f32x4.mul(wx, qhi), 16);
+    v128.store(FIT_Q2 + o, f32x4.mul(f32x4.mul(w, qlo), qlo));
+    v128.store(FIT_Q2 + o, f32x4.mul(f32x4.mul(w, qhi), qhi), 16);
   }
-  return u;
 }
 
 let fitQ2: f32 = 0;
-/** sumqx (returned) and sumq2 (fitQ2) of the levels at lv, in element order. */
+/** sumqx (returned) and sumq2 (fitQ2) of the levels at lv, in element order, from fitTables. */
 function weightedFit(lv: usize): f32 {
   let sumqx: f32 = 0;
   let sumq2: f32 = 0;
   for (let i = 0; i < 32; i++) {
-    const w = f(WEIGHT, i);
-    const l: i32 = 2 * b(lv, i) + 1;
-    const q = <f32>l;
-    sumqx += w * f(XVAL, i) * q;
-    sumq2 += w * q * q;
+    const o = (<usize>i << 5) + (<usize>b(lv, i) << 2);
+    sumqx += load<f32>(FIT_QX + o);
+    sumq2 += load<f32>(FIT_Q2 + o);
   }
   fitQ2 = sumq2;
   return sumqx;
@@ -115,17 +159,24 @@ function search(max: f32, nsteps: i32, startOnGrid: i32, allRefit: bool): f32 {
   let best: f32 = 0;
   let scale: f32 = max / <f32>15;
   memory.fill(ON_GRID, <u8>startOnGrid, 8);
+  fitTables();
   for (let is = -nsteps; is <= nsteps; is++) {
     const id: f32 = (<f32>15 + <f32>is * FIFTH) / max;
     const thisScale: f32 = <f32>1 / id;
+    // every point's levels and map entry first, so the table loads overlap
+    let off = 0;
     for (let k = 0; k < 8; k++) {
       const u = gridLevels(id, 4 * k, LAUX);
-      setB(ON_GRID_AUX, k, 1);
-      if (gridMap(table, gridSize, u) < 0) {
-        setB(ON_GRID_AUX, k, 0);
-        bestNeighbour(u, 4 * k, thisScale, LAUX);
-        if (status != 0) return 0;
-      }
+      store<i32>(CODES + (<usize>k << 2), u);
+      const on = gridMap(table, gridSize, u) >= 0;
+      setB(ON_GRID_AUX, k, <i32>on);
+      off |= <i32>!on << k;
+    }
+    while (off != 0) {
+      const k = ctz(off);
+      off &= off - 1;
+      bestNeighbour(load<i32>(CODES + (<usize>k << 2)), 4 * k, thisScale, LAUX);
+      if (status != 0) return 0;
     }
     const sumqx = weightedFit(LAUX);
     const sumq2 = fitQ2;
@@ -175,28 +226,29 @@ function sigma2Of(x: usize): f32 {
   return <f32>2 * sumx2 / <f32>256;
 }
 
-/** x^2 without weights; qw * sqrt(sigma2 + x^2) with them. */
+/** x^2 without weights; qw * sqrt(sigma2 + x^2) with them; lane-wise, each lane the scalar steps. */
 function setWeights(x: usize, qw: usize, weighted: bool, sigma2: f32): void {
-  for (let i = 0; i < 32; i++) {
-    const v = f(x, i);
-    const w: f32 = weighted ? f(qw, i) * Mathf.sqrt(sigma2 + v * v) : v * v;
-    setF(WEIGHT, i, w);
-    setF(WAUX, i, Mathf.sqrt(w));
+  const vs = f32x4.splat(sigma2);
+  for (let i = 0; i < 32; i += 4) {
+    const p = <usize>i << 2;
+    const v = v128.load(x + p);
+    const v2 = f32x4.mul(v, v);
+    const w = weighted ? f32x4.mul(v128.load(qw + p), f32x4.sqrt(f32x4.add(vs, v2))) : v2;
+    v128.store(WEIGHT + p, w);
+    v128.store(WAUX + p, f32x4.sqrt(w));
   }
 }
 
-/** |x| of the 8 values of 8-group k into XVAL; returns the mask of negative ones. */
+/** |x| (as `v >= 0 ? v : -v`, NaN and -0 keeping that rule's bits) of the 8 values of 8-group k into XVAL; returns the mask of the others. */
 function splitSigns(x: usize, k: i32): i32 {
-  let s = 0;
-  for (let i = 0; i < 8; i++) {
-    const v = f(x, 8 * k + i);
-    if (v >= 0) setF(XVAL, 8 * k + i, v);
-    else {
-      setF(XVAL, 8 * k + i, -v);
-      s |= 1 << i;
-    }
-  }
-  return s;
+  const p = <usize>k << 5;
+  const a = v128.load(x + p);
+  const b = v128.load(x + p, 16);
+  const ga = f32x4.ge(a, f32x4.splat(0));
+  const gb = f32x4.ge(b, f32x4.splat(0));
+  v128.store(XVAL + p, v128.bitselect(a, f32x4.neg(a), ga));
+  v128.store(XVAL + p, v128.bitselect(b, f32x4.neg(b), gb), 16);
+  return i32x4.bitmask(v128.not(ga)) | (i32x4.bitmask(v128.not(gb)) << 4);
 }
 
 function maxOf(): f32 {
