@@ -38,40 +38,44 @@ describe('the page never leaves a partial output behind', () => {
   it("a tab closed mid-run leaves nothing once the app is opened again; an open tab's files are kept", async () => {
     // tab B finishes a run and keeps offering its download
     const b = await s.browser.newPage();
-    await b.goto(base);
-    await click(b, 'open-sample');
-    await waitForTestId(b, 'tensor-row');
-    await selectValue(b, 'engine-select', 'cpu');
-    await selectValue(b, 'target-type', 'Q8_0');
-    await click(b, 'convert');
-    expect((await waitForOutcome(b, 120_000)).error).toBeNull();
-    const offeredByB = await runFolders(b);
-    expect(offeredByB).toHaveLength(1);
+    // closed whatever happens: an open B keeps its folder claimed, which later tests would see
+    try {
+      await b.goto(base);
+      await click(b, 'open-sample');
+      await waitForTestId(b, 'tensor-row');
+      await selectValue(b, 'engine-select', 'cpu');
+      await selectValue(b, 'target-type', 'Q8_0');
+      await click(b, 'convert');
+      expect((await waitForOutcome(b, 120_000)).error).toBeNull();
+      const offeredByB = await runFolders(b);
+      expect(offeredByB).toHaveLength(1);
 
-    // tab C is closed while it writes
-    const c = await s.browser.newPage();
-    await c.goto(base);
-    await uploadFiles(c, [join(work, 'slow.safetensors')]);
-    await waitForTestId(c, 'tensor-row');
-    await selectValue(c, 'engine-select', 'gpu');
-    await selectValue(c, 'target-type', 'Q6_K');
-    await click(c, 'convert');
-    const t0 = performance.now();
-    while (((await progressValue(c)) ?? 0) <= 0) {
-      if (performance.now() - t0 > 60_000) throw new Error('tab C never started writing');
-      await new Promise((r) => setTimeout(r, 10));
+      // tab C is closed while it writes
+      const c = await s.browser.newPage();
+      await c.goto(base);
+      await uploadFiles(c, [join(work, 'slow.safetensors')]);
+      await waitForTestId(c, 'tensor-row');
+      await selectValue(c, 'engine-select', 'gpu');
+      await selectValue(c, 'target-type', 'Q6_K');
+      await click(c, 'convert');
+      const t0 = performance.now();
+      while (((await progressValue(c)) ?? 0) <= 0) {
+        if (performance.now() - t0 > 60_000) throw new Error('tab C never started writing');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await c.close();
+      const left = await runFolders(s.page);
+      expect(left.length, `folders after closing tab C: ${left.join(', ')}`).toBe(2);
+
+      // the next visit sweeps C's leftover, not B's offered files
+      await s.page.reload();
+      await waitForTestId(s.page, 'open-sample');
+      const t1 = performance.now();
+      while ((await runFolders(s.page)).length !== 1 && performance.now() - t1 < 30_000) await new Promise((r) => setTimeout(r, 200));
+      expect(await runFolders(s.page)).toEqual(offeredByB);
+    } finally {
+      await b.close();
     }
-    await c.close();
-    const left = await runFolders(s.page);
-    expect(left.length, `folders after closing tab C: ${left.join(', ')}`).toBe(2);
-
-    // the next visit sweeps C's leftover, not B's offered files
-    await s.page.reload();
-    await waitForTestId(s.page, 'open-sample');
-    const t1 = performance.now();
-    while ((await runFolders(s.page)).length !== 1 && performance.now() - t1 < 30_000) await new Promise((r) => setTimeout(r, 200));
-    expect(await runFolders(s.page)).toEqual(offeredByB);
-    await b.close();
   }, 300_000);
 
   // Chromium's estimate() ignores the CDP quota override, so this reaches the write that fails

@@ -46,14 +46,24 @@ export async function progressValue(page: Page): Promise<number | null> {
   return page.evaluate(`(() => { const p = ${FIND}(document, 'progress'); return p ? p.value : null; })()`) as Promise<number | null>;
 }
 
-/** Every path in the origin private file system ("dir/" for folders, "dir/name:size" for files). */
+/**
+ * Every path in the origin private file system ("dir/" for folders, "dir/name:size" for files).
+ * The app's worker may remove a stale run folder while this walks (it sweeps them at start): a
+ * folder or file gone mid-walk is NotFoundError there, and is simply not listed.
+ */
 export async function opfsPaths(page: Page): Promise<string[]> {
   return page.evaluate(`(async () => {
     const out = [];
+    const gone = (e) => e && e.name === 'NotFoundError';
     async function walk(dir, path) {
-      for await (const [name, h] of dir.entries()) {
-        if (h.kind === 'file') out.push(path + name + ':' + (await h.getFile()).size);
-        else { out.push(path + name + '/'); await walk(h, path + name + '/'); }
+      try {
+        for await (const [name, h] of dir.entries()) {
+          if (h.kind === 'file') {
+            try { out.push(path + name + ':' + (await h.getFile()).size); } catch (e) { if (!gone(e)) throw e; }
+          } else { out.push(path + name + '/'); await walk(h, path + name + '/'); }
+        }
+      } catch (e) {
+        if (!gone(e)) throw e;
       }
     }
     await walk(await navigator.storage.getDirectory(), '');
