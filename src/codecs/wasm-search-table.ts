@@ -29,7 +29,11 @@ const REGROUPED: Partial<Record<keyof typeof SEARCH_TABLES, Regroup>> = {
   IQ3_S: { size: 512, mapSize: 4096, dim: 4, bits: 3 },
 };
 
-/** `type`'s table as the wasm encoders read it (u32 words, placed 16-byte aligned). */
+/**
+ * `type`'s table as the wasm encoders read it (u32 words, placed 16-byte aligned). Written in two
+ * passes straight into its typed array: every codec worker builds it, and a growing array of
+ * JavaScript numbers cost tens of MB of garbage per worker for the largest tables.
+ */
 export function wasmSearchTable(type: keyof typeof SEARCH_TABLES): Uint32Array<ArrayBuffer> {
   const words = SEARCH_TABLES[type]();
   const spec = REGROUPED[type];
@@ -37,34 +41,45 @@ export function wasmSearchTable(type: keyof typeof SEARCH_TABLES): Uint32Array<A
   const { size, mapSize, dim, bits } = spec;
   const listsAt = size + mapSize;
   const mask = (1 << bits) - 1;
-  const lists: number[] = [];
-  const moved = new Map<number, number>();
   const map = new Int32Array(words.buffer, size * 4, mapSize);
-  const out = new Int32Array(mapSize);
+  // pass 1: where each distinct list goes (lists are shared between map entries)
+  const moved = new Map<number, number>();
+  let length = 0;
   for (let u = 0; u < mapSize; u++) {
     const m = map[u]!;
-    out[u] = m;
     if (m >= 0) continue;
     const old = listsAt - m - 1;
-    let at = moved.get(old);
-    if (at === undefined) {
-      at = lists.length;
-      moved.set(old, at);
-      const count = words[old]!;
-      lists.push(count, 0, 0, 0);
-      for (let b = 0; b < count; b += 4) {
-        const ks = [0, 1, 2, 3].map((j) => words[old + 1 + Math.min(b + j, count - 1)]!);
-        lists.push(...ks);
-        for (let i = 0; i < dim; i++) {
-          for (const k of ks) lists.push((0x03020100 + 0x04040404 * ((words[k]! >>> (bits * i)) & mask)) >>> 0);
-        }
+    if (moved.has(old)) continue;
+    moved.set(old, length);
+    length += 4 + Math.ceil(words[old]! / 4) * 4 * (1 + dim);
+  }
+  // pass 2: codes, the map pointing at the regrouped lists, the lists
+  const table = new Uint32Array(listsAt + length);
+  table.set(words.subarray(0, size));
+  const out = new Int32Array(table.buffer, size * 4, mapSize);
+  const ks = new Uint32Array(4);
+  for (let u = 0; u < mapSize; u++) {
+    const m = map[u]!;
+    if (m >= 0) {
+      out[u] = m;
+      continue;
+    }
+    const old = listsAt - m - 1;
+    const at = moved.get(old)!;
+    out[u] = -(at + 1);
+    let w = listsAt + at;
+    if (table[w] !== 0 || words[old] === 0) continue; // written for an earlier entry (or empty)
+    const count = words[old]!;
+    table[w] = count;
+    w += 4;
+    for (let b = 0; b < count; b += 4) {
+      for (let j = 0; j < 4; j++) ks[j] = words[old + 1 + Math.min(b + j, count - 1)]!;
+      table.set(ks, w);
+      w += 4;
+      for (let i = 0; i < dim; i++) {
+        for (let j = 0; j < 4; j++) table[w++] = (0x03020100 + 0x04040404 * ((words[ks[j]!]! >>> (bits * i)) & mask)) >>> 0;
       }
     }
-    out[u] = -(at + 1);
   }
-  const table = new Uint32Array(listsAt + lists.length);
-  table.set(words.subarray(0, size));
-  table.set(new Uint32Array(out.buffer), size);
-  table.set(lists, listsAt);
   return table;
 }
